@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../notify/job-facts.ts';
+import type { Config } from '../config.ts';
+import { createStderrLog } from '../log.ts';
+import { createDliSimulator, type SimulatedJob } from '../simulator/dli-simulator.ts';
+import { createWebhookReceiver, type ReceivedWebhookRequest } from '../simulator/webhook-receiver.ts';
+import { SqliteStore } from '../store/sqlite-store.ts';
+import { createWatcher } from '../watcher.ts';
+import { runLoop } from './run-loop.ts';
+import type { CliIo } from './main.ts';
+
+const PROJECT_ID = '0123456789abcdef0123456789abcdef';
+const DEMO_JOBS: Record<string, SimulatedJob> = {
+  '6d2146a0-c2d5-41bd-8ca0-ca9694ada992': {
+    lifecycle: ['LAUNCHING', 'RUNNING', 'FINISHED'],
+    fields: {
+      job_type: 'QUERY',
+      queue_name: 'bi_reports',
+      owner: 'alice',
+      database_name: 'sales',
+      table_name: 'orders',
+      result_count: 1842,
+      input_size: 734_003_200,
+      statement: 'SELECT region, sum(amount) FROM sales.orders WHERE order_date >= date_sub(current_date, 7) GROUP BY region',
+      tags: [{ key: 'team', value: 'finance' }],
+    },
+  },
+  '9f3c0b2e-41aa-4c7e-9d2a-5b8e7f1c2d3e': {
+    lifecycle: ['RUNNING', 'RUNNING', 'FAILED'],
+    fields: {
+      job_type: 'INSERT',
+      queue_name: 'etl_queue',
+      owner: 'etl_service',
+      statement: 'INSERT INTO sales.daily_summary SELECT * FROM sales.orders_2024 WHERE dt = "2026-11-24"',
+      message: 'DLI.0005: AnalysisException: Table or view not found: sales.orders_2024; line 1 pos 52',
+    },
+  },
+  'c41e8a77-0b5d-4e9a-a3f1-2d6c8b9e0f14': {
+    lifecycle: ['LAUNCHING', 'CANCELLED'],
+    fields: { job_type: 'QUERY', queue_name: 'default', owner: 'bob', statement: 'SELECT * FROM logs.raw_events' },
+  },
+};
+
+/**
+ * `dli-watch demo`: the whole product on one machine in a few seconds — a DLI simulator, a Slack-like and a
+ * Standard Webhooks receiver, a throwaway store, the real watch loop — printing each message as it arrives.
+ */
+export async function runDemo(io: CliIo): Promise<number> {
+  const accessKey = 'DEMOACCESSKEY';
+  const secretKey = randomBytes(20).toString('hex');
+  const simulator = createDliSimulator({ projectId: PROJECT_ID, credentials: { accessKey, secretKey } });
+  const slack = createWebhookReceiver();
+  const webhook = createWebhookReceiver({ defaultResponse: { status: 204 } });
+  const directory = await mkdtemp(join(tmpdir(), 'dli-watch-demo-'));
+  const store = SqliteStore.open(join(directory, 'state.db'));
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  io.signal?.addEventListener('abort', onSignal, { once: true });
+  try {
+    for (const [jobId, job] of Object.entries(DEMO_JOBS)) simulator.addJob(jobId, job);
+    const [dliUrl, slackUrl, webhookUrl] = await Promise.all([simulator.start(), slack.start(), webhook.start()]);
+    slack.onRequest((request) => io.stdout(formatSlackArrival(request)));
+    webhook.onRequest((request) => io.stdout(formatWebhookArrival(request)));
+
+    const config: Pick<Config, 'dli' | 'destinations' | 'consoleUrlTemplate'> = {
+      dli: {
+        region: 'cn-north-4',
+        projectId: PROJECT_ID,
+        endpoint: dliUrl,
+        auth: { kind: 'aksk', accessKey, secretKey, securityToken: null },
+        timeoutMs: 5_000,
+        concurrency: 4,
+        maxRequestsPerSecond: 50,
+      },
+      destinations: [
+        { name: 'data-alerts', type: 'slack', url: `${slackUrl}/services/T0DEMO/B0DEMO/demo`, events: ['FINISHED', 'FAILED', 'CANCELLED'] },
+        {
+          name: 'audit',
+          type: 'webhook',
+          url: `${webhookUrl}/dli-events`,
+          secret: `whsec_${randomBytes(32).toString('base64')}`,
+          events: ['FINISHED', 'FAILED', 'CANCELLED'],
+        },
+      ],
+      consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE,
+    };
+    const jobIds = Object.keys(DEMO_JOBS);
+    await store.track(
+      jobIds.map((jobId) => ({ jobId, labels: { source: 'demo' } })),
+      Date.now(),
+    );
+    io.stdout(
+      `dli-watch demo: DLI simulator at ${dliUrl}, Slack-like receiver at ${slackUrl}, webhook receiver at ${webhookUrl}\n` +
+        `tracking ${jobIds.length} jobs; polling every second until each has ended and been delivered…\n`,
+    );
+
+    const log = createStderrLog({ level: 'warn', write: io.stderr });
+    const watcher = createWatcher(config, { store, log });
+    const giveUp = setTimeout(() => stop.abort(), 45_000);
+    let cycles = 0;
+    await runLoop(watcher, {
+      intervalMs: 1_000,
+      log,
+      signal: stop.signal,
+      onCycle: () => {
+        cycles += 1;
+        void allDelivered(store, jobIds).then((done) => done && stop.abort());
+      },
+    });
+    clearTimeout(giveUp);
+    const done = await allDelivered(store, jobIds);
+    io.stdout(
+      done
+        ? `\nAll ${jobIds.length} jobs ended and every message was delivered (${cycles} cycles, ${slack.requests.length} Slack + ${webhook.requests.length} webhook messages).\n` +
+            'Next: set DLI_REGION, DLI_PROJECT_ID, HUAWEICLOUD_SDK_AK/SK and DLI_WATCH_WEBHOOKS, then `dli-watch track <job-id>` and `dli-watch run`.\n'
+        : '\nThe demo stopped before every message was delivered.\n',
+    );
+    return done ? 0 : 1;
+  } finally {
+    io.signal?.removeEventListener('abort', onSignal);
+    await store.close();
+    await Promise.all([simulator.close(), slack.close(), webhook.close()]);
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+async function allDelivered(store: SqliteStore, jobIds: string[]): Promise<boolean> {
+  for (const jobId of jobIds) {
+    const record = await store.get(jobId);
+    if (!record || record.phase === 'active' || record.deliveries.length > 0) return false;
+  }
+  return true;
+}
+
+interface SlackPayload {
+  text?: string;
+  blocks?: { type: string; text?: { text: string }; fields?: { text: string }[]; elements?: { text: string }[] }[];
+}
+
+/** Shows a Slack message roughly as the channel would: header, fields, sections, context. */
+function formatSlackArrival(request: ReceivedWebhookRequest): string {
+  const payload = JSON.parse(request.body) as SlackPayload;
+  const lines = [`\n── Slack (${request.path.split('/').slice(0, 3).join('/')}/…) ── notification: ${payload.text ?? ''}`];
+  for (const block of payload.blocks ?? []) {
+    if (block.text) lines.push(block.type === 'header' ? `  ${block.text.text}` : indent(block.text.text));
+    for (const field of block.fields ?? []) lines.push(indent(field.text));
+    for (const element of block.elements ?? []) lines.push(indent(element.text));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function formatWebhookArrival(request: ReceivedWebhookRequest): string {
+  const signature = request.headers['webhook-signature'] ?? '(unsigned)';
+  const body = JSON.parse(request.body) as { type: string; data: { job_id: string; status: string } };
+  return (
+    `\n── Standard Webhook ${request.method} ${request.path} ── ${body.type} for ${body.data.job_id}\n` +
+    `  webhook-id: ${request.headers['webhook-id']}\n  webhook-timestamp: ${request.headers['webhook-timestamp']}\n` +
+    `  webhook-signature: ${signature.slice(0, 24)}…\n${indent(JSON.stringify(body, null, 2).split('\n').slice(0, 14).join('\n'))}\n  …\n`
+  );
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+}

@@ -1,0 +1,782 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { TERMINAL_STATUSES, type TerminalStatus } from './dli/schemas.ts';
+import type { LogLevel } from './log.ts';
+import type { Destination } from './notify/destination.ts';
+
+export type DliAuth =
+  | { kind: 'aksk'; accessKey: string; secretKey: string; securityToken: string | null }
+  | { kind: 'token'; token: string };
+
+/** Where dli-watch keeps its state. `path` is absolute (resolved against the working directory). */
+export type StoreConfig = { kind: 'sqlite'; path: string };
+
+export interface DliConfig {
+  region: string;
+  projectId: string;
+  /** Origin only (`https://host[:port]`), no trailing slash: API paths are appended to it. */
+  endpoint: string;
+  auth: DliAuth;
+  timeoutMs: number;
+  concurrency: number;
+  maxRequestsPerSecond: number;
+}
+
+export interface Config {
+  store: StoreConfig;
+  dli: DliConfig;
+  destinations: Destination[];
+  /** Console link with `{region}`, `{project_id}`, `{job_id}`, `{queue_name}` placeholders. */
+  consoleUrlTemplate: string;
+  logLevel: LogLevel;
+}
+
+export interface LoadOptions {
+  /** Relative paths (store file, config file) are resolved against it. */
+  cwd: string;
+  /** Reads a UTF-8 text file; throws an error with `code: 'ENOENT'` when it does not exist. */
+  readFile?: (path: string) => string;
+}
+
+/**
+ * Everything wrong with the configuration at once, so a user fixes it in one go rather than one restart per
+ * typo. Problems name the variable or file key; they never contain a secret or the value of a
+ * secret-bearing setting.
+ */
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[], options?: ErrorOptions) {
+    super(problems.join('\n'), options);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * The API gateway in front of DLI allows 200 requests/s per API for the whole account by default
+ * (dli-api.md §3), and other tools of the same team share that budget. 100/s leaves half of it to them and
+ * still polls about 6000 jobs in a one-minute cycle.
+ */
+export const DEFAULT_MAX_RPS = 100;
+export const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_DLI_TIMEOUT_MS = 10_000;
+export const DEFAULT_STORE = 'sqlite:.dli-watch/state.db';
+/** Read from the working directory when it exists; a missing default file is not an error. */
+export const DEFAULT_CONFIG_FILE = 'dli-watch.config.json';
+/** DLI has no deep link to one SQL job (dli-api.md §6); the region's job list is the closest. */
+export const DEFAULT_CONSOLE_URL_TEMPLATE =
+  'https://console.huaweicloud.com/dli/?region={region}#/main/jobs/sql';
+export const CONSOLE_URL_PLACEHOLDERS = ['region', 'project_id', 'job_id', 'queue_name'] as const;
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const REGION_PATTERN = /^[a-z]{2}-[a-z]+-\d+$/;
+const PROJECT_ID_PATTERN = /^[A-Za-z0-9]{1,64}$/;
+const DESTINATION_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+const ENV_REFERENCE_PATTERN = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const SLACK_WEBHOOK_HOST = 'hooks.slack.com';
+const HTTPS_OR_LOOPBACK = 'must be https (or http on a loopback host)';
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * The DLI API origin of a region (dli-api.md §1): `https://dli.{region}.myhuaweicloud.com`, except the
+ * European region, which lives under `.eu`.
+ */
+export function dliEndpointForRegion(region: string): string {
+  if (region === 'eu-west-101') return 'https://dli.eu-west-101.myhuaweicloud.eu';
+  return `https://dli.${region}.myhuaweicloud.com`;
+}
+
+/**
+ * Whether plain http is acceptable for this host: only this machine (a local simulator or test server), where
+ * nothing travels over a network. Accepts a WHATWG `URL.hostname`, so IPv6 may come bracketed.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  return ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(hostname.toLowerCase());
+}
+
+/** Configuration for commands that only touch the store (track, untrack, list): no credentials needed. */
+export function loadStoreConfig(env: Env, options: LoadOptions): { store: StoreConfig; logLevel: LogLevel } {
+  const problems = new Problems();
+  const store = readVariable(env, 'DLI_WATCH_STORE', storeSchema(options.cwd), problems, DEFAULT_STORE);
+  const logLevel = readVariable(env, 'DLI_WATCH_LOG_LEVEL', logLevelSchema, problems, 'info');
+  if (store === undefined || logLevel === undefined) throw problems.toError();
+  return { store, logLevel };
+}
+
+/**
+ * The whole configuration (tick, run), from environment variables and the optional JSON file. Collects every
+ * problem across both before throwing one {@link ConfigError}.
+ */
+export function loadConfig(env: Env, options: LoadOptions): Config {
+  const problems = new Problems();
+  const store = readVariable(env, 'DLI_WATCH_STORE', storeSchema(options.cwd), problems, DEFAULT_STORE);
+  const logLevel = readVariable(env, 'DLI_WATCH_LOG_LEVEL', logLevelSchema, problems, 'info');
+  const dli = readDliConfig(env, problems);
+  const file = readConfigFile(env, options, problems);
+  const shortcuts = readWebhookShortcuts(env, problems);
+  checkDestinationNames([...(file?.names ?? []), ...shortcuts.map(shortcutName)], problems);
+
+  const envConsoleUrl = readVariable(env, 'DLI_WATCH_CONSOLE_URL', consoleUrlSchema.optional(), problems);
+  const consoleUrlTemplate = envConsoleUrl ?? file?.parsed?.console_url ?? DEFAULT_CONSOLE_URL_TEMPLATE;
+
+  if (problems.any() || store === undefined || logLevel === undefined || dli === undefined) {
+    throw problems.toError();
+  }
+  const fileDestinations = file?.parsed?.destinations ?? [];
+  return {
+    store,
+    dli,
+    destinations: [...fileDestinations.map(toDestination), ...shortcuts.map((entry) => entry.destination)],
+    consoleUrlTemplate,
+    logLevel,
+  };
+}
+
+/** Accumulates problems; redacts known secret values as a last line of defence. */
+class Problems {
+  private readonly list: string[] = [];
+  private readonly secrets = new Set<string>();
+  private cause: unknown;
+
+  add(where: string, message: string): void {
+    this.list.push(`${where}: ${message}`);
+  }
+
+  /** Remembers a value that must never be shown, should some message ever carry it. */
+  secret(value: string | undefined): void {
+    // Very short values would blank out ordinary words; real secrets are long.
+    if (value !== undefined && value.length >= 6) this.secrets.add(value);
+  }
+
+  setCause(cause: unknown): void {
+    this.cause ??= cause;
+  }
+
+  any(): boolean {
+    return this.list.length > 0;
+  }
+
+  count(): number {
+    return this.list.length;
+  }
+
+  toError(): ConfigError {
+    const redacted = this.list.map((problem) => {
+      let text = problem;
+      for (const secret of this.secrets) text = text.replaceAll(secret, '[redacted]');
+      return text;
+    });
+    return new ConfigError(redacted, this.cause === undefined ? undefined : { cause: this.cause });
+  }
+}
+
+/** An environment variable's value; an empty string counts as unset. */
+function envValue(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * Parses one variable with its schema (given `fallback` text when unset, as if the user had written it).
+ * Returns undefined when it is invalid, after recording why under the variable's name.
+ */
+function readVariable<T>(
+  env: Env,
+  name: string,
+  schema: z.ZodType<T>,
+  problems: Problems,
+  fallback?: string,
+): T | undefined {
+  const result = schema.safeParse(envValue(env, name) ?? fallback);
+  if (result.success) return result.data;
+  for (const message of new Set(result.error.issues.map((issue) => issue.message)))
+    problems.add(name, message);
+  return undefined;
+}
+
+/** A schema turning text into a value with one check function, so each bad value gets exactly one message. */
+function textSetting<T>(convert: (text: string) => T | undefined, message: string) {
+  return z.string({ error: message }).transform((text, context): T => {
+    const value = convert(text);
+    if (value === undefined) {
+      context.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+function integerSetting(min: number, max: number) {
+  return textSetting((text) => {
+    const value = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
+    return value >= min && value <= max ? value : undefined;
+  }, `must be an integer from ${min} to ${max}`);
+}
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isHttpsOrLoopbackHttp(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+}
+
+const logLevelSchema = textSetting(
+  (text) => {
+    const level = text.toLowerCase();
+    return (LOG_LEVELS as readonly string[]).includes(level)
+      ? (level as (typeof LOG_LEVELS)[number])
+      : undefined;
+  },
+  `must be one of ${LOG_LEVELS.join(', ')}`,
+);
+
+function storeSchema(cwd: string) {
+  return z.string().transform((text, context): StoreConfig => {
+    const separator = text.indexOf(':');
+    const scheme = separator < 0 ? '' : text.slice(0, separator);
+    const location = text.slice(separator + 1);
+    if (scheme === 'sqlite' && location !== '') return { kind: 'sqlite', path: resolve(cwd, location) };
+    const message =
+      scheme === 'sqlite'
+        ? 'sqlite: needs a file path (sqlite:<path>)'
+        : scheme === 'dynamodb'
+          ? 'dynamodb:<table> is not supported yet; use sqlite:<path>'
+          : 'must be sqlite:<path> (dynamodb:<table> is not supported yet)';
+    context.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  });
+}
+
+const regionSchema = z
+  .string({ error: 'is required: the DLI region, like cn-north-4' })
+  .regex(REGION_PATTERN, 'must be a region name like cn-north-4');
+
+const projectIdSchema = z.string().regex(PROJECT_ID_PATTERN, 'must be 1 to 64 letters and digits');
+
+const endpointSchema = z.string().transform((text, context) => {
+  const url = parseUrl(text);
+  const message = !url
+    ? 'must be an absolute URL like https://dli.cn-north-4.myhuaweicloud.com'
+    : !isHttpsOrLoopbackHttp(url)
+      ? HTTPS_OR_LOOPBACK
+      : url.pathname !== '/' ||
+          url.search !== '' ||
+          url.hash !== '' ||
+          url.username !== '' ||
+          url.password !== ''
+        ? 'must be just scheme, host and port, with no path, query, fragment or credentials'
+        : undefined;
+  if (!url || message) {
+    context.addIssue({ code: 'custom', message: message ?? 'is invalid' });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
+// A header value must be visible ASCII; a stray space or CR from a pasted key would fail every signature, and
+// five failures in a row can lock the key (dli-api.md §3), so refuse it up front.
+const credentialSchema = z
+  .string()
+  .regex(/^[\x21-\x7e]+$/, 'must not contain spaces, control characters or non-ASCII characters');
+
+const consoleUrlSchema = z.string({ error: 'must be a string' }).superRefine((text, context) => {
+  const placeholders = text.match(/\{[^{}]*\}/g) ?? [];
+  for (const placeholder of new Set(placeholders)) {
+    if (!(CONSOLE_URL_PLACEHOLDERS as readonly string[]).includes(placeholder.slice(1, -1))) {
+      const known = CONSOLE_URL_PLACEHOLDERS.map((name) => `{${name}}`).join(', ');
+      context.addIssue({
+        code: 'custom',
+        message: `unknown placeholder ${placeholder}; the placeholders are ${known}`,
+      });
+    }
+  }
+  // Placeholders may stand anywhere, even in the host; check the URL they would produce.
+  const url = parseUrl(text.replace(/\{[^{}]*\}/g, 'x'));
+  if (!url) context.addIssue({ code: 'custom', message: 'must be an absolute URL' });
+  else if (!isHttpsOrLoopbackHttp(url)) context.addIssue({ code: 'custom', message: HTTPS_OR_LOOPBACK });
+});
+
+function readDliConfig(env: Env, problems: Problems): DliConfig | undefined {
+  const region = readVariable(env, 'DLI_REGION', regionSchema, problems);
+
+  const projectIdVariable =
+    envValue(env, 'DLI_PROJECT_ID') !== undefined
+      ? 'DLI_PROJECT_ID'
+      : envValue(env, 'HUAWEICLOUD_SDK_PROJECT_ID') !== undefined
+        ? 'HUAWEICLOUD_SDK_PROJECT_ID'
+        : undefined;
+  if (projectIdVariable === undefined) {
+    problems.add(
+      'DLI_PROJECT_ID',
+      'is required (or HUAWEICLOUD_SDK_PROJECT_ID): the project id, 1 to 64 letters and digits',
+    );
+  }
+  const projectId = projectIdVariable && readVariable(env, projectIdVariable, projectIdSchema, problems);
+
+  const endpointOverride = readVariable(env, 'DLI_ENDPOINT', endpointSchema.optional(), problems);
+  const auth = readAuth(env, problems);
+  const timeoutMs = readVariable(
+    env,
+    'DLI_WATCH_DLI_TIMEOUT_MS',
+    integerSetting(100, 120_000),
+    problems,
+    String(DEFAULT_DLI_TIMEOUT_MS),
+  );
+  const concurrency = readVariable(
+    env,
+    'DLI_WATCH_CONCURRENCY',
+    integerSetting(1, 256),
+    problems,
+    String(DEFAULT_CONCURRENCY),
+  );
+  const maxRequestsPerSecond = readVariable(
+    env,
+    'DLI_WATCH_MAX_RPS',
+    textSetting((text) => {
+      const value = /^(\d{1,9}(\.\d+)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+      return value > 0 && value <= 10_000 ? value : undefined;
+    }, 'must be a number greater than 0 and at most 10000'),
+    problems,
+    String(DEFAULT_MAX_RPS),
+  );
+
+  if (
+    region === undefined ||
+    !projectId ||
+    auth === undefined ||
+    timeoutMs === undefined ||
+    concurrency === undefined ||
+    maxRequestsPerSecond === undefined
+  ) {
+    return undefined;
+  }
+  return {
+    region,
+    projectId,
+    endpoint: endpointOverride ?? dliEndpointForRegion(region),
+    auth,
+    timeoutMs,
+    concurrency,
+    maxRequestsPerSecond,
+  };
+}
+
+const AK = 'HUAWEICLOUD_SDK_AK';
+const SK = 'HUAWEICLOUD_SDK_SK';
+const SECURITY_TOKEN = 'HUAWEICLOUD_SDK_SECURITY_TOKEN';
+const AUTH_TOKEN = 'DLI_AUTH_TOKEN';
+
+/** Exactly one method: AK/SK (optionally with a security token, for temporary credentials) or an IAM token. */
+function readAuth(env: Env, problems: Problems): DliAuth | undefined {
+  for (const name of [AK, SK, SECURITY_TOKEN, AUTH_TOKEN]) problems.secret(envValue(env, name));
+  const problemsBefore = problems.count();
+
+  const hasAccessKey = envValue(env, AK) !== undefined;
+  const hasSecretKey = envValue(env, SK) !== undefined;
+  const hasSecurityToken = envValue(env, SECURITY_TOKEN) !== undefined;
+  const hasToken = envValue(env, AUTH_TOKEN) !== undefined;
+
+  const accessKey = readVariable(env, AK, credentialSchema.optional(), problems);
+  const secretKey = readVariable(env, SK, credentialSchema.optional(), problems);
+  const securityToken = readVariable(env, SECURITY_TOKEN, credentialSchema.optional(), problems);
+  const token = readVariable(env, AUTH_TOKEN, credentialSchema.optional(), problems);
+
+  if (hasToken && (hasAccessKey || hasSecretKey)) {
+    problems.add(AUTH_TOKEN, `cannot be combined with ${AK}/${SK}; use one authentication method`);
+  }
+  if (hasAccessKey && !hasSecretKey) problems.add(SK, `is required when ${AK} is set`);
+  if (hasSecretKey && !hasAccessKey) problems.add(AK, `is required when ${SK} is set`);
+  if (hasSecurityToken && !hasAccessKey && !hasSecretKey) {
+    problems.add(SECURITY_TOKEN, `is only used with ${AK} and ${SK} (temporary credentials); set those too`);
+  }
+  if (!hasAccessKey && !hasSecretKey && !hasToken && !hasSecurityToken) {
+    problems.add(
+      `${AK}/${SK} or ${AUTH_TOKEN}`,
+      `no DLI credentials; set ${AK} and ${SK} (plus ${SECURITY_TOKEN} for temporary credentials), or ${AUTH_TOKEN}`,
+    );
+  }
+
+  if (problems.count() > problemsBefore) return undefined;
+  if (accessKey !== undefined && secretKey !== undefined) {
+    return { kind: 'aksk', accessKey, secretKey, securityToken: securityToken ?? null };
+  }
+  return token === undefined ? undefined : { kind: 'token', token };
+}
+
+const destinationUrlSchema = z.string({ error: 'must be a string' }).superRefine((text, context) => {
+  const url = parseUrl(text);
+  if (!url) context.addIssue({ code: 'custom', message: 'must be an absolute URL' });
+  else if (!isHttpsOrLoopbackHttp(url)) context.addIssue({ code: 'custom', message: HTTPS_OR_LOOPBACK });
+});
+
+/** Standard Webhooks signing secret: `whsec_` + base64 of 24 to 64 random bytes. */
+function isWebhookSecret(text: string): boolean {
+  const encoded = text.startsWith('whsec_') ? text.slice('whsec_'.length) : '';
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) return false;
+  const bytes = Buffer.from(encoded, 'base64').length;
+  return bytes >= 24 && bytes <= 64;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const STATUS_LIST = TERMINAL_STATUSES.join(', ');
+
+const fileDestinationSchema = z
+  .strictObject(
+    {
+      name: z
+        .string({ error: 'must be a string' })
+        .regex(DESTINATION_NAME_PATTERN, 'must be 1 to 64 letters, digits, "_", "." or "-"'),
+      type: z.enum(['slack', 'webhook'], { error: 'must be "slack" or "webhook"' }),
+      url: destinationUrlSchema,
+      events: z
+        .array(z.enum(TERMINAL_STATUSES, { error: `must be one of ${STATUS_LIST}` }), {
+          error: `must be a list of statuses (${STATUS_LIST})`,
+        })
+        .min(1, `must list at least one of ${STATUS_LIST} (leave it out to get all three)`)
+        .optional(),
+      secret: z
+        .string({ error: 'must be a string' })
+        .refine(isWebhookSecret, 'must be "whsec_" followed by the base64 of 24 to 64 random bytes')
+        .optional(),
+    },
+    { error: 'must be an object' },
+  )
+  .refine((destination) => !(destination.type === 'slack' && destination.secret !== undefined), {
+    path: ['secret'],
+    message: 'is only for webhook destinations (Slack does not sign its incoming webhooks)',
+    // Run even when other keys are wrong, so one pass reports everything.
+    when: ({ value }) => isRecord(value),
+  });
+
+const configFileSchema = z.strictObject(
+  {
+    destinations: z.array(fileDestinationSchema, { error: 'must be a list' }).optional(),
+    console_url: consoleUrlSchema.optional(),
+  },
+  { error: 'must be a JSON object' },
+);
+
+type FileDestination = z.infer<typeof fileDestinationSchema>;
+type ConfigFile = z.infer<typeof configFileSchema>;
+
+/** Key names shown in "unknown key" problems, by the depth of the object they sit in. */
+const KNOWN_KEYS_AT_ROOT = Object.keys(configFileSchema.shape);
+const KNOWN_KEYS_IN_DESTINATION = ['name', 'type', 'url', 'events', 'secret'];
+
+/** A destination name and where it was declared, for the uniqueness check. */
+interface NameClaim {
+  name: string;
+  /** The variable or file label problems are filed under. */
+  where: string;
+  /** The part of it: `destinations[2].name` or `URL 2 (host example.com)`. */
+  what: string;
+}
+
+interface LoadedConfigFile {
+  /** Undefined when the file has problems. */
+  parsed: ConfigFile | undefined;
+  names: NameClaim[];
+}
+
+function toDestination(destination: FileDestination): Destination {
+  const events: TerminalStatus[] = [...new Set(destination.events ?? TERMINAL_STATUSES)];
+  const { name, url } = destination;
+  return destination.type === 'slack'
+    ? { name, type: 'slack', url, events }
+    : { name, type: 'webhook', url, events, secret: destination.secret ?? null };
+}
+
+/** Shows a key in a problem only when it looks like a key: a mistyped JSON file can hold a secret as a key. */
+function displayKey(key: PropertyKey): string | undefined {
+  const text = String(key);
+  return /^[A-Za-z0-9_$-]{1,64}$/.test(text) ? text : undefined;
+}
+
+/** `['destinations', 1, 'url']` → `destinations[1].url`. */
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((segment, index) => {
+      if (typeof segment === 'number') return `[${segment}]`;
+      const key = displayKey(segment) ?? '<key not shown>';
+      return index === 0 ? key : `.${key}`;
+    })
+    .join('');
+}
+
+function readConfigFile(env: Env, options: LoadOptions, problems: Problems): LoadedConfigFile | undefined {
+  const explicitPath = envValue(env, 'DLI_WATCH_CONFIG');
+  const label = explicitPath ?? DEFAULT_CONFIG_FILE;
+  const path = resolve(options.cwd, label);
+  const readFile = options.readFile ?? ((file: string) => readFileSync(file, 'utf8'));
+
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ENOENT' && explicitPath === undefined) return undefined;
+    problems.setCause(error);
+    problems.add(
+      explicitPath === undefined ? label : 'DLI_WATCH_CONFIG',
+      code === 'ENOENT' ? `file not found: ${path}` : `cannot read ${path} (${code ?? 'unknown error'})`,
+    );
+    return { parsed: undefined, names: [] };
+  }
+
+  // Editors on Windows like to start files with a byte order mark, which JSON.parse refuses.
+  const json = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (error) {
+    // Not kept as the cause: V8's message quotes the file's text, which may hold secrets.
+    problems.add(label, `invalid JSON: ${describeJsonSyntaxError(json, error)}`);
+    return { parsed: undefined, names: [] };
+  }
+
+  const unresolvedPaths: string[] = [];
+  const data = substituteEnvReferences(raw, [], env, (path, variable) => {
+    const where = formatPath(path);
+    unresolvedPaths.push(where);
+    problems.add(label, `${where ? `${where}: ` : ''}environment variable ${variable} is not set`);
+  });
+
+  const destinations = isRecord(data) && Array.isArray(data.destinations) ? data.destinations : [];
+  const names: NameClaim[] = [];
+  destinations.forEach((destination: unknown, index) => {
+    if (!isRecord(destination)) return;
+    if (typeof destination.url === 'string') problems.secret(destination.url);
+    if (typeof destination.secret === 'string') problems.secret(destination.secret);
+    if (typeof destination.name === 'string' && DESTINATION_NAME_PATTERN.test(destination.name)) {
+      names.push({ name: destination.name, where: label, what: `destinations[${index}].name` });
+    }
+  });
+
+  const result = configFileSchema.safeParse(data);
+  if (result.success) return { parsed: result.data, names };
+  for (const issue of result.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const known = issue.path.length === 0 ? KNOWN_KEYS_AT_ROOT : KNOWN_KEYS_IN_DESTINATION;
+      for (const key of issue.keys) {
+        const shown = displayKey(key);
+        problems.add(
+          label,
+          shown === undefined
+            ? `${formatPath(issue.path) || 'the top level'}: has an unknown key (not shown); the keys are ${known.join(', ')}`
+            : `${formatPath([...issue.path, key])}: unknown key; the keys are ${known.join(', ')}`,
+        );
+      }
+      continue;
+    }
+    const where = formatPath(issue.path);
+    // A key whose variable is missing is already reported; its leftover `${NAME}` text would only add noise.
+    if (unresolvedPaths.some((unresolved) => where === unresolved || where.startsWith(`${unresolved}.`)))
+      continue;
+    problems.add(label, where ? `${where}: ${issue.message}` : issue.message);
+  }
+  return { parsed: undefined, names };
+}
+
+/** Replaces `${NAME}` in every string value (keys are left alone) with environment variable NAME. */
+function substituteEnvReferences(
+  value: unknown,
+  path: PropertyKey[],
+  env: Env,
+  onMissing: (path: PropertyKey[], variable: string) => void,
+): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_REFERENCE_PATTERN, (reference, variable: string) => {
+      const replacement = envValue(env, variable);
+      if (replacement !== undefined) return replacement;
+      onMissing(path, variable);
+      return reference;
+    });
+  }
+  if (Array.isArray(value)) {
+    return value.map((item, index) => substituteEnvReferences(item, [...path, index], env, onMissing));
+  }
+  if (isRecord(value)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [
+        key,
+        substituteEnvReferences(item, [...path, key], env, onMissing),
+      ]),
+    );
+  }
+  return value;
+}
+
+/**
+ * Where and why JSON.parse failed, without quoting the text: V8's "Unexpected token" message embeds a snippet
+ * of the file (which may be a secret) and no position, so the position is then found by a scan of our own.
+ */
+function describeJsonSyntaxError(text: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  const positioned = /^(.*?) in JSON at position (\d+)/s.exec(message);
+  if (positioned?.[1] !== undefined && positioned[2] !== undefined) {
+    return `${positioned[1]} at ${lineAndColumn(text, Number(positioned[2]))}`;
+  }
+  if (message.startsWith('Unexpected end of JSON input')) {
+    return `unexpected end of input at ${lineAndColumn(text, text.length)}`;
+  }
+  return `unexpected token at ${lineAndColumn(text, findJsonSyntaxError(text) ?? 0)}`;
+}
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - (before.lastIndexOf('\n') + 1) + 1;
+  return `line ${line}, column ${column}`;
+}
+
+class JsonSyntaxErrorAt {
+  readonly offset: number;
+
+  constructor(offset: number) {
+    this.offset = offset;
+  }
+}
+
+/** The offset of the first JSON syntax error in `text`, or null when it is valid JSON (RFC 8259). */
+function findJsonSyntaxError(text: string): number | null {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: JSON strings may not hold raw control characters (RFC 8259 §7).
+  const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+  const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+  let at = 0;
+  const skipWhitespace = () => {
+    while (' \t\n\r'.includes(text.charAt(at)) && at < text.length) at++;
+  };
+  const expect = (char: string) => {
+    if (text.charAt(at) !== char) throw new JsonSyntaxErrorAt(at);
+    at++;
+  };
+  const match = (pattern: RegExp) => {
+    pattern.lastIndex = at;
+    if (!pattern.test(text)) throw new JsonSyntaxErrorAt(at);
+    at = pattern.lastIndex;
+  };
+  const sequence = (close: string, member: () => void) => {
+    at++;
+    skipWhitespace();
+    if (text.charAt(at) === close) {
+      at++;
+      return;
+    }
+    for (;;) {
+      member();
+      skipWhitespace();
+      if (text.charAt(at) !== ',') break;
+      at++;
+    }
+    expect(close);
+  };
+  const value = (): void => {
+    skipWhitespace();
+    const char = text.charAt(at);
+    if (char === '{') {
+      sequence('}', () => {
+        skipWhitespace();
+        match(STRING);
+        skipWhitespace();
+        expect(':');
+        value();
+      });
+    } else if (char === '[') {
+      sequence(']', value);
+    } else if (char === '"') {
+      match(STRING);
+    } else if (char === '-' || (char >= '0' && char <= '9')) {
+      match(NUMBER);
+    } else {
+      const literal = ['true', 'false', 'null'].find((word) => word.startsWith(char) && char !== '');
+      if (literal === undefined) throw new JsonSyntaxErrorAt(at);
+      for (const expected of literal) expect(expected);
+    }
+  };
+  try {
+    value();
+    skipWhitespace();
+    if (at < text.length) throw new JsonSyntaxErrorAt(at);
+    return null;
+  } catch (error) {
+    if (error instanceof JsonSyntaxErrorAt) return error.offset;
+    throw error;
+  }
+}
+
+/** One `DLI_WATCH_WEBHOOKS` entry turned into a destination. */
+interface WebhookShortcut {
+  destination: Destination;
+  /** 1-based among the non-empty entries, for messages (the URL itself is a secret). */
+  position: number;
+  host: string;
+}
+
+function shortcutName(shortcut: WebhookShortcut): NameClaim {
+  return {
+    name: shortcut.destination.name,
+    where: 'DLI_WATCH_WEBHOOKS',
+    what: `URL ${shortcut.position} (host ${shortcut.host})`,
+  };
+}
+
+/**
+ * `DLI_WATCH_WEBHOOKS=url1,url2`: destinations without a file. Names derive from a hash of the URL so they
+ * survive restarts and reorderings (stored deliveries refer to them) without revealing the URL.
+ */
+function readWebhookShortcuts(env: Env, problems: Problems): WebhookShortcut[] {
+  const entries = (envValue(env, 'DLI_WATCH_WEBHOOKS') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const entry of entries) problems.secret(entry);
+
+  const shortcuts: WebhookShortcut[] = [];
+  entries.forEach((entry, index) => {
+    const position = index + 1;
+    const url = parseUrl(entry);
+    if (!url) {
+      problems.add('DLI_WATCH_WEBHOOKS', `URL ${position}: must be an absolute URL`);
+      return;
+    }
+    if (!isHttpsOrLoopbackHttp(url)) {
+      problems.add('DLI_WATCH_WEBHOOKS', `URL ${position} (host ${url.host}): ${HTTPS_OR_LOOPBACK}`);
+      return;
+    }
+    const type = url.hostname === SLACK_WEBHOOK_HOST ? 'slack' : 'webhook';
+    const name = `${type}-${createHash('sha256').update(entry).digest('hex').slice(0, 8)}`;
+    const events = [...TERMINAL_STATUSES];
+    const destination: Destination =
+      type === 'slack'
+        ? { name, type, url: entry, events }
+        : { name, type, url: entry, events, secret: null };
+    shortcuts.push({ destination, position, host: url.host });
+  });
+  return shortcuts;
+}
+
+/** Deliveries are stored by destination name, so two destinations sharing one would steal each other's. */
+function checkDestinationNames(claims: NameClaim[], problems: Problems): void {
+  const firstClaims = new Map<string, NameClaim>();
+  for (const claim of claims) {
+    const first = firstClaims.get(claim.name);
+    if (first === undefined) {
+      firstClaims.set(claim.name, claim);
+      continue;
+    }
+    const previous = first.where === claim.where ? first.what : `${first.where} ${first.what}`;
+    problems.add(claim.where, `${claim.what}: the name ${claim.name} is already used by ${previous}`);
+  }
+}

@@ -1,0 +1,215 @@
+import ky, { HTTPError, type KyInstance, NetworkError, TimeoutError } from 'ky';
+import type { DliAuth } from '../config.ts';
+import type { Log } from '../log.ts';
+import type { RateLimiter } from '../rate-limiter.ts';
+import {
+  DliAuthError,
+  type DliError,
+  type DliErrorDetails,
+  DliJobNotFoundError,
+  DliMalformedResponseError,
+  DliNetworkError,
+  DliRequestError,
+  DliServerError,
+  DliThrottledError,
+} from './errors.ts';
+import { dliErrorBodySchema, type JobStatusResponse, jobStatusResponseSchema } from './schemas.ts';
+import { signRequest } from './signer.ts';
+import { systemErrorCode } from '../system-error-code.ts';
+
+export interface DliClientOptions {
+  /** `https://dli.{region}.myhuaweicloud.com`, or a loopback simulator. */
+  endpoint: string;
+  projectId: string;
+  auth: DliAuth;
+  /** Per-attempt timeout. */
+  timeoutMs?: number;
+  /** Retries after the first attempt, for 429, 5xx, DLI.0999 and network errors. */
+  retryLimit?: number;
+  /** Longest `Retry-After` honoured; a longer one is cut to this (the cycle cannot wait minutes). */
+  maxRetryAfterMs?: number;
+  /** Longest backoff between retries when the server gives no `Retry-After`. */
+  backoffLimitMs?: number;
+  /** Shared by every request and retry of the cycle: the `DLI_WATCH_MAX_RPS` cap. */
+  rateLimiter?: RateLimiter;
+  log: Log;
+  /** Signing time; tests pin it. */
+  now?: () => Date;
+}
+
+export interface DliClient {
+  /** `GET /v1.0/{project_id}/jobs/{job_id}/status`. Throws a {@link DliError} subclass. */
+  getJobStatus(jobId: string, options?: { signal?: AbortSignal }): Promise<JobStatusResponse>;
+}
+
+const AUTH_ERROR_CODES = new Set(['APIGW.0301', 'DLI.0013', 'DLI.0014', 'DLI.0015']);
+const NOT_FOUND_ERROR_CODES = new Set(['DLI.0002']);
+/** DLI reports its own server-side failure as HTTP 400 with this code. */
+const SERVER_ERROR_CODES = new Set(['DLI.0999']);
+
+/**
+ * A DLI client on ky: signs every request (AK/SK) or sends the IAM token, retries throttling, server errors and
+ * network failures with capped, jittered backoff (honouring `Retry-After`), never retries other 4xx, and turns
+ * every failure into one of the {@link DliError} kinds, carrying DLI's `X-Request-Id`.
+ */
+export function createDliClient(options: DliClientOptions): DliClient {
+  const { auth, projectId, rateLimiter, log } = options;
+  const now = options.now ?? (() => new Date());
+  const http: KyInstance = ky.create({
+    baseUrl: `${options.endpoint.replace(/\/+$/, '')}/`,
+    timeout: options.timeoutMs ?? 10_000,
+    throwHttpErrors: true,
+    retry: {
+      limit: options.retryLimit ?? 2,
+      methods: ['get'],
+      statusCodes: [429, 500, 502, 503, 504],
+      afterStatusCodes: [429, 503],
+      maxRetryAfter: options.maxRetryAfterMs ?? 5_000,
+      backoffLimit: options.backoffLimitMs ?? 3_000,
+      delay: (attempt) => 500 * 2 ** (attempt - 1),
+      jitter: true,
+      retryOnTimeout: true,
+      shouldRetry: ({ error }) => {
+        if (error instanceof HTTPError && error.response.status === 400) {
+          return SERVER_ERROR_CODES.has(errorBody(error.data).error_code ?? '');
+        }
+        return undefined;
+      },
+    },
+    hooks: {
+      beforeRequest: [
+        async ({ request }) => {
+          await rateLimiter?.acquire(request.signal);
+          applyAuth(request, auth, projectId, now());
+        },
+      ],
+      beforeRetry: [
+        async ({ request, error, retryCount }) => {
+          log.debug('retrying DLI request', { retry: retryCount, reason: describeKyError(error) });
+          await rateLimiter?.acquire(request.signal);
+          // A retry can come seconds later; a fresh X-Sdk-Date keeps it well inside the 15-minute window.
+          applyAuth(request, auth, projectId, now());
+        },
+      ],
+    },
+  });
+
+  return {
+    async getJobStatus(jobId, { signal } = {}) {
+      const path = `v1.0/${encodeURIComponent(projectId)}/jobs/${encodeURIComponent(jobId)}/status`;
+      let response: Response;
+      try {
+        response = await http.get(path, signal ? { signal } : {});
+      } catch (error) {
+        throw toDliError(error, jobId);
+      }
+      const requestId = response.headers.get('x-request-id') ?? undefined;
+      const text = await response.text().catch((cause: unknown) => {
+        throw new DliNetworkError('DLI response body could not be read', { jobId, requestId, cause });
+      });
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (cause) {
+        throw new DliMalformedResponseError('DLI answered with a body that is not JSON', {
+          jobId,
+          status: response.status,
+          requestId,
+          cause,
+        });
+      }
+      const parsed = jobStatusResponseSchema.safeParse(json);
+      if (!parsed.success) {
+        const { error_code: code, error_msg: message } = errorBody(json);
+        if (code) throw classify(response.status, code, message, { jobId, requestId });
+        throw new DliMalformedResponseError(
+          `DLI status response has an unexpected shape: ${parsed.error.issues
+            .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+            .join('; ')}`,
+          { jobId, status: response.status, requestId },
+        );
+      }
+      if (parsed.data.is_success === false) {
+        throw new DliRequestError(`DLI reported the request failed: ${parsed.data.message ?? ''}`.trim(), {
+          jobId,
+          status: response.status,
+          requestId,
+        });
+      }
+      return parsed.data;
+    },
+  };
+}
+
+function applyAuth(request: Request, auth: DliAuth, projectId: string, date: Date): void {
+  request.headers.set('content-type', 'application/json');
+  request.headers.set('x-project-id', projectId);
+  if (auth.kind === 'token') {
+    request.headers.set('x-auth-token', auth.token);
+    return;
+  }
+  request.headers.delete('authorization');
+  const signed = signRequest(
+    { method: request.method, url: request.url, headers: Object.fromEntries(request.headers) },
+    auth,
+    date,
+  );
+  for (const [name, value] of Object.entries(signed)) {
+    // fetch sets Host itself from the URL, which is exactly what was signed.
+    if (name.toLowerCase() !== 'host') request.headers.set(name, value);
+  }
+}
+
+function errorBody(data: unknown): { error_code?: string; error_msg?: string; request_id?: string } {
+  if (typeof data === 'string') {
+    try {
+      return errorBody(JSON.parse(data));
+    } catch {
+      return {};
+    }
+  }
+  const parsed = dliErrorBodySchema.safeParse(data);
+  return parsed.success ? parsed.data : {};
+}
+
+function classify(status: number, code: string | undefined, message: string | undefined, details: DliErrorDetails) {
+  const text = [code, message].filter(Boolean).join(': ') || `HTTP ${status}`;
+  const all = { ...details, status, code };
+  if (status === 401 || AUTH_ERROR_CODES.has(code ?? '')) {
+    return new DliAuthError(`DLI rejected the credentials (${text})`, all);
+  }
+  if (NOT_FOUND_ERROR_CODES.has(code ?? '')) return new DliJobNotFoundError(`DLI has no such job (${text})`, all);
+  if (status === 429) return new DliThrottledError(`DLI throttled the request (${text})`, all);
+  if (status >= 500 || SERVER_ERROR_CODES.has(code ?? '')) {
+    return new DliServerError(`DLI server error (${text})`, all);
+  }
+  return new DliRequestError(`DLI refused the request (${text})`, all);
+}
+
+function toDliError(error: unknown, jobId: string): DliError {
+  if (error instanceof HTTPError) {
+    const body = errorBody(error.data);
+    const requestId = error.response.headers.get('x-request-id') ?? body.request_id;
+    return classify(error.response.status, body.error_code, body.error_msg, { jobId, requestId, cause: error });
+  }
+  if (error instanceof TimeoutError) {
+    return new DliNetworkError('DLI did not answer in time', { jobId, cause: error });
+  }
+  if (error instanceof NetworkError) {
+    return new DliNetworkError(`DLI could not be reached (${systemErrorCode(error)})`, { jobId, cause: error });
+  }
+  if (error instanceof DOMException && error.name === 'AbortError') {
+    return new DliNetworkError('DLI request was cancelled', { jobId, cause: error });
+  }
+  return new DliNetworkError(`DLI request failed (${error instanceof Error ? error.name : 'unknown error'})`, {
+    jobId,
+    cause: error,
+  });
+}
+
+function describeKyError(error: Error): string {
+  if (error instanceof HTTPError) return `HTTP ${error.response.status}`;
+  if (error instanceof TimeoutError) return 'timeout';
+  if (error instanceof NetworkError) return systemErrorCode(error);
+  return error.name;
+}

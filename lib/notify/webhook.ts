@@ -1,0 +1,146 @@
+import { createHmac } from 'node:crypto';
+import type { TerminalStatus } from '../dli/schemas.ts';
+import type { JobEvent } from '../store/store.ts';
+import type { WebhookDestination } from './destination.ts';
+import { countUtf8Bytes, truncateToFit } from './job-facts.ts';
+import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
+import { describeAnswer, retryAfterFromResponse } from './retry-after.ts';
+
+/** Standard Webhooks asks bodies to stay under 20 KB; 20,000 bytes is under it whichever KB is meant. */
+export const WEBHOOK_BODY_MAX_BYTES = 20_000;
+
+/** Appended to a text field that was cut to keep the body under the limit. */
+export const WEBHOOK_TRUNCATION_MARKER = '… [truncated]';
+
+/** Cut in this order: the SQL is the biggest and the least needed to act on; the error text matters most. */
+const TRUNCATABLE_FIELDS = ['statement', 'message', 'detail'] as const;
+
+const EVENT_TYPES: Record<TerminalStatus, WebhookEventType> = {
+  FINISHED: 'dli.job.finished',
+  FAILED: 'dli.job.failed',
+  CANCELLED: 'dli.job.cancelled',
+};
+
+export type WebhookEventType = 'dli.job.finished' | 'dli.job.failed' | 'dli.job.cancelled';
+
+/** The Standard Webhooks envelope: `data` is DLI's status response as it was, plus what dli-watch knows. */
+export interface WebhookBody {
+  type: WebhookEventType;
+  /** ISO-8601 instant dli-watch saw the job end. */
+  timestamp: string;
+  data: Record<string, unknown> & {
+    previous_status: string | null;
+    labels: Record<string, string>;
+    project_id: string;
+    /** Present (and true) only when a text field was cut to fit the size limit. */
+    truncated?: true;
+  };
+}
+
+/** The secret is not `whsec_` + Base64. Says so without ever repeating the secret. */
+export class WebhookSecretError extends Error {
+  constructor() {
+    super('webhook secret must be "whsec_" followed by Base64');
+    this.name = 'WebhookSecretError';
+  }
+}
+
+/**
+ * The body for one event: every field of the status response (unknown ones included) plus `previous_status`,
+ * `labels` and `project_id`. When the JSON would exceed {@link WEBHOOK_BODY_MAX_BYTES}, `statement`, then
+ * `message`, then `detail` (then any other long text field) are cut with a marker and `truncated: true` is set,
+ * so the serialized body is always valid JSON under the limit.
+ */
+export function renderWebhookBody(event: JobEvent): WebhookBody {
+  const body: WebhookBody = {
+    type: EVENT_TYPES[event.status],
+    timestamp: new Date(event.occurredAt).toISOString(),
+    data: {
+      ...event.job,
+      previous_status: event.previousStatus,
+      labels: event.labels,
+      project_id: event.projectId,
+    },
+  };
+  if (byteSize(body) <= WEBHOOK_BODY_MAX_BYTES) return body;
+
+  body.data.truncated = true;
+  const otherTextFields = Object.keys(body.data)
+    .filter((key) => typeof body.data[key] === 'string' && !(TRUNCATABLE_FIELDS as readonly string[]).includes(key))
+    .sort((a, b) => String(body.data[b]).length - String(body.data[a]).length);
+  for (const field of [...TRUNCATABLE_FIELDS, ...otherTextFields]) {
+    const overflow = byteSize(body) - WEBHOOK_BODY_MAX_BYTES;
+    if (overflow <= 0) break;
+    const value = body.data[field];
+    if (typeof value !== 'string' || value === '') continue;
+    // Measure in JSON-encoded bytes: quotes, backslashes and control characters grow when serialized.
+    const encodedSize = jsonStringBytes(value);
+    body.data[field] = truncateToFit(value, encodedSize - overflow, jsonStringBytes, WEBHOOK_TRUNCATION_MARKER);
+  }
+  return body;
+}
+
+/**
+ * Standard Webhooks signature: `v1,` + Base64 HMAC-SHA256 of `id.timestamp.body`, keyed by the Base64-decoded
+ * part of `whsec_<base64>` (a secret without the prefix is accepted too, as the reference library does).
+ * Throws {@link WebhookSecretError} for a secret that is not Base64.
+ */
+export function signWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {
+  const encoded = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) throw new WebhookSecretError();
+  const key = Buffer.from(encoded, 'base64');
+  if (key.length === 0) throw new WebhookSecretError();
+  const signature = createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`, 'utf8').digest('base64');
+  return `v1,${signature}`;
+}
+
+/**
+ * Generic HTTPS endpoint per Standard Webhooks: `webhook-id` is the event id, identical on every retry and for
+ * every destination, so receivers can de-duplicate; signed when the destination has a secret.
+ */
+export const webhookPlatform: Platform<WebhookDestination> = {
+  render(event: JobEvent, destination: WebhookDestination, context: RenderContext) {
+    const body = JSON.stringify(renderWebhookBody(event));
+    const timestampSeconds = Math.floor(context.now / 1000);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'webhook-id': event.id,
+      'webhook-timestamp': String(timestampSeconds),
+    };
+    if (destination.secret) {
+      headers['webhook-signature'] = signWebhook(destination.secret, event.id, timestampSeconds, body);
+    }
+    return { url: destination.url, method: 'POST', headers, body };
+  },
+
+  judge(response: PlatformResponse): DeliveryOutcome {
+    const { status } = response;
+    if (status >= 200 && status < 300) return { kind: 'delivered' };
+    if (status === 429) {
+      const retryAfterMs = retryAfterFromResponse(response);
+      return {
+        kind: 'retry',
+        reason: `${describeAnswer(response)} (rate limited)`,
+        ...(retryAfterMs !== undefined && { retryAfterMs }),
+      };
+    }
+    // 408 is a timeout on the way, which Standard Webhooks retries like any other timeout.
+    if (status >= 500 || status === 408) return { kind: 'retry', reason: describeAnswer(response) };
+    // Standard Webhooks: 410 means the receiver wants no more deliveries to this endpoint.
+    if (status === 410) return { kind: 'reject', reason: '410 Gone: endpoint disabled' };
+    if (status >= 300 && status < 400) {
+      return { kind: 'reject', reason: `${describeAnswer(response)} (redirect: check the webhook URL)` };
+    }
+    if (status >= 400) return { kind: 'reject', reason: describeAnswer(response) };
+    return { kind: 'retry', reason: `${describeAnswer(response)} (unexpected status)` };
+  },
+};
+
+function byteSize(body: WebhookBody): number {
+  return Buffer.byteLength(JSON.stringify(body), 'utf8');
+}
+
+function jsonStringBytes(text: string): number {
+  // Minus the two quotes JSON.stringify adds around a string.
+  return Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
+}

@@ -1,0 +1,489 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import type {
+  Delivery,
+  DuePageQuery,
+  JobEvent,
+  JobPhase,
+  JobRecord,
+  JobStore,
+  Page,
+  TrackRequest,
+  TrackResult,
+} from './store.ts';
+import { InvalidCursorError, StoreError } from './store-error.ts';
+
+/**
+ * Schema migrations, oldest first. Migration `i` takes the database from `PRAGMA user_version` `i` to
+ * `i + 1`. Append only: a released migration never changes, since databases out there already ran it.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: one row per job. The record lives as JSON; the columns beside it are derived from the record on
+  // every write so that listing and due-finding can use indexes without parsing JSON.
+  `
+  CREATE TABLE jobs (
+    job_id TEXT PRIMARY KEY NOT NULL,
+    version INTEGER NOT NULL,
+    phase TEXT NOT NULL,
+    last_polled_at INTEGER,
+    due_at INTEGER,
+    tracked_at INTEGER NOT NULL,
+    record TEXT NOT NULL
+  );
+  -- Serves listDue: only rows that can ever be due (active, or owing a delivery) are indexed, in the order
+  -- listDue returns them. Terminal jobs whose deliveries are done, the bulk of an old store, stay out.
+  CREATE INDEX jobs_due ON jobs (last_polled_at, job_id) WHERE phase = 'active' OR due_at IS NOT NULL;
+  `,
+];
+
+/** The schema version this code writes; a database at a higher version came from a newer dli-watch. */
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** How long a statement waits for another process's write lock before failing. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/** The part of a record that is stored as JSON: everything that has no column of its own. */
+interface StoredRecordBody {
+  status: string | null;
+  labels: Record<string, string>;
+  notFoundCount: number;
+  statusChangedAt: number | null;
+  event: JobEvent | null;
+  deliveries: Delivery[];
+}
+
+/** The column values of one row, as written. (A type alias: it must fit SQLite's parameter records.) */
+type JobRow = {
+  job_id: string;
+  version: number;
+  phase: JobPhase;
+  last_polled_at: number | null;
+  due_at: number | null;
+  tracked_at: number;
+  record: string;
+};
+
+/** Where the previous page of `listDue` ended, in its sort order. */
+interface DueCursor {
+  kind: 'due';
+  lastPolledAt: number | null;
+  jobId: string;
+}
+
+/** Where the previous page of `list` ended. */
+interface ListCursor {
+  kind: 'all';
+  jobId: string;
+}
+
+const JOB_PHASES: readonly string[] = ['active', 'terminal', 'lost'] satisfies JobPhase[];
+
+const SELECT_COLUMNS = 'SELECT job_id, version, phase, last_polled_at, due_at, tracked_at, record FROM jobs';
+
+const DUE_FILTER = `
+  (phase = 'active' OR due_at IS NOT NULL)
+  AND (
+    (phase = 'active' AND (last_polled_at IS NULL OR last_polled_at < :cycleStartedAt))
+    OR (due_at IS NOT NULL AND due_at <= :now)
+  )`;
+// The first conjunct repeats the partial index's WHERE clause word for word: SQLite only uses a partial
+// index when the query's WHERE visibly implies the index's.
+
+const DUE_ORDER = 'ORDER BY last_polled_at ASC, job_id ASC LIMIT :limit';
+
+/**
+ * The earliest moment any pending delivery may be attempted: for each, the later of its next attempt and
+ * the end of its lease. `null` when nothing is pending (dead deliveries are never attempted again).
+ */
+function earliestDeliveryAttemptAt(deliveries: readonly Delivery[]): number | null {
+  let earliest: number | null = null;
+  for (const delivery of deliveries) {
+    if (delivery.state !== 'pending') continue;
+    const attemptAt = Math.max(delivery.nextAttemptAt, delivery.leaseUntil ?? Number.NEGATIVE_INFINITY);
+    if (earliest === null || attemptAt < earliest) earliest = attemptAt;
+  }
+  return earliest;
+}
+
+function toRow(record: JobRecord, version: number): JobRow {
+  const body: StoredRecordBody = {
+    status: record.status,
+    labels: record.labels,
+    notFoundCount: record.notFoundCount,
+    statusChangedAt: record.statusChangedAt,
+    event: record.event,
+    deliveries: record.deliveries,
+  };
+  return {
+    job_id: record.jobId,
+    version,
+    phase: record.phase,
+    last_polled_at: record.lastPolledAt,
+    due_at: earliestDeliveryAttemptAt(record.deliveries),
+    tracked_at: record.trackedAt,
+    record: JSON.stringify(body),
+  };
+}
+
+function encodeCursor(cursor: DueCursor | ListCursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+function decodeCursor(encoded: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+  } catch (error) {
+    throw new InvalidCursorError('Page cursor is not one this store handed out', { cause: error });
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function decodeDueCursor(encoded: string): DueCursor {
+  const value = decodeCursor(encoded);
+  if (
+    isObject(value) &&
+    value.kind === 'due' &&
+    typeof value.jobId === 'string' &&
+    (value.lastPolledAt === null || typeof value.lastPolledAt === 'number')
+  ) {
+    return { kind: 'due', lastPolledAt: value.lastPolledAt, jobId: value.jobId };
+  }
+  throw new InvalidCursorError('Page cursor is not one listDue handed out');
+}
+
+function decodeListCursor(encoded: string): ListCursor {
+  const value = decodeCursor(encoded);
+  if (isObject(value) && value.kind === 'all' && typeof value.jobId === 'string') {
+    return { kind: 'all', jobId: value.jobId };
+  }
+  throw new InvalidCursorError('Page cursor is not one list handed out');
+}
+
+function assertPageLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new RangeError(`Page limit must be a positive integer, got ${limit}`);
+  }
+}
+
+/** What a failure says about itself, without anything that came out of a record. */
+function describeCause(error: unknown): string {
+  // SQLite's own messages ("database is locked", "disk I/O error") carry no row values; anything else
+  // (a JSON parse error, say) might quote stored data, so only its kind is named.
+  if (isObject(error) && error.code === 'ERR_SQLITE_ERROR' && typeof error.message === 'string') {
+    return error.message;
+  }
+  return error instanceof Error ? error.name : 'unknown error';
+}
+
+/**
+ * The job store in one SQLite file, for running dli-watch on a machine. Several processes (a scheduled
+ * cycle and a `track` command, say) may open the same file at once: writes are serialized by SQLite and
+ * every record update is compare-and-set on its version.
+ */
+export class SqliteStore implements JobStore {
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  #closed = false;
+
+  readonly #begin: StatementSync;
+  readonly #commit: StatementSync;
+  readonly #rollback: StatementSync;
+  readonly #insertIfAbsent: StatementSync;
+  readonly #deleteJob: StatementSync;
+  readonly #selectJob: StatementSync;
+  readonly #selectFirstPage: StatementSync;
+  readonly #selectPageAfter: StatementSync;
+  readonly #selectDueFirstPage: StatementSync;
+  readonly #selectDueAfterNeverPolled: StatementSync;
+  readonly #selectDueAfterPolled: StatementSync;
+  readonly #compareAndSet: StatementSync;
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path;
+    this.#db = db;
+    // IMMEDIATE takes the write lock up front (waiting up to the busy timeout); a deferred transaction that
+    // reads first could fail to upgrade when another process committed in between.
+    this.#begin = db.prepare('BEGIN IMMEDIATE');
+    this.#commit = db.prepare('COMMIT');
+    this.#rollback = db.prepare('ROLLBACK');
+    this.#insertIfAbsent = db.prepare(
+      `INSERT INTO jobs (job_id, version, phase, last_polled_at, due_at, tracked_at, record)
+       VALUES (:job_id, :version, :phase, :last_polled_at, :due_at, :tracked_at, :record)
+       ON CONFLICT (job_id) DO NOTHING`,
+    );
+    this.#deleteJob = db.prepare('DELETE FROM jobs WHERE job_id = ?');
+    this.#selectJob = db.prepare(`${SELECT_COLUMNS} WHERE job_id = ?`);
+    this.#selectFirstPage = db.prepare(`${SELECT_COLUMNS} ORDER BY job_id LIMIT :limit`);
+    this.#selectPageAfter = db.prepare(
+      `${SELECT_COLUMNS} WHERE job_id > :afterJobId ORDER BY job_id LIMIT :limit`,
+    );
+    this.#selectDueFirstPage = db.prepare(`${SELECT_COLUMNS} WHERE ${DUE_FILTER} ${DUE_ORDER}`);
+    // NULLs sort first, so after a never-polled job come the never-polled with a larger id, then every
+    // polled job.
+    this.#selectDueAfterNeverPolled = db.prepare(
+      `${SELECT_COLUMNS} WHERE ${DUE_FILTER}
+         AND ((last_polled_at IS NULL AND job_id > :afterJobId) OR last_polled_at IS NOT NULL)
+       ${DUE_ORDER}`,
+    );
+    // A row value comparison with a NULL is never true, so never-polled jobs stay behind the cursor.
+    this.#selectDueAfterPolled = db.prepare(
+      `${SELECT_COLUMNS} WHERE ${DUE_FILTER}
+         AND (last_polled_at, job_id) > (:afterPolledAt, :afterJobId)
+       ${DUE_ORDER}`,
+    );
+    this.#compareAndSet = db.prepare(
+      `UPDATE jobs
+       SET version = :version, phase = :phase, last_polled_at = :last_polled_at, due_at = :due_at,
+           tracked_at = :tracked_at, record = :record
+       WHERE job_id = :job_id AND version = :expected_version`,
+    );
+  }
+
+  /**
+   * Opens the store at `path`, creating the directory and the database on first use and bringing an older
+   * schema up to date.
+   *
+   * @throws StoreError when the file cannot be created or opened, is not a SQLite database, or was written
+   *   by a newer dli-watch (its schema version is higher than {@link SQLITE_SCHEMA_VERSION}).
+   */
+  static open(path: string): SqliteStore {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      throw new StoreError(`Cannot create the directory for the job store ${path}: ${describeCause(error)}`, {
+        cause: error,
+      });
+    }
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+    } catch (error) {
+      throw new StoreError(`Cannot open the job store ${path}: ${describeCause(error)}`, { cause: error });
+    }
+    try {
+      // Reading the header first: a file that is not a database, or one from a newer dli-watch, is left
+      // exactly as it was (switching its journal mode would already write to it).
+      const version = SqliteStore.#readSchemaVersion(db, path);
+      SqliteStore.#assertNotNewer(version, path);
+      db.exec('PRAGMA journal_mode = WAL');
+      // With WAL, NORMAL syncs only at checkpoints: a crash of dli-watch itself loses nothing, while a power
+      // loss may drop the last few commits. That costs at worst a repeated notification (the job is polled
+      // again and its transition re-detected), never a missed one, and saves an fsync on every update.
+      db.exec('PRAGMA synchronous = NORMAL');
+      if (version < SQLITE_SCHEMA_VERSION) SqliteStore.#migrate(db, path);
+      return new SqliteStore(path, db);
+    } catch (error) {
+      db.close();
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(`Cannot open the job store ${path}: ${describeCause(error)}`, { cause: error });
+    }
+  }
+
+  static #readSchemaVersion(db: DatabaseSync, path: string): number {
+    try {
+      const row = db.prepare('PRAGMA user_version').get();
+      return Number(row?.user_version ?? 0);
+    } catch (error) {
+      throw new StoreError(`The job store ${path} is not a SQLite database: ${describeCause(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  static #assertNotNewer(version: number, path: string): void {
+    if (version > SQLITE_SCHEMA_VERSION) {
+      throw new StoreError(
+        `The job store ${path} has schema version ${version}, written by a newer dli-watch; ` +
+          `this one only knows up to version ${SQLITE_SCHEMA_VERSION}. Upgrade dli-watch.`,
+      );
+    }
+  }
+
+  static #migrate(db: DatabaseSync, path: string): void {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      // Read again under the write lock: another process may have migrated while this one waited.
+      const version = SqliteStore.#readSchemaVersion(db, path);
+      SqliteStore.#assertNotNewer(version, path);
+      for (let next = version; next < SQLITE_SCHEMA_VERSION; next++) {
+        db.exec(MIGRATIONS[next] ?? '');
+        db.exec(`PRAGMA user_version = ${next + 1}`);
+      }
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async track(jobs: TrackRequest[], now: number): Promise<TrackResult> {
+    return this.#run('track jobs', () =>
+      this.#inWriteTransaction(() => {
+        let added = 0;
+        for (const job of jobs) {
+          const record: JobRecord = {
+            jobId: job.jobId,
+            version: 1,
+            phase: 'active',
+            status: null,
+            labels: { ...(job.labels ?? {}) },
+            notFoundCount: 0,
+            trackedAt: now,
+            lastPolledAt: null,
+            statusChangedAt: null,
+            event: null,
+            deliveries: [],
+          };
+          const { changes } = this.#insertIfAbsent.run(toRow(record, 1));
+          if (Number(changes) > 0) added++;
+        }
+        return { added, existing: jobs.length - added };
+      }),
+    );
+  }
+
+  async untrack(jobIds: string[]): Promise<string[]> {
+    return this.#run('untrack jobs', () =>
+      this.#inWriteTransaction(() =>
+        jobIds.filter((jobId) => Number(this.#deleteJob.run(jobId).changes) > 0),
+      ),
+    );
+  }
+
+  async get(jobId: string): Promise<JobRecord | null> {
+    return this.#run('read a job', () => {
+      const row = this.#selectJob.get(jobId);
+      return row === undefined ? null : this.#toRecord(row);
+    });
+  }
+
+  async list(options: { limit: number; cursor?: string | null }): Promise<Page<JobRecord>> {
+    assertPageLimit(options.limit);
+    const after = options.cursor == null ? null : decodeListCursor(options.cursor);
+    return this.#run('list jobs', () => {
+      // One row more than asked tells whether another page follows.
+      const limit = options.limit + 1;
+      const rows =
+        after === null
+          ? this.#selectFirstPage.all({ limit })
+          : this.#selectPageAfter.all({ afterJobId: after.jobId, limit });
+      const items = rows.slice(0, options.limit).map((row) => this.#toRecord(row));
+      const last = items.at(-1);
+      const cursor =
+        rows.length > options.limit && last ? encodeCursor({ kind: 'all', jobId: last.jobId }) : null;
+      return { items, cursor };
+    });
+  }
+
+  async listDue(query: DuePageQuery): Promise<Page<JobRecord>> {
+    assertPageLimit(query.limit);
+    const after = query.cursor == null ? null : decodeDueCursor(query.cursor);
+    return this.#run('list due jobs', () => {
+      const parameters = { cycleStartedAt: query.cycleStartedAt, now: query.now, limit: query.limit + 1 };
+      // The cursor is the sort key of the last row handed out, not an offset: rows the caller updates or
+      // removes meanwhile drop out without shifting the rows still to come.
+      let rows: Record<string, SQLOutputValue>[];
+      if (after === null) {
+        rows = this.#selectDueFirstPage.all(parameters);
+      } else if (after.lastPolledAt === null) {
+        rows = this.#selectDueAfterNeverPolled.all({ ...parameters, afterJobId: after.jobId });
+      } else {
+        rows = this.#selectDueAfterPolled.all({
+          ...parameters,
+          afterPolledAt: after.lastPolledAt,
+          afterJobId: after.jobId,
+        });
+      }
+      const items = rows.slice(0, query.limit).map((row) => this.#toRecord(row));
+      const last = items.at(-1);
+      const cursor =
+        rows.length > query.limit && last
+          ? encodeCursor({ kind: 'due', lastPolledAt: last.lastPolledAt, jobId: last.jobId })
+          : null;
+      return { items, cursor };
+    });
+  }
+
+  async update(next: JobRecord, expectedVersion: number): Promise<JobRecord | null> {
+    return this.#run('update a job', () => {
+      const row = toRow(next, expectedVersion + 1);
+      const { changes } = this.#compareAndSet.run({ ...row, expected_version: expectedVersion });
+      // Zero rows: the version moved on or the job was untracked. Either way the caller's view is stale.
+      if (Number(changes) === 0) return null;
+      // Built from what was written, so the caller gets exactly what a later read would return.
+      return this.#toRecord(row);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#db.close();
+    } catch (error) {
+      throw new StoreError(`Cannot close the job store ${this.path}: ${describeCause(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Runs `work`, turning anything SQLite throws into a StoreError that names the store and operation. */
+  #run<T>(operation: string, work: () => T): T {
+    if (this.#closed) {
+      throw new StoreError(`Cannot ${operation}: the job store ${this.path} is closed`);
+    }
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(`Cannot ${operation} in the job store ${this.path}: ${describeCause(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  #inWriteTransaction<T>(work: () => T): T {
+    this.#begin.run();
+    try {
+      const result = work();
+      this.#commit.run();
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#rollback.run();
+      throw error;
+    }
+  }
+
+  #toRecord(row: Record<string, SQLOutputValue>): JobRecord {
+    const jobId = row.job_id;
+    const phase = row.phase;
+    if (typeof jobId !== 'string' || typeof phase !== 'string' || !JOB_PHASES.includes(phase)) {
+      throw new StoreError(`The job store ${this.path} holds a row that dli-watch did not write`);
+    }
+    let body: StoredRecordBody;
+    try {
+      body = JSON.parse(String(row.record)) as StoredRecordBody;
+    } catch (error) {
+      throw new StoreError(`The stored record of job ${jobId} in ${this.path} is not valid JSON`, {
+        cause: error,
+      });
+    }
+    return {
+      jobId,
+      version: Number(row.version),
+      phase: phase as JobPhase,
+      status: body.status,
+      labels: body.labels,
+      notFoundCount: body.notFoundCount,
+      trackedAt: Number(row.tracked_at),
+      lastPolledAt: row.last_polled_at === null ? null : Number(row.last_polled_at),
+      statusChangedAt: body.statusChangedAt,
+      event: body.event,
+      deliveries: body.deliveries,
+    };
+  }
+}
