@@ -101,8 +101,7 @@ export function isLoopbackHost(hostname: string): boolean {
 /** Configuration for commands that only touch the store (track, untrack, list): no credentials needed. */
 export function loadStoreConfig(env: Env, options: LoadOptions): { store: StoreConfig; logLevel: LogLevel } {
   const problems = new Problems();
-  const store = readVariable(env, 'DLI_WATCH_STORE', storeSchema(options.cwd), problems, DEFAULT_STORE);
-  const logLevel = readVariable(env, 'DLI_WATCH_LOG_LEVEL', logLevelSchema, problems, 'info');
+  const { store, logLevel } = readStoreSettings(env, options.cwd, problems);
   if (store === undefined || logLevel === undefined) throw problems.toError();
   return { store, logLevel };
 }
@@ -113,8 +112,7 @@ export function loadStoreConfig(env: Env, options: LoadOptions): { store: StoreC
  */
 export function loadConfig(env: Env, options: LoadOptions): Config {
   const problems = new Problems();
-  const store = readVariable(env, 'DLI_WATCH_STORE', storeSchema(options.cwd), problems, DEFAULT_STORE);
-  const logLevel = readVariable(env, 'DLI_WATCH_LOG_LEVEL', logLevelSchema, problems, 'info');
+  const { store, logLevel } = readStoreSettings(env, options.cwd, problems);
   const dli = readDliConfig(env, problems);
   const file = readConfigFile(env, options, problems);
   const shortcuts = readWebhookShortcuts(env, problems);
@@ -133,6 +131,13 @@ export function loadConfig(env: Env, options: LoadOptions): Config {
     destinations: [...fileDestinations.map(toDestination), ...shortcuts.map((entry) => entry.destination)],
     consoleUrlTemplate,
     logLevel,
+  };
+}
+
+function readStoreSettings(env: Env, cwd: string, problems: Problems) {
+  return {
+    store: readVariable(env, 'DLI_WATCH_STORE', storeSchema(cwd), problems, DEFAULT_STORE),
+    logLevel: readVariable(env, 'DLI_WATCH_LOG_LEVEL', logLevelSchema, problems, 'info'),
   };
 }
 

@@ -46,7 +46,10 @@ export class AkSkSigningError extends Error {
 }
 
 const LINE_BREAK = /[\r\n]/;
-const HEX_BYTE = Array.from({ length: 256 }, (_, byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`);
+const HEX_BYTE = Array.from(
+  { length: 256 },
+  (_, byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
+);
 const utf8 = new TextEncoder();
 
 /** `YYYYMMDDTHHMMSSZ` in UTC */
@@ -81,7 +84,11 @@ export function canonicalRequest(request: SignableRequest, signedHeaders: string
 }
 
 /** Lower-case hex signature over the string to sign, for the given X-Sdk-Date value (read from request.headers, case-insensitive). */
-export function computeSignature(request: SignableRequest, signedHeaders: string[], secretKey: string): string {
+export function computeSignature(
+  request: SignableRequest,
+  signedHeaders: string[],
+  secretKey: string,
+): string {
   const sdkDate = headerMap(request.headers).get('x-sdk-date')?.value.trim();
   if (!sdkDate) throw new AkSkSigningError('The request has no X-Sdk-Date header to sign');
   const stringToSign = [
@@ -218,7 +225,10 @@ function canonicalUri(pathname: string): string {
 
 function canonicalQuery(searchParams: URLSearchParams): string {
   return [...searchParams]
-    .sort(([nameA, valueA], [nameB, valueB]) => compareCodeUnits(nameA, nameB))
+    .sort(
+      ([nameA, valueA], [nameB, valueB]) =>
+        compareCodeUnits(nameA, nameB) || compareCodeUnits(valueA, valueB),
+    )
     .map(([name, value]) => `${percentEncode(utf8.encode(name))}=${percentEncode(utf8.encode(value))}`)
     .join('&');
 }

@@ -6,7 +6,8 @@ import type { RenderContext } from './platform.ts';
  * Where the console link points when the configuration gives no template: DLI has no documented deep link to one
  * SQL job (dli-api.md §6), so the default is the region's SQL jobs page.
  */
-export const DEFAULT_CONSOLE_URL_TEMPLATE = 'https://console.huaweicloud.com/dli/?region={region}#/main/jobs/sql';
+export const DEFAULT_CONSOLE_URL_TEMPLATE =
+  'https://console.huaweicloud.com/dli/?region={region}#/main/jobs/sql';
 
 /** One labelled fact, already formatted for a person. */
 export interface JobFact {
@@ -257,8 +258,9 @@ export interface ConsoleUrlValues {
  * value so a queue name cannot change the link's shape. Unknown placeholders are left as written.
  */
 export function fillConsoleUrl(template: string, values: ConsoleUrlValues): string {
-  return template.replace(/\{(region|project_id|job_id|queue_name)\}/g, (_match, name: keyof ConsoleUrlValues) =>
-    encodeURIComponent(values[name]),
+  return template.replace(
+    /\{(region|project_id|job_id|queue_name)\}/g,
+    (_match, name: keyof ConsoleUrlValues) => encodeURIComponent(values[name]),
   );
 }
 

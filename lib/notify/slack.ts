@@ -1,6 +1,12 @@
 import type { JobEvent } from '../store/store.ts';
 import type { SlackDestination } from './destination.ts';
-import { countUtf16Units, describeJobEvent, type JobFact, type JobFacts, truncateToFit } from './job-facts.ts';
+import {
+  countUtf16Units,
+  describeJobEvent,
+  type JobFact,
+  type JobFacts,
+  truncateToFit,
+} from './job-facts.ts';
 import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
 import { describeAnswer, retryAfterFromResponse } from './retry-after.ts';
 
@@ -50,7 +56,11 @@ export function renderSlackMessage(event: JobEvent, context: RenderContext): Sla
       type: 'header',
       text: {
         type: 'plain_text',
-        text: truncateToFit(`${facts.statusEmoji} ${facts.title} · ${facts.shortJobId}`, HEADER_MAX, countUtf16Units),
+        text: truncateToFit(
+          `${facts.statusEmoji} ${facts.title} · ${facts.shortJobId}`,
+          HEADER_MAX,
+          countUtf16Units,
+        ),
         emoji: true,
       },
     },
@@ -62,7 +72,10 @@ export function renderSlackMessage(event: JobEvent, context: RenderContext): Sla
   }
 
   if (facts.failureMessage !== undefined) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeSection('Error', facts.failureMessage) } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: codeSection('Error', facts.failureMessage) },
+    });
   }
   if (facts.statement !== undefined) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeSection('SQL', facts.statement) } });
@@ -102,7 +115,10 @@ export const slackPlatform: Platform<SlackDestination> = {
     if (status === 200) {
       // Slack answers exactly "ok"; anything else on a 200 (a proxy's page, a captive portal) proves nothing.
       if (response.body.trim() === 'ok') return { kind: 'delivered' };
-      return { kind: 'retry', reason: `${describeAnswer(response)} (200 without "ok": not proven delivered)` };
+      return {
+        kind: 'retry',
+        reason: `${describeAnswer(response)} (200 without "ok": not proven delivered)`,
+      };
     }
     if (status === 429) {
       const retryAfterMs = retryAfterFromResponse(response);

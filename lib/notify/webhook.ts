@@ -2,18 +2,25 @@ import { createHmac } from 'node:crypto';
 import type { TerminalStatus } from '../dli/schemas.ts';
 import type { JobEvent } from '../store/store.ts';
 import type { WebhookDestination } from './destination.ts';
-import { countUtf8Bytes, truncateToFit } from './job-facts.ts';
+import { truncateToFit } from './job-facts.ts';
 import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
 import { describeAnswer, retryAfterFromResponse } from './retry-after.ts';
 
-/** Standard Webhooks asks bodies to stay under 20 KB; 20,000 bytes is under it whichever KB is meant. */
-export const WEBHOOK_BODY_MAX_BYTES = 20_000;
+/**
+ * Standard Webhooks asks bodies to stay under 20 KB: every body is strictly smaller than this many bytes, which
+ * is under 20 KB whichever KB is meant.
+ */
+export const WEBHOOK_BODY_LIMIT_BYTES = 20_000;
+const WEBHOOK_BODY_MAX_BYTES = WEBHOOK_BODY_LIMIT_BYTES - 1;
 
 /** Appended to a text field that was cut to keep the body under the limit. */
 export const WEBHOOK_TRUNCATION_MARKER = '… [truncated]';
 
-/** Cut in this order: the SQL is the biggest and the least needed to act on; the error text matters most. */
-const TRUNCATABLE_FIELDS = ['statement', 'message', 'detail'] as const;
+/**
+ * Cut in this order: the SQL is the biggest and the least needed to act on, the result-column schema comes next,
+ * and the error text, what a receiver acts on, goes last.
+ */
+const TRUNCATABLE_FIELDS = ['statement', 'detail', 'message'] as const;
 
 const EVENT_TYPES: Record<TerminalStatus, WebhookEventType> = {
   FINISHED: 'dli.job.finished',
@@ -47,9 +54,10 @@ export class WebhookSecretError extends Error {
 
 /**
  * The body for one event: every field of the status response (unknown ones included) plus `previous_status`,
- * `labels` and `project_id`. When the JSON would exceed {@link WEBHOOK_BODY_MAX_BYTES}, `statement`, then
- * `message`, then `detail` (then any other long text field) are cut with a marker and `truncated: true` is set,
- * so the serialized body is always valid JSON under the limit.
+ * `labels` and `project_id`. When the JSON would reach {@link WEBHOOK_BODY_LIMIT_BYTES}, `statement`, then
+ * `detail`, then `message` (then any other text field, longest first) are cut with a marker and `truncated: true` is
+ * set, so the serialized body is valid JSON under the limit. Only non-text fields (labels, tags) can still exceed it,
+ * and they are small unless the configuration is absurd.
  */
 export function renderWebhookBody(event: JobEvent): WebhookBody {
   const body: WebhookBody = {
@@ -66,7 +74,9 @@ export function renderWebhookBody(event: JobEvent): WebhookBody {
 
   body.data.truncated = true;
   const otherTextFields = Object.keys(body.data)
-    .filter((key) => typeof body.data[key] === 'string' && !(TRUNCATABLE_FIELDS as readonly string[]).includes(key))
+    .filter(
+      (key) => typeof body.data[key] === 'string' && !(TRUNCATABLE_FIELDS as readonly string[]).includes(key),
+    )
     .sort((a, b) => String(body.data[b]).length - String(body.data[a]).length);
   for (const field of [...TRUNCATABLE_FIELDS, ...otherTextFields]) {
     const overflow = byteSize(body) - WEBHOOK_BODY_MAX_BYTES;
@@ -75,7 +85,10 @@ export function renderWebhookBody(event: JobEvent): WebhookBody {
     if (typeof value !== 'string' || value === '') continue;
     // Measure in JSON-encoded bytes: quotes, backslashes and control characters grow when serialized.
     const encodedSize = jsonStringBytes(value);
-    body.data[field] = truncateToFit(value, encodedSize - overflow, jsonStringBytes, WEBHOOK_TRUNCATION_MARKER);
+    // A field that must go entirely keeps the marker, so a receiver can tell "cut" from "empty".
+    const target = Math.max(jsonStringBytes(WEBHOOK_TRUNCATION_MARKER), encodedSize - overflow);
+    if (target >= encodedSize) continue;
+    body.data[field] = truncateToFit(value, target, jsonStringBytes, WEBHOOK_TRUNCATION_MARKER);
   }
   return body;
 }
@@ -90,7 +103,9 @@ export function signWebhook(secret: string, id: string, timestampSeconds: number
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) throw new WebhookSecretError();
   const key = Buffer.from(encoded, 'base64');
   if (key.length === 0) throw new WebhookSecretError();
-  const signature = createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`, 'utf8').digest('base64');
+  const signature = createHmac('sha256', key)
+    .update(`${id}.${timestampSeconds}.${body}`, 'utf8')
+    .digest('base64');
   return `v1,${signature}`;
 }
 

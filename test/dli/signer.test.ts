@@ -109,7 +109,9 @@ describe('published vectors', () => {
     const headers = signRequest({ method: 'GET', url, headers: dliHeaders }, DLI.credentials, DLI.date);
 
     const canonicalLines = canonicalRequest({ method: 'GET', url, headers }, ['host']).split('\n');
-    expect(canonicalLines[2]).toBe('current-page=1&job-status=FAILED&page-size=100&tags=k1%3Dv1%2Ck2%3Dv%202');
+    expect(canonicalLines[2]).toBe(
+      'current-page=1&job-status=FAILED&page-size=100&tags=k1%3Dv1%2Ck2%3Dv%202',
+    );
     expect(parseAuthorization(headers.Authorization ?? '')).toEqual({
       accessKey: 'AKEXAMPLE',
       signedHeaders: ['content-type', 'host', 'x-project-id', 'x-sdk-date'],
@@ -169,13 +171,17 @@ describe('canonical form', () => {
   });
 
   it('sorts by name then value, keeps repeated names and empty values', () => {
-    expect(signedQuery('https://h.example.com/x?b=2&a=&b=1&a&%C3%A9=1&Z=0')).toBe('Z=0&a=&a=&b=1&b=2&%C3%A9=1');
+    expect(signedQuery('https://h.example.com/x?b=2&a=&b=1&a&%C3%A9=1&Z=0')).toBe(
+      'Z=0&a=&a=&b=1&b=2&%C3%A9=1',
+    );
   });
 
   it('signs a path segment by what it decodes to, so the server computes the same thing', () => {
     expect(signedPath('https://h.example.com/v1/a b/é')).toBe('/v1/a%20b/%C3%A9/');
     expect(signedPath('https://h.example.com/v1/a%20b/%C3%A9')).toBe('/v1/a%20b/%C3%A9/');
-    expect(signedPath("https://h.example.com/:@!$&'()*+,;=/")).toBe('/%3A%40%21%24%26%27%28%29%2A%2B%2C%3B%3D/');
+    expect(signedPath("https://h.example.com/:@!$&'()*+,;=/")).toBe(
+      '/%3A%40%21%24%26%27%28%29%2A%2B%2C%3B%3D/',
+    );
     // An encoded slash is data inside one segment, not a separator.
     expect(signedPath('https://h.example.com/a%2Fb')).toBe('/a%2Fb/');
     // A stray `%` is kept by the URL parser and signed as a literal percent sign.
@@ -193,9 +199,9 @@ describe('canonical form', () => {
     expect(lines[3]).toBe('x-project-id:p1');
     expect(lines.at(-1)).toBe(createHash('sha256').update(body).digest('hex'));
     const bytes = new TextEncoder().encode(body);
-    expect(canonicalRequest({ method: 'POST', url: 'https://h.example.com/x', headers: {}, body: bytes }, [])).toBe(
-      canonicalRequest({ method: 'POST', url: 'https://h.example.com/x', headers: {}, body }, []),
-    );
+    expect(
+      canonicalRequest({ method: 'POST', url: 'https://h.example.com/x', headers: {}, body: bytes }, []),
+    ).toBe(canonicalRequest({ method: 'POST', url: 'https://h.example.com/x', headers: {}, body }, []));
   });
 
   it('formats X-Sdk-Date in UTC with zero padding', () => {
@@ -214,19 +220,29 @@ describe('signRequest', () => {
 
   it('keeps a Host header the caller set, and signs it', () => {
     const headers = signRequest(
-      { method: 'GET', url: 'http://127.0.0.1:8080/x', headers: { host: 'dli.cn-north-4.myhuaweicloud.com' } },
+      {
+        method: 'GET',
+        url: 'http://127.0.0.1:8080/x',
+        headers: { host: 'dli.cn-north-4.myhuaweicloud.com' },
+      },
       DLI.credentials,
       DLI.date,
     );
     expect(headers.host).toBe('dli.cn-north-4.myhuaweicloud.com');
     expect(headers.Host).toBeUndefined();
-    expect(verifySignature({ method: 'GET', url: 'http://127.0.0.1:8080/x', headers }, 'SKEXAMPLE')).toBe(true);
+    expect(verifySignature({ method: 'GET', url: 'http://127.0.0.1:8080/x', headers }, 'SKEXAMPLE')).toBe(
+      true,
+    );
   });
 
   it('returns a new object, replacing a stale Authorization and X-Sdk-Date whatever their case', () => {
     const input = { ...dliHeaders, authorization: 'Basic stale', 'x-sdk-date': '20000101T000000Z' };
     const before = structuredClone(input);
-    const headers = signRequest({ method: 'GET', url: dliUrl('cn-north-4', '/jobs'), headers: input }, DLI.credentials, DLI.date);
+    const headers = signRequest(
+      { method: 'GET', url: dliUrl('cn-north-4', '/jobs'), headers: input },
+      DLI.credentials,
+      DLI.date,
+    );
 
     expect(input).toEqual(before);
     expect(Object.keys(headers).map((name) => name.toLowerCase())).toEqual([
@@ -253,7 +269,11 @@ describe('signRequest', () => {
   it('refuses headers that differ only in case, naming the header but not its value', () => {
     const sign = () =>
       signRequest(
-        { method: 'GET', url: 'https://h.example.com/', headers: { 'X-Security-Token': 'SECRET1', 'x-security-token': 'SECRET2' } },
+        {
+          method: 'GET',
+          url: 'https://h.example.com/',
+          headers: { 'X-Security-Token': 'SECRET1', 'x-security-token': 'SECRET2' },
+        },
         { accessKey: 'AK', secretKey: 'SK-SECRET' },
         DLI.date,
       );
@@ -292,12 +312,22 @@ describe('verifySignature', () => {
 
   it('accepts the request as signed, also with an extra unsigned header', () => {
     expect(verifySignature(signed, 'SKEXAMPLE')).toBe(true);
-    expect(verifySignature({ ...signed, headers: { ...signed.headers, 'User-Agent': 'ky' } }, 'SKEXAMPLE')).toBe(true);
+    expect(
+      verifySignature({ ...signed, headers: { ...signed.headers, 'User-Agent': 'ky' } }, 'SKEXAMPLE'),
+    ).toBe(true);
   });
 
   it.each([
     ['path', { url: dliUrl('cn-north-4', '/jobX', [...url.searchParams]) }],
-    ['query', { url: dliUrl('cn-north-4', '/jobs', [['page-size', '11'], ['sql_pattern', 'é b']]) }],
+    [
+      'query',
+      {
+        url: dliUrl('cn-north-4', '/jobs', [
+          ['page-size', '11'],
+          ['sql_pattern', 'é b'],
+        ]),
+      },
+    ],
     ['method', { method: 'PUT' }],
     ['body', { body: '{"sql":"select 2"}' }],
     ['signed header', { headers: { ...signed.headers, 'X-Project-Id': 'another' } }],
@@ -312,9 +342,9 @@ describe('verifySignature', () => {
     expect(verifySignature({ ...signed, headers: withoutProject }, 'SKEXAMPLE')).toBe(false);
     const { Authorization: __, ...unsigned } = signed.headers;
     expect(verifySignature({ ...signed, headers: unsigned }, 'SKEXAMPLE')).toBe(false);
-    expect(verifySignature({ ...signed, headers: { ...unsigned, Authorization: 'Bearer x' } }, 'SKEXAMPLE')).toBe(
-      false,
-    );
+    expect(
+      verifySignature({ ...signed, headers: { ...unsigned, Authorization: 'Bearer x' } }, 'SKEXAMPLE'),
+    ).toBe(false);
   });
 
   it('rejects a valid signature that leaves host or x-sdk-date unsigned', () => {
@@ -330,8 +360,12 @@ describe('verifySignature', () => {
 
   it('parses only SDK-HMAC-SHA256 Authorization headers', () => {
     expect(parseAuthorization('AWS4-HMAC-SHA256 Credential=x, SignedHeaders=host, Signature=ab')).toBeNull();
-    expect(parseAuthorization('SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;;x-sdk-date, Signature=ab')).toBeNull();
-    expect(parseAuthorization('SDK-HMAC-SHA256 Access=AK,SignedHeaders=host;x-sdk-date,Signature=AB01')).toEqual({
+    expect(
+      parseAuthorization('SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;;x-sdk-date, Signature=ab'),
+    ).toBeNull();
+    expect(
+      parseAuthorization('SDK-HMAC-SHA256 Access=AK,SignedHeaders=host;x-sdk-date,Signature=AB01'),
+    ).toEqual({
       accessKey: 'AK',
       signedHeaders: ['host', 'x-sdk-date'],
       signature: 'ab01',
@@ -346,7 +380,9 @@ describe('verifySignature', () => {
       for (const [name, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
       }
-      verdicts.push(verifySignature({ method: req.method ?? '', url: req.url ?? '', headers, body }, 'SKEXAMPLE'));
+      verdicts.push(
+        verifySignature({ method: req.method ?? '', url: req.url ?? '', headers, body }, 'SKEXAMPLE'),
+      );
       res.end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -358,7 +394,11 @@ describe('verifySignature', () => {
         url.searchParams.append('sql_pattern', "a+b c*!()'~é&=#");
         url.searchParams.append('empty', '');
         const body = JSON.stringify({ sql: 'select 1 + 1' });
-        const headers = signRequest({ method: 'POST', url, headers: dliHeaders, body }, DLI.credentials, DLI.date);
+        const headers = signRequest(
+          { method: 'POST', url, headers: dliHeaders, body },
+          DLI.credentials,
+          DLI.date,
+        );
         const { Host: _, ...sent } = headers; // fetch derives Host from the URL, which is what was signed
         const response = await fetch(url, { method: 'POST', headers: sent, body });
         await response.arrayBuffer();
@@ -385,7 +425,12 @@ describe('verifySignature', () => {
 describe('cross-check with the official signer', () => {
   const PATH_CHARS = [...'abcXYZ0189-_.~:@!$&()*+,;=%', 'é', 'ß', 'Ω', '日本', '😀'];
   const QUERY_CHARS = [...PATH_CHARS, ...' \'"<>\\^`{|}?#/[]', '+', '&', '=', 'ü'];
-  const HOSTS = ['dli.cn-north-4.myhuaweicloud.com', 'dli.eu-west-101.myhuaweicloud.eu', '127.0.0.1:8443', 'localhost:3000'];
+  const HOSTS = [
+    'dli.cn-north-4.myhuaweicloud.com',
+    'dli.eu-west-101.myhuaweicloud.eu',
+    '127.0.0.1:8443',
+    'localhost:3000',
+  ];
   const EXTRA_HEADERS = ['Accept', 'x-language', 'X-Client-Request-Id'];
 
   interface Case {
@@ -426,17 +471,24 @@ describe('cross-check with the official signer', () => {
       [random() < 0.5 ? 'Content-Type' : 'content-type']: 'application/json',
       'X-Project-Id': text(alnum, 32, 32),
     };
-    for (const name of EXTRA_HEADERS) if (random() < 0.3) headers[name] = `${text(alnum, 1, 6)} ${text(alnum, 1, 6)}`;
+    for (const name of EXTRA_HEADERS)
+      if (random() < 0.3) headers[name] = `${text(alnum, 1, 6)} ${text(alnum, 1, 6)}`;
     if (random() < 0.1) headers.host = 'dli.cn-north-4.myhuaweicloud.com';
 
     const method = pick(['GET', 'DELETE', 'POST', 'PUT']);
-    const data = method === 'POST' || method === 'PUT' ? { sql: text(QUERY_CHARS, 0, 20), n: int(0, 1e6) } : undefined;
+    const data =
+      method === 'POST' || method === 'PUT' ? { sql: text(QUERY_CHARS, 0, 20), n: int(0, 1e6) } : undefined;
     const body = data === undefined ? undefined : JSON.stringify(data);
     const securityToken = random() < 0.5 ? text(alnum, 20, 40) : undefined;
     const date = new Date(Date.UTC(2020, 0, 1) + Math.floor(random() * 10 * 365 * 86_400) * 1000);
 
     return {
-      ours: { method, url, headers, body: body !== undefined && random() < 0.5 ? new TextEncoder().encode(body) : body },
+      ours: {
+        method,
+        url,
+        headers,
+        body: body !== undefined && random() < 0.5 ? new TextEncoder().encode(body) : body,
+      },
       official: {
         method,
         endpoint: `https://${host}/${segments.join('/')}${trailingSlash}`,
@@ -478,7 +530,8 @@ describe('cross-check with the official signer', () => {
         'SKEXAMPLE',
       ),
     });
-    const signedHeadersOf = (headers: Record<string, string>) => parseAuthorization(headers.Authorization ?? '');
+    const signedHeadersOf = (headers: Record<string, string>) =>
+      parseAuthorization(headers.Authorization ?? '');
 
     // Double escaping: the official signer signs `a%2520b` and `x%2527y` for a path sent as `a%20b` and `x'y`.
     const escaped = sign("https://h.example.com/a%20b/x'y", "https://h.example.com/a b/x'y");

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type JobStatusResponse, jobStatusResponseSchema, type TerminalStatus } from '../../lib/dli/schemas.ts';
+import {
+  type JobStatusResponse,
+  jobStatusResponseSchema,
+  type TerminalStatus,
+} from '../../lib/dli/schemas.ts';
 import {
   DEFAULT_CONSOLE_URL_TEMPLATE,
   describeJobEvent,
@@ -101,7 +105,16 @@ describe('describeJobEvent', () => {
 
     expect(facts.headline).toBe('❌ DLI job abc FAILED');
     expect(facts.fields).toEqual([{ label: 'Job ID', value: 'abc' }]);
-    for (const key of ['queue', 'jobType', 'owner', 'startTime', 'duration', 'rows', 'resultCount', 'inputSize']) {
+    for (const key of [
+      'queue',
+      'jobType',
+      'owner',
+      'startTime',
+      'duration',
+      'rows',
+      'resultCount',
+      'inputSize',
+    ]) {
       expect(facts).not.toHaveProperty(key);
     }
     expect(Object.values(facts)).not.toContain(undefined);
@@ -142,7 +155,10 @@ describe('describeJobEvent', () => {
   });
 
   it('leaves the link out when the template does not make an http(s) URL', () => {
-    const facts = describeJobEvent(makeEvent(finishedJob), { ...context, consoleUrlTemplate: 'javascript:{job_id}' });
+    const facts = describeJobEvent(makeEvent(finishedJob), {
+      ...context,
+      consoleUrlTemplate: 'javascript:{job_id}',
+    });
     expect(facts).not.toHaveProperty('consoleUrl');
   });
 });

@@ -207,6 +207,9 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
         expect(items).toHaveLength(11);
         expect(new Set(ids(items))).toEqual(new Set(jobIds));
         expect(pages).toBeGreaterThanOrEqual(4);
+        const onePage = await store.list({ limit: 20 });
+        expect(onePage.items).toHaveLength(11);
+        expect(onePage.cursor).toBeNull();
       });
     });
 
@@ -225,6 +228,9 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
 
         expect(new Set(due.slice(0, 2))).toEqual(new Set(['new-1', 'new-2']));
         expect(due.slice(2)).toEqual(['polled-long-ago', 'polled-a-while-ago', 'polled-recently']);
+        const onePage = await store.listDue({ cycleStartedAt, now: NOW, limit: 10 });
+        expect(ids(onePage.items)).toEqual(due);
+        expect(onePage.cursor).toBeNull();
       });
 
       it('skips active jobs already polled in this cycle', async () => {

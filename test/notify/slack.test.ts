@@ -1,0 +1,303 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  type JobStatusResponse,
+  jobStatusResponseSchema,
+  type TerminalStatus,
+} from '../../lib/dli/schemas.ts';
+import type { SlackDestination } from '../../lib/notify/destination.ts';
+import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
+import type { PlatformResponse, RenderContext } from '../../lib/notify/platform.ts';
+import {
+  renderSlackMessage,
+  type SlackBlock,
+  type SlackMessage,
+  slackPlatform,
+} from '../../lib/notify/slack.ts';
+import type { JobEvent } from '../../lib/store/store.ts';
+
+const finishedJob = jobStatusResponseSchema.parse(
+  JSON.parse(readFileSync(new URL('../fixtures/dli/status-finished.json', import.meta.url), 'utf8')),
+);
+
+const context: RenderContext = {
+  now: Date.UTC(2024, 0, 2, 3, 4, 5),
+  region: 'cn-north-4',
+  consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE,
+};
+
+const destination: SlackDestination = {
+  name: 'team-channel',
+  type: 'slack',
+  url: 'https://hooks.slack.com/services/T000/B000/XXXXXXXX',
+  events: ['FINISHED', 'FAILED', 'CANCELLED'],
+};
+
+function makeEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): JobEvent {
+  return {
+    id: `evt_${job.job_id}`,
+    status: job.status as TerminalStatus,
+    previousStatus: 'RUNNING',
+    occurredAt: Date.UTC(2024, 0, 2, 3, 4, 0),
+    projectId: '0123456789abcdef0123456789abcdef',
+    labels: {},
+    job,
+    ...overrides,
+  };
+}
+
+function headerText(message: SlackMessage): string {
+  const header = message.blocks[0];
+  if (header?.type !== 'header') throw new Error('first block is not a header');
+  return header.text.text;
+}
+
+function fieldTexts(message: SlackMessage): string[] {
+  return message.blocks
+    .flatMap((block) => (block.type === 'section' ? (block.fields ?? []) : []))
+    .map((f) => f.text);
+}
+
+function sectionTexts(message: SlackMessage): string[] {
+  return message.blocks.flatMap((block) => (block.type === 'section' && block.text ? [block.text.text] : []));
+}
+
+function contextTexts(message: SlackMessage): string[] {
+  return message.blocks.flatMap((block) =>
+    block.type === 'context' ? block.elements.map((e) => e.text) : [],
+  );
+}
+
+/** Every Block Kit limit from chat-platforms.md, checked one by one. */
+function expectWithinBlockKitLimits(message: SlackMessage): void {
+  expect(message.blocks.length).toBeLessThanOrEqual(50);
+  expect(message.text).not.toContain('\n');
+  for (const block of message.blocks as SlackBlock[]) {
+    if (block.type === 'header') {
+      expect(block.text.type).toBe('plain_text');
+      expect(block.text.text.length).toBeLessThanOrEqual(150);
+    }
+    if (block.type === 'section') {
+      expect(block.text !== undefined || (block.fields?.length ?? 0) > 0).toBe(true);
+      if (block.text) expect(block.text.text.length).toBeLessThanOrEqual(3000);
+      expect(block.fields?.length ?? 0).toBeLessThanOrEqual(10);
+      for (const field of block.fields ?? []) expect(field.text.length).toBeLessThanOrEqual(2000);
+    }
+    if (block.type === 'context') {
+      expect(block.elements.length).toBeGreaterThan(0);
+      expect(block.elements.length).toBeLessThanOrEqual(10);
+      for (const element of block.elements) expect(element.text.length).toBeLessThanOrEqual(3000);
+    }
+  }
+  // No lone surrogates anywhere: Slack rejects text that is not valid Unicode.
+  expect(JSON.stringify(message).isWellFormed()).toBe(true);
+}
+
+describe('renderSlackMessage', () => {
+  it('renders the finished fixture with header, facts, SQL and console link', () => {
+    const message = renderSlackMessage(makeEvent(finishedJob), context);
+
+    expect(message.text).toBe('✅ DLI job 208b08d4… FINISHED on queue default after 2.5 s');
+    expect(headerText(message)).toBe('✅ DLI job FINISHED · 208b08d4…');
+    const fields = fieldTexts(message);
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        '*Job ID*\n208b08d4-0dc2-4dd7-8879-ddd4c020d7aa',
+        '*Queue*\ndefault',
+        '*Type*\nQUERY',
+        '*Owner*\ntest',
+        '*Duration*\n2.5 s',
+        '*Result rows*\n4',
+        '*Input size*\n22 B',
+        '*Table*\ndbtest.tbtest',
+      ]),
+    );
+    // The start time is shown in each reader's time zone, with the UTC instant as the fallback.
+    expect(fields).toContain(
+      '*Started*\n<!date^1509335108^{date_short_pretty} {time_secs}|2017-10-30T03:45:08.918Z>',
+    );
+    expect(sectionTexts(message)).toEqual(['*SQL*\n```\nselect * from t1\n```']);
+    expect(contextTexts(message)).toContain(
+      '<https://console.huaweicloud.com/dli/?region=cn-north-4#/main/jobs/sql|Open in DLI console>',
+    );
+    expectWithinBlockKitLimits(message);
+  });
+
+  it('shows the failure reason for a FAILED job', () => {
+    const failed = { ...finishedJob, status: 'FAILED', message: 'DLI.0005: Table not found: tbtest' };
+    const message = renderSlackMessage(makeEvent(failed), context);
+
+    expect(message.text).toBe('❌ DLI job 208b08d4… FAILED on queue default after 2.5 s');
+    expect(headerText(message)).toBe('❌ DLI job FAILED · 208b08d4…');
+    expect(sectionTexts(message)).toEqual([
+      '*Error*\n```\nDLI.0005: Table not found: tbtest\n```',
+      '*SQL*\n```\nselect * from t1\n```',
+    ]);
+  });
+
+  it('keeps a FAILED job with a 50 KB statement and 10 KB error text within every Block Kit limit', () => {
+    const statement = `select '😀数据 & <x>' from t where a > 1 -- ${'x'.repeat(50 * 1024)}`;
+    const errorText = `java.lang.RuntimeException: <boom> & more\n${'at org.apache.spark.Foo(Foo.scala:1)\n'.repeat(280)}`;
+    expect(errorText.length).toBeGreaterThan(10 * 1024);
+    const failed = {
+      ...finishedJob,
+      status: 'FAILED',
+      message: errorText,
+      statement,
+      queue_name: 'q'.repeat(5000),
+      tags: Array.from({ length: 200 }, (_, i) => ({ key: `tag${i}`, value: 'v'.repeat(50) })),
+    };
+    const message = renderSlackMessage(makeEvent(failed, { labels: { owner: 'x'.repeat(3000) } }), context);
+
+    expectWithinBlockKitLimits(message);
+    const [errorSection, sqlSection] = sectionTexts(message);
+    expect(errorSection).toMatch(/^\*Error\*\n```\njava\.lang\.RuntimeException: &lt;boom&gt; &amp; more\n/);
+    expect(errorSection).toMatch(/…\n```$/);
+    expect(sqlSection).toMatch(
+      /^\*SQL\*\n```\nselect '😀数据 &amp; &lt;x&gt;' from t where a &gt; 1 -- x+…\n```$/,
+    );
+    // Cut close to the limit, not far below it.
+    expect(sqlSection?.length).toBeGreaterThan(2990);
+    expect(fieldTexts(message)).toContainEqual(expect.stringMatching(/^\*Tags\*\ntag0=v+, tag1=/));
+    // The whole payload still serializes to JSON Slack can parse.
+    const request = slackPlatform.render(makeEvent(failed), destination, context);
+    expect(() => JSON.parse(request.body)).not.toThrow();
+  });
+
+  it('escapes &, < and > in user text so it cannot mention @channel or inject links', () => {
+    const failed = {
+      ...finishedJob,
+      status: 'FAILED',
+      queue_name: 'q<&>',
+      message: 'bad <!channel> & <https://evil.example|click>',
+      statement: "select '<!here>' & 1 > 0",
+      tags: [{ key: 'k', value: '<@U123>' }],
+    };
+    const message = renderSlackMessage(makeEvent(failed), context);
+    const everything = JSON.stringify(message);
+
+    expect(everything).not.toContain('<!channel>');
+    expect(everything).not.toContain('<!here>');
+    expect(everything).not.toContain('<@U123>');
+    expect(everything).not.toContain('<https://evil.example');
+    expect(message.text).toBe('❌ DLI job 208b08d4… FAILED on queue q&lt;&amp;&gt; after 2.5 s');
+    expect(sectionTexts(message)).toEqual([
+      '*Error*\n```\nbad &lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;\n```',
+      "*SQL*\n```\nselect '&lt;!here&gt;' &amp; 1 &gt; 0\n```",
+    ]);
+    expect(fieldTexts(message)).toContain('*Tags*\nk=&lt;@U123&gt;');
+  });
+
+  it('never cuts inside an escaped entity', () => {
+    const message = renderSlackMessage(makeEvent({ ...finishedJob, statement: '&'.repeat(10_000) }), context);
+    const sql = sectionTexts(message)[0] ?? '';
+    expect(sql.length).toBeLessThanOrEqual(3000);
+    expect(sql).toMatch(/^\*SQL\*\n```\n(&amp;)+…\n```$/);
+  });
+
+  it('keeps a ``` inside the SQL from closing the code block early', () => {
+    const message = renderSlackMessage(
+      makeEvent({ ...finishedJob, statement: 'select 1 ``` *bold*' }),
+      context,
+    );
+    const sql = sectionTexts(message)[0] ?? '';
+    expect(sql.match(/```/g)).toHaveLength(2);
+  });
+
+  it('renders a CANCELLED job without an error section', () => {
+    const cancelled = { ...finishedJob, status: 'CANCELLED', message: 'cancelled by user' };
+    const message = renderSlackMessage(makeEvent(cancelled), context);
+
+    expect(headerText(message)).toBe('🚫 DLI job CANCELLED · 208b08d4…');
+    expect(message.text).toBe('🚫 DLI job 208b08d4… CANCELLED on queue default after 2.5 s');
+    expect(sectionTexts(message).some((text) => text.startsWith('*Error*'))).toBe(false);
+  });
+
+  it('renders a job with only an id and a status, without "undefined" anywhere', () => {
+    const bare = jobStatusResponseSchema.parse({ job_id: 'abc', status: 'FAILED' });
+    const message = renderSlackMessage(makeEvent(bare), context);
+
+    expect(message.text).toBe('❌ DLI job abc FAILED');
+    expect(fieldTexts(message)).toEqual(['*Job ID*\nabc']);
+    expect(sectionTexts(message)).toEqual([]);
+    expect(JSON.stringify(message)).not.toMatch(/undefined|NaN|null/);
+    expectWithinBlockKitLimits(message);
+  });
+});
+
+describe('slackPlatform.render', () => {
+  it('POSTs the Block Kit JSON to the webhook URL', () => {
+    const event = makeEvent(finishedJob);
+    const request = slackPlatform.render(event, destination, context);
+
+    expect(request.url).toBe(destination.url);
+    expect(request.method).toBe('POST');
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(request.body)).toEqual(renderSlackMessage(event, context));
+  });
+});
+
+describe('slackPlatform.judge', () => {
+  const answer = (status: number, body: string, headers: Record<string, string> = {}): PlatformResponse => ({
+    status,
+    body,
+    headers: new Headers(headers),
+  });
+
+  it('counts only 200 with body "ok" as delivered', () => {
+    expect(slackPlatform.judge(answer(200, 'ok'))).toEqual({ kind: 'delivered' });
+  });
+
+  it('retries a 200 whose body is not "ok": nothing proves Slack posted it', () => {
+    const outcome = slackPlatform.judge(answer(200, '<html>captive portal</html>'));
+    expect(outcome.kind).toBe('retry');
+    expect(slackPlatform.judge(answer(204, '')).kind).toBe('retry');
+  });
+
+  it('retries 429 after the Retry-After seconds', () => {
+    expect(slackPlatform.judge(answer(429, 'rate_limited', { 'retry-after': '30' }))).toEqual({
+      kind: 'retry',
+      reason: '429 rate_limited (rate limited)',
+      retryAfterMs: 30_000,
+    });
+  });
+
+  it('retries 429 without a Retry-After hint, leaving the wait to the backoff', () => {
+    const outcome = slackPlatform.judge(answer(429, 'rate_limited'));
+    expect(outcome).toEqual({ kind: 'retry', reason: '429 rate_limited (rate limited)' });
+  });
+
+  it.each([500, 502, 503, 504])('retries %d', (status) => {
+    expect(slackPlatform.judge(answer(status, 'upstream trouble'))).toEqual({
+      kind: 'retry',
+      reason: `${status} upstream trouble`,
+    });
+  });
+
+  it.each([
+    [400, 'invalid_payload'],
+    [403, 'invalid_token'],
+    [404, 'channel_not_found'],
+    [410, 'channel_is_archived'],
+    [413, 'too_large'],
+  ])('rejects %d %s for good, saying why', (status, body) => {
+    expect(slackPlatform.judge(answer(status, body))).toEqual({
+      kind: 'reject',
+      reason: `${status} ${body}`,
+    });
+  });
+
+  it('rejects a redirect: the configured URL is wrong', () => {
+    const outcome = slackPlatform.judge(answer(302, ''));
+    expect(outcome.kind).toBe('reject');
+    expect(outcome.kind === 'reject' && outcome.reason).toMatch(/^302 /);
+  });
+
+  it('keeps a long error body short in the reason', () => {
+    const outcome = slackPlatform.judge(answer(400, `invalid_blocks ${'x'.repeat(5000)}`));
+    expect(outcome.kind).toBe('reject');
+    if (outcome.kind !== 'reject') return;
+    expect(outcome.reason.startsWith('400 invalid_blocks x')).toBe(true);
+    expect(outcome.reason.length).toBeLessThanOrEqual(210);
+  });
+});

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../../lib/config.ts';
+import { createStderrLog, type Log } from '../../lib/log.ts';
+import type { Destination } from '../../lib/notify/destination.ts';
+import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
+import { createDliSimulator, type DliSimulator, type DliSimulatorOptions } from '../../lib/simulator/dli-simulator.ts';
+import { createWebhookReceiver, type WebhookReceiver } from '../../lib/simulator/webhook-receiver.ts';
+import { SqliteStore } from '../../lib/store/sqlite-store.ts';
+import { createWatcher, type Watcher } from '../../lib/watcher.ts';
+import { createManualClock, type ManualClock } from './manual-clock.ts';
+
+export const PROJECT_ID = '0123456789abcdef0123456789abcdef';
+/** Distinctive values, so a test can prove none of them ever reaches a log line. */
+export const ACCESS_KEY = 'AKHARNESSEXAMPLE';
+export const SECRET_KEY = `SK-${randomBytes(12).toString('hex')}-SECRET`;
+export const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+export const SLACK_PATH = `/services/T0HARNESS/B0HARNESS/${randomBytes(12).toString('hex')}`;
+
+export interface WatchHarness {
+  simulator: DliSimulator;
+  slack: WebhookReceiver;
+  webhook: WebhookReceiver;
+  dliUrl: string;
+  destinations: Destination[];
+  storePath: string;
+  store: SqliteStore;
+  clock: ManualClock;
+  /** Every log line written by every watcher of this harness. */
+  logLines: string[];
+  log: Log;
+  config: Pick<Config, 'dli' | 'destinations' | 'consoleUrlTemplate'>;
+  /** A watcher on its own store connection (as a second process would have), sharing clock and log. */
+  newWatcher(options?: { store?: SqliteStore; concurrency?: number; timeoutMs?: number }): Watcher;
+  close(): Promise<void>;
+}
+
+/**
+ * A DLI simulator checking AK/SK signatures, a Slack-like and a Standard Webhooks receiver, and a SQLite store in
+ * a temporary directory: everything a cycle talks to, real and on loopback.
+ */
+export async function startWatchHarness(
+  options: { simulator?: Partial<DliSimulatorOptions>; concurrency?: number; timeoutMs?: number } = {},
+): Promise<WatchHarness> {
+  const simulator = createDliSimulator({
+    projectId: PROJECT_ID,
+    credentials: { accessKey: ACCESS_KEY, secretKey: SECRET_KEY },
+    ...options.simulator,
+  });
+  const slack = createWebhookReceiver();
+  const webhook = createWebhookReceiver({ defaultResponse: { status: 204 } });
+  const [dliUrl, slackUrl, webhookUrl] = await Promise.all([simulator.start(), slack.start(), webhook.start()]);
+  const directory = mkdtempSync(join(tmpdir(), 'dli-watch-test-'));
+  const storePath = join(directory, 'state.db');
+  const store = SqliteStore.open(storePath);
+  const clock = createManualClock();
+  const logLines: string[] = [];
+  const log = createStderrLog({ level: 'debug', write: (line) => logLines.push(line), now: clock.now });
+  const destinations: Destination[] = [
+    { name: 'alerts', type: 'slack', url: `${slackUrl}${SLACK_PATH}`, events: ['FINISHED', 'FAILED', 'CANCELLED'] },
+    {
+      name: 'audit',
+      type: 'webhook',
+      url: `${webhookUrl}/dli`,
+      secret: WEBHOOK_SECRET,
+      events: ['FINISHED', 'FAILED', 'CANCELLED'],
+    },
+  ];
+  const config = {
+    dli: {
+      region: 'cn-north-4',
+      projectId: PROJECT_ID,
+      endpoint: dliUrl,
+      auth: { kind: 'aksk' as const, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, securityToken: null },
+      timeoutMs: options.timeoutMs ?? 2_000,
+      concurrency: options.concurrency ?? 4,
+      maxRequestsPerSecond: 10_000,
+    },
+    destinations,
+    consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE,
+  };
+  const extraStores: SqliteStore[] = [];
+  return {
+    simulator,
+    slack,
+    webhook,
+    dliUrl,
+    destinations,
+    storePath,
+    store,
+    clock,
+    logLines,
+    log,
+    config,
+    newWatcher(watcherOptions = {}) {
+      const ownStore = watcherOptions.store ?? store;
+      const dli = {
+        ...config.dli,
+        concurrency: watcherOptions.concurrency ?? config.dli.concurrency,
+        timeoutMs: watcherOptions.timeoutMs ?? config.dli.timeoutMs,
+      };
+      return createWatcher({ ...config, dli }, { store: ownStore, log, clock, random: () => 0.5 });
+    },
+    async close() {
+      for (const extra of extraStores) await extra.close();
+      await store.close();
+      await Promise.all([simulator.close(), slack.close(), webhook.close()]);
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
