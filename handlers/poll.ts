@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { loadConfig } from '../lib/config.ts';
-import { cycleBudgetMs, type CycleSummary } from '../lib/cycle.ts';
+import { type CycleSummary, cycleBudgetMs } from '../lib/cycle.ts';
 import { openStore } from '../lib/store/open-store.ts';
 import { createWatcher } from '../lib/watcher.ts';
 

@@ -262,30 +262,41 @@ function storeSchema(cwd: string) {
 }
 
 const regionSchema = z
-  .string({ error: 'is required: the DLI region, like cn-north-4' })
+  .string({ error: 'is required (the DLI region, like cn-north-4)' })
   .regex(REGION_PATTERN, 'must be a region name like cn-north-4');
 
 const projectIdSchema = z.string().regex(PROJECT_ID_PATTERN, 'must be 1 to 64 letters and digits');
 
-const endpointSchema = z.string().transform((text, context) => {
+/** A `DLI_ENDPOINT` override as the origin API paths are appended to, or why it cannot be one. */
+function parseEndpoint(text: string): { origin: string } | { problem: string } {
   const url = parseUrl(text);
-  const message = !url
-    ? 'must be an absolute URL like https://dli.cn-north-4.myhuaweicloud.com'
-    : !isHttpsOrLoopbackHttp(url)
-      ? HTTPS_OR_LOOPBACK
-      : url.pathname !== '/' ||
-          url.search !== '' ||
-          url.hash !== '' ||
-          url.username !== '' ||
-          url.password !== ''
-        ? 'must be just scheme, host and port, with no path, query, fragment or credentials'
-        : undefined;
-  if (!url || message) {
-    context.addIssue({ code: 'custom', message: message ?? 'is invalid' });
-    return z.NEVER;
+  if (!url) return { problem: 'must be an absolute URL like https://dli.cn-north-4.myhuaweicloud.com' };
+  if (!isHttpsOrLoopbackHttp(url)) return { problem: HTTPS_OR_LOOPBACK };
+  if (
+    url.pathname !== '/' ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== '' ||
+    url.password !== ''
+  ) {
+    return { problem: 'must be just scheme, host and port, with no path, query, fragment or credentials' };
   }
-  return url.origin;
+  return { origin: url.origin };
+}
+
+const endpointSchema = z.string().transform((text, context) => {
+  const endpoint = parseEndpoint(text);
+  if ('origin' in endpoint) return endpoint.origin;
+  context.addIssue({ code: 'custom', message: endpoint.problem });
+  return z.NEVER;
 });
+
+const timeoutMsSchema = integerSetting(100, 120_000);
+const concurrencySchema = integerSetting(1, 256);
+const maxRpsSchema = textSetting((text) => {
+  const value = /^(\d{1,9}(\.\d+)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+  return value > 0 && value <= 10_000 ? value : undefined;
+}, 'must be a number greater than 0 and at most 10000');
 
 // A header value must be visible ASCII; a stray space or CR from a pasted key would fail every signature, and
 // five failures in a row can lock the key (dli-api.md §3), so refuse it up front.
@@ -325,38 +336,38 @@ function readDliConfig(env: Env, problems: Problems): DliConfig | undefined {
       'is required (or HUAWEICLOUD_SDK_PROJECT_ID): the project id, 1 to 64 letters and digits',
     );
   }
-  const projectId = projectIdVariable && readVariable(env, projectIdVariable, projectIdSchema, problems);
+  const projectId =
+    projectIdVariable === undefined
+      ? undefined
+      : readVariable(env, projectIdVariable, projectIdSchema, problems);
 
   const endpointOverride = readVariable(env, 'DLI_ENDPOINT', endpointSchema.optional(), problems);
   const auth = readAuth(env, problems);
   const timeoutMs = readVariable(
     env,
     'DLI_WATCH_DLI_TIMEOUT_MS',
-    integerSetting(100, 120_000),
+    timeoutMsSchema,
     problems,
     String(DEFAULT_DLI_TIMEOUT_MS),
   );
   const concurrency = readVariable(
     env,
     'DLI_WATCH_CONCURRENCY',
-    integerSetting(1, 256),
+    concurrencySchema,
     problems,
     String(DEFAULT_CONCURRENCY),
   );
   const maxRequestsPerSecond = readVariable(
     env,
     'DLI_WATCH_MAX_RPS',
-    textSetting((text) => {
-      const value = /^(\d{1,9}(\.\d+)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
-      return value > 0 && value <= 10_000 ? value : undefined;
-    }, 'must be a number greater than 0 and at most 10000'),
+    maxRpsSchema,
     problems,
     String(DEFAULT_MAX_RPS),
   );
 
   if (
     region === undefined ||
-    !projectId ||
+    projectId === undefined ||
     auth === undefined ||
     timeoutMs === undefined ||
     concurrency === undefined ||

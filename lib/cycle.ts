@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from './clock.ts';
-import { DliAuthError, DliError, type DliErrorKind, DliJobNotFoundError } from './dli/errors.ts';
 import type { DliClient } from './dli/client.ts';
+import { DliAuthError, DliError, type DliErrorKind, DliJobNotFoundError } from './dli/errors.ts';
 import type { Log } from './log.ts';
 import type { Destination } from './notify/destination.ts';
 import { attemptDelivery, type DeliveryResult, type PlatformRegistry } from './notify/outbox.ts';
@@ -94,7 +94,10 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
   async function poll(record: JobRecord): Promise<{ record: JobRecord; lease: number } | null> {
     let outcome: PollOutcome;
     try {
-      outcome = { kind: 'status', job: await deps.dli.getJobStatus(record.jobId, { signal: options.signal }) };
+      outcome = {
+        kind: 'status',
+        job: await deps.dli.getJobStatus(record.jobId, { signal: options.signal }),
+      };
     } catch (error) {
       if (error instanceof DliJobNotFoundError) {
         outcome = { kind: 'not-found' };
@@ -130,7 +133,9 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
     if (stored.status !== record.status) summary.changed += 1;
     if (transition.becameLost) {
       summary.lost += 1;
-      deps.log.warn('DLI has not known this job for several polls; marking it lost', { job_id: record.jobId });
+      deps.log.warn('DLI has not known this job for several polls; marking it lost', {
+        job_id: record.jobId,
+      });
     }
     if (transition.event) {
       deps.log.info('job ended', {
@@ -147,7 +152,8 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
   async function write(next: JobRecord, expectedVersion: number): Promise<JobRecord | null> {
     try {
       const stored = await deps.store.update(next, expectedVersion);
-      if (!stored) deps.log.debug('job changed under us; leaving it to the other writer', { job_id: next.jobId });
+      if (!stored)
+        deps.log.debug('job changed under us; leaving it to the other writer', { job_id: next.jobId });
       return stored;
     } catch (error) {
       countError('store');
@@ -171,7 +177,9 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
   /** Sends the deliveries of `record` that carry our `lease`, then records what happened. */
   async function deliver(record: JobRecord, lease: number): Promise<void> {
     const { event } = record;
-    const mine = record.deliveries.filter((delivery) => delivery.state === 'pending' && delivery.leaseUntil === lease);
+    const mine = record.deliveries.filter(
+      (delivery) => delivery.state === 'pending' && delivery.leaseUntil === lease,
+    );
     if (!event || mine.length === 0) return;
     const results = await Promise.all(
       mine.map((delivery) =>

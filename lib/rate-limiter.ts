@@ -10,7 +10,11 @@ export interface RateLimiter {
  * A token bucket as a "generic cell rate" schedule: each request books the next free slot, so concurrent callers
  * are spaced `1000 / ratePerSecond` ms apart with no polling, and an idle period banks at most `burst` slots.
  */
-export function createRateLimiter(options: { ratePerSecond: number; burst?: number; clock?: Clock }): RateLimiter {
+export function createRateLimiter(options: {
+  ratePerSecond: number;
+  burst?: number;
+  clock?: Clock;
+}): RateLimiter {
   const clock = options.clock ?? systemClock;
   const interval = 1000 / options.ratePerSecond;
   const burst = Math.max(1, options.burst ?? Math.ceil(options.ratePerSecond / 10));

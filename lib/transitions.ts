@@ -81,7 +81,10 @@ export function applyPoll(previous: JobRecord, outcome: PollOutcome, context: Tr
       ...record,
       phase: 'terminal',
       event,
-      deliveries: [...previous.deliveries, ...planDeliveries(event, context.destinations, now, context.leaseUntil)],
+      deliveries: [
+        ...previous.deliveries,
+        ...planDeliveries(event, context.destinations, now, context.leaseUntil),
+      ],
     },
     event,
   };
@@ -112,6 +115,8 @@ export function planDeliveries(
  * guard, they would send the same `webhook-id` and the receiver would keep one.
  */
 function eventId(projectId: string, jobId: string, status: string, startTime: number | undefined): string {
-  const digest = createHash('sha256').update(`${projectId}\n${jobId}\n${status}\n${startTime ?? ''}`).digest('hex');
+  const digest = createHash('sha256')
+    .update(`${projectId}\n${jobId}\n${status}\n${startTime ?? ''}`)
+    .digest('hex');
   return `msg_${digest.slice(0, 32)}`;
 }

@@ -1,10 +1,10 @@
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
+import { type CycleOptions, type CycleSummary, runCycle } from './cycle.ts';
 import { createDliClient, type DliClient } from './dli/client.ts';
 import type { Log } from './log.ts';
 import { platforms } from './notify/platforms.ts';
 import { createRateLimiter } from './rate-limiter.ts';
-import { type CycleOptions, type CycleSummary, runCycle } from './cycle.ts';
 import type { JobStore } from './store/store.ts';
 
 export interface Watcher {

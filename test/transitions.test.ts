@@ -10,9 +10,18 @@ const context = { now: 50_000, projectId: 'p1', destinations, leaseUntil: null }
 
 describe('applyPoll', () => {
   it('records an in-progress status without an event', () => {
-    const { record, event } = applyPoll(trackedRecord('j1'), { kind: 'status', job: statusResponse('j1', 'RUNNING') }, context);
+    const { record, event } = applyPoll(
+      trackedRecord('j1'),
+      { kind: 'status', job: statusResponse('j1', 'RUNNING') },
+      context,
+    );
     expect(event).toBeNull();
-    expect(record).toMatchObject({ phase: 'active', status: 'RUNNING', lastPolledAt: 50_000, statusChangedAt: 50_000 });
+    expect(record).toMatchObject({
+      phase: 'active',
+      status: 'RUNNING',
+      lastPolledAt: 50_000,
+      statusChangedAt: 50_000,
+    });
     expect(record.deliveries).toEqual([]);
   });
 
@@ -25,13 +34,27 @@ describe('applyPoll', () => {
 
   it('turns a change into a terminal status into one event owed to each destination that wants it', () => {
     const running = trackedRecord('j1', { status: 'RUNNING', labels: { team: 'bi' } });
-    const { record, event } = applyPoll(running, { kind: 'status', job: statusResponse('j1', 'FINISHED') }, context);
-    expect(event).toMatchObject({ status: 'FINISHED', previousStatus: 'RUNNING', projectId: 'p1', labels: { team: 'bi' } });
+    const { record, event } = applyPoll(
+      running,
+      { kind: 'status', job: statusResponse('j1', 'FINISHED') },
+      context,
+    );
+    expect(event).toMatchObject({
+      status: 'FINISHED',
+      previousStatus: 'RUNNING',
+      projectId: 'p1',
+      labels: { team: 'bi' },
+    });
     expect(record.phase).toBe('terminal');
     expect(record.event).toEqual(event);
     // `alerts` only wants FAILED and CANCELLED.
     expect(record.deliveries.map((delivery) => delivery.destination)).toEqual(['audit']);
-    expect(record.deliveries[0]).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: 50_000, createdAt: 50_000 });
+    expect(record.deliveries[0]).toMatchObject({
+      state: 'pending',
+      attempts: 0,
+      nextAttemptAt: 50_000,
+      createdAt: 50_000,
+    });
   });
 
   it.each(['FAILED', 'CANCELLED'])('sends %s to every destination whose filter includes it', (status) => {
@@ -44,7 +67,11 @@ describe('applyPoll', () => {
   });
 
   it('notifies a job that is already terminal at its first poll, with no previous status', () => {
-    const { event, record } = applyPoll(trackedRecord('j1'), { kind: 'status', job: statusResponse('j1', 'FAILED') }, context);
+    const { event, record } = applyPoll(
+      trackedRecord('j1'),
+      { kind: 'status', job: statusResponse('j1', 'FAILED') },
+      context,
+    );
     expect(event).toMatchObject({ status: 'FAILED', previousStatus: null });
     expect(record.deliveries).toHaveLength(2);
   });
@@ -55,7 +82,11 @@ describe('applyPoll', () => {
       { kind: 'status', job: statusResponse('j1', 'FINISHED') },
       context,
     ).record;
-    const again = applyPoll(finished, { kind: 'status', job: statusResponse('j1', 'FINISHED') }, { ...context, now: 99_000 });
+    const again = applyPoll(
+      finished,
+      { kind: 'status', job: statusResponse('j1', 'FINISHED') },
+      { ...context, now: 99_000 },
+    );
     expect(again.event).toBeNull();
     expect(again.record).toBe(finished);
   });
@@ -73,7 +104,11 @@ describe('applyPoll', () => {
 
   it('does not flag documented in-progress statuses as unknown', () => {
     for (const status of ['LAUNCHING', 'RUNNING', 'SCALING']) {
-      const result = applyPoll(trackedRecord('j1'), { kind: 'status', job: statusResponse('j1', status) }, context);
+      const result = applyPoll(
+        trackedRecord('j1'),
+        { kind: 'status', job: statusResponse('j1', status) },
+        context,
+      );
       expect(result.unknownStatus).toBe(false);
     }
   });
@@ -88,7 +123,11 @@ describe('applyPoll', () => {
     }
     const last = applyPoll(record, { kind: 'not-found' }, context);
     expect(last.becameLost).toBe(true);
-    expect(last.record).toMatchObject({ phase: 'lost', status: 'RUNNING', notFoundCount: LOST_AFTER_NOT_FOUND });
+    expect(last.record).toMatchObject({
+      phase: 'lost',
+      status: 'RUNNING',
+      notFoundCount: LOST_AFTER_NOT_FOUND,
+    });
     expect(last.event).toBeNull();
   });
 
@@ -102,7 +141,11 @@ describe('applyPoll', () => {
 
   it('gives the same transition the same event id whenever it is seen, and different jobs different ids', () => {
     const poll = (jobId: string, now: number) =>
-      applyPoll(trackedRecord(jobId), { kind: 'status', job: statusResponse(jobId, 'FINISHED') }, { ...context, now }).event;
+      applyPoll(
+        trackedRecord(jobId),
+        { kind: 'status', job: statusResponse(jobId, 'FINISHED') },
+        { ...context, now },
+      ).event;
     expect(poll('j1', 1)?.id).toBe(poll('j1', 2)?.id);
     expect(poll('j1', 1)?.id).not.toBe(poll('j2', 1)?.id);
   });

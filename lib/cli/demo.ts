@@ -2,15 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../notify/job-facts.ts';
 import type { Config } from '../config.ts';
 import { createStderrLog } from '../log.ts';
+import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../notify/job-facts.ts';
 import { createDliSimulator, type SimulatedJob } from '../simulator/dli-simulator.ts';
 import { createWebhookReceiver, type ReceivedWebhookRequest } from '../simulator/webhook-receiver.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { createWatcher } from '../watcher.ts';
-import { runLoop } from './run-loop.ts';
 import type { CliIo } from './main.ts';
+import { runLoop } from './run-loop.ts';
 
 const PROJECT_ID = '0123456789abcdef0123456789abcdef';
 const DEMO_JOBS: Record<string, SimulatedJob> = {
@@ -24,7 +24,8 @@ const DEMO_JOBS: Record<string, SimulatedJob> = {
       table_name: 'orders',
       result_count: 1842,
       input_size: 734_003_200,
-      statement: 'SELECT region, sum(amount) FROM sales.orders WHERE order_date >= date_sub(current_date, 7) GROUP BY region',
+      statement:
+        'SELECT region, sum(amount) FROM sales.orders WHERE order_date >= date_sub(current_date, 7) GROUP BY region',
       tags: [{ key: 'team', value: 'finance' }],
     },
   },
@@ -40,7 +41,12 @@ const DEMO_JOBS: Record<string, SimulatedJob> = {
   },
   'c41e8a77-0b5d-4e9a-a3f1-2d6c8b9e0f14': {
     lifecycle: ['LAUNCHING', 'CANCELLED'],
-    fields: { job_type: 'QUERY', queue_name: 'default', owner: 'bob', statement: 'SELECT * FROM logs.raw_events' },
+    fields: {
+      job_type: 'QUERY',
+      queue_name: 'default',
+      owner: 'bob',
+      statement: 'SELECT * FROM logs.raw_events',
+    },
   },
 };
 
@@ -61,7 +67,11 @@ export async function runDemo(io: CliIo): Promise<number> {
   io.signal?.addEventListener('abort', onSignal, { once: true });
   try {
     for (const [jobId, job] of Object.entries(DEMO_JOBS)) simulator.addJob(jobId, job);
-    const [dliUrl, slackUrl, webhookUrl] = await Promise.all([simulator.start(), slack.start(), webhook.start()]);
+    const [dliUrl, slackUrl, webhookUrl] = await Promise.all([
+      simulator.start(),
+      slack.start(),
+      webhook.start(),
+    ]);
     slack.onRequest((request) => io.stdout(formatSlackArrival(request)));
     webhook.onRequest((request) => io.stdout(formatWebhookArrival(request)));
 
@@ -76,7 +86,12 @@ export async function runDemo(io: CliIo): Promise<number> {
         maxRequestsPerSecond: 50,
       },
       destinations: [
-        { name: 'data-alerts', type: 'slack', url: `${slackUrl}/services/T0DEMO/B0DEMO/demo`, events: ['FINISHED', 'FAILED', 'CANCELLED'] },
+        {
+          name: 'data-alerts',
+          type: 'slack',
+          url: `${slackUrl}/services/T0DEMO/B0DEMO/demo`,
+          events: ['FINISHED', 'FAILED', 'CANCELLED'],
+        },
         {
           name: 'audit',
           type: 'webhook',
@@ -137,13 +152,20 @@ async function allDelivered(store: SqliteStore, jobIds: string[]): Promise<boole
 
 interface SlackPayload {
   text?: string;
-  blocks?: { type: string; text?: { text: string }; fields?: { text: string }[]; elements?: { text: string }[] }[];
+  blocks?: {
+    type: string;
+    text?: { text: string };
+    fields?: { text: string }[];
+    elements?: { text: string }[];
+  }[];
 }
 
 /** Shows a Slack message roughly as the channel would: header, fields, sections, context. */
 function formatSlackArrival(request: ReceivedWebhookRequest): string {
   const payload = JSON.parse(request.body) as SlackPayload;
-  const lines = [`\n── Slack (${request.path.split('/').slice(0, 3).join('/')}/…) ── notification: ${payload.text ?? ''}`];
+  const lines = [
+    `\n── Slack (${request.path.split('/').slice(0, 3).join('/')}/…) ── notification: ${payload.text ?? ''}`,
+  ];
   for (const block of payload.blocks ?? []) {
     if (block.text) lines.push(block.type === 'header' ? `  ${block.text.text}` : indent(block.text.text));
     for (const field of block.fields ?? []) lines.push(indent(field.text));

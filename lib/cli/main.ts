@@ -4,8 +4,8 @@ import { DliAuthError } from '../dli/errors.ts';
 import { JOB_ID_PATTERN } from '../dli/schemas.ts';
 import { createStderrLog, type Log } from '../log.ts';
 import { openStore } from '../store/open-store.ts';
-import { StoreError } from '../store/store-error.ts';
 import type { JobRecord, JobStore } from '../store/store.ts';
+import { StoreError } from '../store/store-error.ts';
 import { createWatcher } from '../watcher.ts';
 import { runDemo } from './demo.ts';
 import { runLoop } from './run-loop.ts';
@@ -245,7 +245,9 @@ async function track(args: string[], io: CliIo): Promise<number> {
       Date.now(),
     ),
   );
-  io.stdout(`tracking ${result.added} new job(s)${result.existing ? `, ${result.existing} already tracked` : ''}\n`);
+  io.stdout(
+    `tracking ${result.added} new job(s)${result.existing ? `, ${result.existing} already tracked` : ''}\n`,
+  );
   return EXIT_OK;
 }
 
@@ -279,7 +281,11 @@ export function describeRecord(record: JobRecord) {
       })),
     dead_lettered_deliveries: record.deliveries
       .filter((delivery) => delivery.state === 'dead')
-      .map((delivery) => ({ destination: delivery.destination, attempts: delivery.attempts, last_error: delivery.lastError })),
+      .map((delivery) => ({
+        destination: delivery.destination,
+        attempts: delivery.attempts,
+        last_error: delivery.lastError,
+      })),
   };
 }
 
@@ -329,7 +335,8 @@ function row(id: string, status: string, polled: string, pending: string, dead: 
 function seconds(value: string | undefined, name: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < min || parsed > 86_400) usage(`--${name} must be a number of seconds from ${min} to 86400`);
+  if (!Number.isFinite(parsed) || parsed < min || parsed > 86_400)
+    usage(`--${name} must be a number of seconds from ${min} to 86400`);
   return parsed;
 }
 
@@ -342,7 +349,10 @@ async function tick(args: string[], io: CliIo): Promise<number> {
   const store = await openStore(config.store);
   try {
     const watcher = createWatcher(config, { store, log });
-    const summary = await watcher.tick({ budgetMs: budgetSeconds * 1000, ...(io.signal ? { signal: io.signal } : {}) });
+    const summary = await watcher.tick({
+      budgetMs: budgetSeconds * 1000,
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
     if (values.json) io.stdout(`${JSON.stringify(summary)}\n`);
     else io.stdout(`${formatSummary(summary)}\n`);
     return EXIT_OK;
@@ -352,7 +362,9 @@ async function tick(args: string[], io: CliIo): Promise<number> {
 }
 
 /** One line a person reads after a cycle. */
-export function formatSummary(summary: Awaited<ReturnType<ReturnType<typeof createWatcher>['tick']>>): string {
+export function formatSummary(
+  summary: Awaited<ReturnType<ReturnType<typeof createWatcher>['tick']>>,
+): string {
   const parts = [
     `polled ${summary.polled}`,
     `changed ${summary.changed}`,
@@ -374,7 +386,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const store = await openStore(config.store);
   try {
     const watcher = createWatcher(config, { store, log });
-    await runLoop(watcher, { intervalMs: intervalSeconds * 1000, log, ...(io.signal ? { signal: io.signal } : {}) });
+    await runLoop(watcher, {
+      intervalMs: intervalSeconds * 1000,
+      log,
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
     return EXIT_OK;
   } finally {
     await store.close();

@@ -2,6 +2,7 @@ import ky, { HTTPError, type KyInstance, NetworkError, TimeoutError } from 'ky';
 import type { DliAuth } from '../config.ts';
 import type { Log } from '../log.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
+import { systemErrorCode } from '../system-error-code.ts';
 import {
   DliAuthError,
   type DliError,
@@ -15,7 +16,6 @@ import {
 } from './errors.ts';
 import { dliErrorBodySchema, type JobStatusResponse, jobStatusResponseSchema } from './schemas.ts';
 import { signRequest } from './signer.ts';
-import { systemErrorCode } from '../system-error-code.ts';
 
 export interface DliClientOptions {
   /** `https://dli.{region}.myhuaweicloud.com`, or a loopback simulator. */
@@ -172,13 +172,19 @@ function errorBody(data: unknown): { error_code?: string; error_msg?: string; re
   return parsed.success ? parsed.data : {};
 }
 
-function classify(status: number, code: string | undefined, message: string | undefined, details: DliErrorDetails) {
+function classify(
+  status: number,
+  code: string | undefined,
+  message: string | undefined,
+  details: DliErrorDetails,
+) {
   const text = [code, message].filter(Boolean).join(': ') || `HTTP ${status}`;
   const all = { ...details, status, code };
   if (status === 401 || AUTH_ERROR_CODES.has(code ?? '')) {
     return new DliAuthError(`DLI rejected the credentials (${text})`, all);
   }
-  if (NOT_FOUND_ERROR_CODES.has(code ?? '')) return new DliJobNotFoundError(`DLI has no such job (${text})`, all);
+  if (NOT_FOUND_ERROR_CODES.has(code ?? ''))
+    return new DliJobNotFoundError(`DLI has no such job (${text})`, all);
   if (status === 429) return new DliThrottledError(`DLI throttled the request (${text})`, all);
   if (status >= 500 || SERVER_ERROR_CODES.has(code ?? '')) {
     return new DliServerError(`DLI server error (${text})`, all);
@@ -190,21 +196,31 @@ function toDliError(error: unknown, jobId: string): DliError {
   if (error instanceof HTTPError) {
     const body = errorBody(error.data);
     const requestId = error.response.headers.get('x-request-id') ?? body.request_id;
-    return classify(error.response.status, body.error_code, body.error_msg, { jobId, requestId, cause: error });
+    return classify(error.response.status, body.error_code, body.error_msg, {
+      jobId,
+      requestId,
+      cause: error,
+    });
   }
   if (error instanceof TimeoutError) {
     return new DliNetworkError('DLI did not answer in time', { jobId, cause: error });
   }
   if (error instanceof NetworkError) {
-    return new DliNetworkError(`DLI could not be reached (${systemErrorCode(error)})`, { jobId, cause: error });
+    return new DliNetworkError(`DLI could not be reached (${systemErrorCode(error)})`, {
+      jobId,
+      cause: error,
+    });
   }
   if (error instanceof DOMException && error.name === 'AbortError') {
     return new DliNetworkError('DLI request was cancelled', { jobId, cause: error });
   }
-  return new DliNetworkError(`DLI request failed (${error instanceof Error ? error.name : 'unknown error'})`, {
-    jobId,
-    cause: error,
-  });
+  return new DliNetworkError(
+    `DLI request failed (${error instanceof Error ? error.name : 'unknown error'})`,
+    {
+      jobId,
+      cause: error,
+    },
+  );
 }
 
 function describeKyError(error: Error): string {

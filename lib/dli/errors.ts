@@ -15,7 +15,14 @@ export interface DliErrorDetails {
   cause?: unknown;
 }
 
-export type DliErrorKind = 'auth' | 'not-found' | 'throttled' | 'server' | 'network' | 'malformed' | 'request';
+export type DliErrorKind =
+  | 'auth'
+  | 'not-found'
+  | 'throttled'
+  | 'server'
+  | 'network'
+  | 'malformed'
+  | 'request';
 
 export class DliError extends Error {
   readonly kind: DliErrorKind = 'request';

@@ -46,8 +46,16 @@ export async function attemptDelivery(
   if (!destination) {
     // Kept pending rather than dropped: a destination renamed or removed by mistake comes back with its messages.
     const outcome = { kind: 'retry', reason: 'destination is not in the configuration' } as const;
-    log.warn('delivery waits for a destination that is not configured', { ...base, job_id: event.job.job_id });
-    return { ...base, attempts: 0, outcome, next: scheduleAfterFailure(delivery, outcome, clock.now(), options.random) };
+    log.warn('delivery waits for a destination that is not configured', {
+      ...base,
+      job_id: event.job.job_id,
+    });
+    return {
+      ...base,
+      attempts: 0,
+      outcome,
+      next: scheduleAfterFailure(delivery, outcome, clock.now(), options.random),
+    };
   }
   const platform = options.platforms[destination.type] as Platform<Destination>;
   const host = new URL(destination.url).host;
@@ -61,7 +69,13 @@ export async function attemptDelivery(
     });
     attempts += 1;
     const outcome = isPlatformResponse(answer) ? platform.judge(answer) : answer;
-    const attemptLog = { ...base, host, job_id: event.job.job_id, event_id: event.id, attempt: delivery.attempts + attempts };
+    const attemptLog = {
+      ...base,
+      host,
+      job_id: event.job.job_id,
+      event_id: event.id,
+      attempt: delivery.attempts + attempts,
+    };
     if (outcome.kind === 'delivered') {
       log.info('delivered', { ...attemptLog, status: event.status });
       return { ...base, attempts, outcome, next: null };
@@ -69,9 +83,19 @@ export async function attemptDelivery(
     log.warn('delivery attempt failed', { ...attemptLog, outcome: outcome.kind, reason: outcome.reason });
     const pause = inCyclePause(outcome, attempts);
     const later = clock.now();
-    if (pause === null || options.signal?.aborted || later + pause + options.sendTimeoutMs > options.deadline) {
-      const next = scheduleAfterFailure({ ...delivery, attempts: delivery.attempts + attempts }, outcome, later, options.random);
-      if (next.state === 'dead') log.error('delivery dead-lettered', { ...attemptLog, reason: outcome.reason });
+    if (
+      pause === null ||
+      options.signal?.aborted ||
+      later + pause + options.sendTimeoutMs > options.deadline
+    ) {
+      const next = scheduleAfterFailure(
+        { ...delivery, attempts: delivery.attempts + attempts },
+        outcome,
+        later,
+        options.random,
+      );
+      if (next.state === 'dead')
+        log.error('delivery dead-lettered', { ...attemptLog, reason: outcome.reason });
       return { ...base, attempts, outcome, next };
     }
     await clock.sleep(pause, options.signal);

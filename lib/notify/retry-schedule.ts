@@ -48,7 +48,8 @@ export function scheduleAfterFailure(
   const failed = { ...delivery, leaseUntil: null, lastError: outcome.reason };
   const age = now - delivery.createdAt;
   if (outcome.kind === 'reject' || age >= GIVE_UP_AFTER_MS) return { ...failed, state: 'dead' };
-  const backoff = Math.min(Math.max(age, FIRST_RETRY_DELAY_MS), MAX_RETRY_DELAY_MS) * (0.75 + 0.25 * random());
+  const backoff =
+    Math.min(Math.max(age, FIRST_RETRY_DELAY_MS), MAX_RETRY_DELAY_MS) * (0.75 + 0.25 * random());
   const wait = Math.max(backoff, outcome.retryAfterMs ?? 0);
   return { ...failed, nextAttemptAt: Math.round(now + wait) };
 }

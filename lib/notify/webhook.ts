@@ -22,6 +22,12 @@ export const WEBHOOK_TRUNCATION_MARKER = '… [truncated]';
  */
 const TRUNCATABLE_FIELDS = ['statement', 'detail', 'message'] as const;
 
+/** Text fields shorter than this are left alone until cutting the long ones was not enough. */
+const WORTH_CUTTING_BYTES = 1024;
+
+/** What identifies the job and the event is never cut. */
+const NEVER_CUT_FIELDS = new Set(['job_id', 'status', 'previous_status', 'project_id']);
+
 const EVENT_TYPES: Record<TerminalStatus, WebhookEventType> = {
   FINISHED: 'dli.job.finished',
   FAILED: 'dli.job.failed',
@@ -74,21 +80,25 @@ export function renderWebhookBody(event: JobEvent): WebhookBody {
 
   body.data.truncated = true;
   const otherTextFields = Object.keys(body.data)
-    .filter(
-      (key) => typeof body.data[key] === 'string' && !(TRUNCATABLE_FIELDS as readonly string[]).includes(key),
-    )
+    .filter((key) => typeof body.data[key] === 'string' && !NEVER_CUT_FIELDS.has(key))
+    .filter((key) => !(TRUNCATABLE_FIELDS as readonly string[]).includes(key))
     .sort((a, b) => String(body.data[b]).length - String(body.data[a]).length);
-  for (const field of [...TRUNCATABLE_FIELDS, ...otherTextFields]) {
-    const overflow = byteSize(body) - WEBHOOK_BODY_MAX_BYTES;
-    if (overflow <= 0) break;
-    const value = body.data[field];
-    if (typeof value !== 'string' || value === '') continue;
-    // Measure in JSON-encoded bytes: quotes, backslashes and control characters grow when serialized.
-    const encodedSize = jsonStringBytes(value);
-    // A field that must go entirely keeps the marker, so a receiver can tell "cut" from "empty".
-    const target = Math.max(jsonStringBytes(WEBHOOK_TRUNCATION_MARKER), encodedSize - overflow);
-    if (target >= encodedSize) continue;
-    body.data[field] = truncateToFit(value, target, jsonStringBytes, WEBHOOK_TRUNCATION_MARKER);
+  const cutOrder = [...TRUNCATABLE_FIELDS, ...otherTextFields];
+  // First pass spares short fields: cutting a 16-byte statement to the marker gains nothing and loses the SQL.
+  for (const minimumBytes of [WORTH_CUTTING_BYTES, 0]) {
+    for (const field of cutOrder) {
+      const overflow = byteSize(body) - WEBHOOK_BODY_MAX_BYTES;
+      if (overflow <= 0) return body;
+      const value = body.data[field];
+      if (typeof value !== 'string') continue;
+      // Measure in JSON-encoded bytes: quotes, backslashes and control characters grow when serialized.
+      const encodedSize = jsonStringBytes(value);
+      if (encodedSize < minimumBytes) continue;
+      // A field that must go entirely keeps the marker, so a receiver can tell "cut" from "empty".
+      const target = Math.max(jsonStringBytes(WEBHOOK_TRUNCATION_MARKER), encodedSize - overflow);
+      if (target >= encodedSize) continue;
+      body.data[field] = truncateToFit(value, target, jsonStringBytes, WEBHOOK_TRUNCATION_MARKER);
+    }
   }
   return body;
 }

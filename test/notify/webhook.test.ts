@@ -129,6 +129,16 @@ describe('renderWebhookBody', () => {
     expect(data.message).toMatch(/^m+… \[truncated\]$/);
   });
 
+  it('cuts other long text fields, never the job id, when the usual ones are not enough', () => {
+    const job = jobStatusResponseSchema.parse({ ...fixture, user_conf: 'u'.repeat(30_000) });
+    const serialized = JSON.stringify(renderWebhookBody(makeEvent(job)));
+    expect(Buffer.byteLength(serialized, 'utf8')).toBeLessThan(TWENTY_KB);
+    const { data } = JSON.parse(serialized);
+    expect(data.user_conf).toMatch(/^u+… \[truncated\]$/);
+    expect(data.statement).toBe('select * from t1');
+    expect(data.job_id).toBe(fixture.job_id);
+  });
+
   it('measures the JSON escapes: quotes, newlines and control characters grow when serialized', () => {
     const statement = '"\n\u0001\\'.repeat(20_000);
     const serialized = JSON.stringify(renderWebhookBody(makeEvent({ ...finishedJob, statement })));

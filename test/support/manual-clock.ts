@@ -7,7 +7,8 @@ export interface ManualClock extends Clock {
   readonly slept: number;
 }
 
-export function createManualClock(start = Date.UTC(2026, 10, 25, 12, 0, 0)): ManualClock {
+/** Starts at the real time: receivers such as `standardwebhooks` check signatures' timestamps against it. */
+export function createManualClock(start = Date.now()): ManualClock {
   let now = start;
   let slept = 0;
   return {

@@ -20,7 +20,11 @@ export function trackedRecord(jobId: string, overrides: Partial<JobRecord> = {})
   };
 }
 
-export function statusResponse(jobId: string, status: string, extra: Partial<JobStatusResponse> = {}): JobStatusResponse {
+export function statusResponse(
+  jobId: string,
+  status: string,
+  extra: Partial<JobStatusResponse> = {},
+): JobStatusResponse {
   return {
     is_success: true,
     message: '',
@@ -45,6 +49,11 @@ export function slackDestination(name: string, url: string, events = [...allEven
   return { name, type: 'slack', url, events };
 }
 
-export function webhookDestination(name: string, url: string, secret: string | null, events = [...allEvents]): Destination {
+export function webhookDestination(
+  name: string,
+  url: string,
+  secret: string | null,
+  events = [...allEvents],
+): Destination {
   return { name, type: 'webhook', url, secret, events };
 }

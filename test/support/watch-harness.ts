@@ -6,7 +6,11 @@ import type { Config } from '../../lib/config.ts';
 import { createStderrLog, type Log } from '../../lib/log.ts';
 import type { Destination } from '../../lib/notify/destination.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
-import { createDliSimulator, type DliSimulator, type DliSimulatorOptions } from '../../lib/simulator/dli-simulator.ts';
+import {
+  createDliSimulator,
+  type DliSimulator,
+  type DliSimulatorOptions,
+} from '../../lib/simulator/dli-simulator.ts';
 import { createWebhookReceiver, type WebhookReceiver } from '../../lib/simulator/webhook-receiver.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
 import { createWatcher, type Watcher } from '../../lib/watcher.ts';
@@ -51,7 +55,11 @@ export async function startWatchHarness(
   });
   const slack = createWebhookReceiver();
   const webhook = createWebhookReceiver({ defaultResponse: { status: 204 } });
-  const [dliUrl, slackUrl, webhookUrl] = await Promise.all([simulator.start(), slack.start(), webhook.start()]);
+  const [dliUrl, slackUrl, webhookUrl] = await Promise.all([
+    simulator.start(),
+    slack.start(),
+    webhook.start(),
+  ]);
   const directory = mkdtempSync(join(tmpdir(), 'dli-watch-test-'));
   const storePath = join(directory, 'state.db');
   const store = SqliteStore.open(storePath);
@@ -59,7 +67,12 @@ export async function startWatchHarness(
   const logLines: string[] = [];
   const log = createStderrLog({ level: 'debug', write: (line) => logLines.push(line), now: clock.now });
   const destinations: Destination[] = [
-    { name: 'alerts', type: 'slack', url: `${slackUrl}${SLACK_PATH}`, events: ['FINISHED', 'FAILED', 'CANCELLED'] },
+    {
+      name: 'alerts',
+      type: 'slack',
+      url: `${slackUrl}${SLACK_PATH}`,
+      events: ['FINISHED', 'FAILED', 'CANCELLED'],
+    },
     {
       name: 'audit',
       type: 'webhook',

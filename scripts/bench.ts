@@ -1,0 +1,394 @@
+/**
+ * `npm run bench [-- --jobs 3000,30000] [--runs 3] [--json] [--cpu-prof DIR]`
+ *
+ * How long one `dli-watch tick` over N tracked jobs takes next to the practical floor: the bare DLI client making
+ * the same N signed requests at the same concurrency against the same simulator. The simulator runs here; the
+ * tick and the floor each run in a child process of their own (scripts/bench-child.ts), so each one's peak RSS is
+ * its own and the simulator's memory is not counted. The two alternate, `--runs` times each, and the medians are
+ * compared, because a small shared machine is noisy.
+ *
+ * This is a script, not a test: it asserts no timing. It exits non-zero only when a run is broken (the tick did
+ * not poll every job, or a request failed), since the numbers of a broken run mean nothing.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createDliSimulator, type DliSimulator, type SimulatedJob } from '../lib/simulator/dli-simulator.ts';
+import type { BenchChildResult, BenchChildSpec } from './bench-child.ts';
+
+const PROJECT_ID = 'b3e1c0d2a4f5968778695a4b3c2d1e0f';
+const ACCESS_KEY = 'BENCHACCESSKEY';
+const LATENCY_MS = 25;
+/** DLI_WATCH_CONCURRENCY for the tick, and the floor's worker count. */
+const CONCURRENCY = 32;
+const TARGET_RATIO = 1.1;
+const TARGET_PEAK_RSS_MB = 150;
+const TARGET_AT_JOBS = 3000;
+const CHILD_SCRIPT = new URL('./bench-child.ts', import.meta.url).pathname;
+
+/** Every benchmark job is RUNNING on every poll: the tick polls and writes each one and has nothing to send. */
+const RUNNING_JOB: SimulatedJob = { lifecycle: ['RUNNING'] };
+
+interface BenchOptions {
+  jobCounts: number[];
+  runs: number;
+  json: boolean;
+  cpuProfileDirectory: string | null;
+}
+
+interface SideResult {
+  /** Each run's measured time, in run order. */
+  elapsedMs: number[];
+  medianMs: number;
+  /** Highest peak RSS over the runs. */
+  peakRssMb: number;
+  /** RSS just before the measured part, highest over the runs: what the process held before it started. */
+  rssBeforeMb: number;
+  /** DLI requests the simulator saw per run: N when nothing was retried. */
+  requests: number[];
+}
+
+interface JobCountResult {
+  jobs: number;
+  /** N × latency / concurrency: the time the simulator's latency alone imposes. */
+  latencyBoundMs: number;
+  floor: SideResult;
+  tick: SideResult & { trackMedianMs: number; summary: unknown };
+  /** Median tick time over median floor time. */
+  ratio: number;
+}
+
+class BenchUsageError extends Error {
+  override name = 'BenchUsageError';
+}
+
+/** A run whose numbers mean nothing: a child failed, or did not poll every job. */
+class BrokenRunError extends Error {
+  override name = 'BrokenRunError';
+}
+
+function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      jobs: { type: 'string', default: String(TARGET_AT_JOBS) },
+      runs: { type: 'string', default: '3' },
+      json: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: npm run bench -- [--jobs N[,N...]] [--runs R] [--json] [--cpu-prof DIR]\n' +
+        '  --jobs      tracked jobs per tick; several (comma-separated) are run in turn (default 3000)\n' +
+        '  --runs      floor/tick pairs per job count; medians are reported (default 3)\n' +
+        '  --json      print the results as JSON\n' +
+        '  --cpu-prof  write a V8 CPU profile of every child into DIR (node --cpu-prof)\n',
+    );
+    process.exit(0);
+  }
+  const jobCounts = values.jobs.split(',').map((part) => Number(part.trim()));
+  if (jobCounts.some((count) => !Number.isSafeInteger(count) || count < 1)) {
+    throw new BenchUsageError(`--jobs must be positive integers separated by commas, got "${values.jobs}"`);
+  }
+  const runs = Number(values.runs);
+  if (!Number.isSafeInteger(runs) || runs < 1) {
+    throw new BenchUsageError(`--runs must be a positive integer, got "${values.runs}"`);
+  }
+  return { jobCounts, runs, json: values.json, cpuProfileDirectory: values['cpu-prof'] ?? null };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const upper = sorted[middle] ?? Number.NaN;
+  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? Number.NaN) + upper) / 2;
+}
+
+const kbToMb = (kb: number) => kb / 1024;
+
+/** Runs one child to completion and returns the JSON line it printed. */
+function runChild(
+  mode: 'tick' | 'floor',
+  spec: BenchChildSpec,
+  options: BenchOptions,
+): Promise<BenchChildResult> {
+  const nodeFlags = options.cpuProfileDirectory
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${options.cpuProfileDirectory}`,
+        `--cpu-prof-name=${mode}-${spec.jobs}-${Date.now()}.cpuprofile`,
+      ]
+    : [];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeFlags, CHILD_SCRIPT, mode], {
+      // The secret key goes through the environment, never the command line other users can see.
+      env: { ...process.env, DLI_WATCH_BENCH_SPEC: JSON.stringify(spec) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code !== 0) {
+        reject(
+          new BrokenRunError(`the ${mode} child exited with ${signal ?? `code ${code}`}:\n${stderr.trim()}`),
+        );
+        return;
+      }
+      const lastLine = stdout.trim().split('\n').at(-1) ?? '';
+      try {
+        resolve(JSON.parse(lastLine) as BenchChildResult);
+      } catch (cause) {
+        reject(new BrokenRunError(`the ${mode} child printed no result:\n${stdout}\n${stderr}`, { cause }));
+      }
+    });
+  });
+}
+
+/** One child run, with the number of requests the simulator saw while it ran. */
+async function measure(
+  mode: 'tick' | 'floor',
+  simulator: DliSimulator,
+  baseSpec: Omit<BenchChildSpec, 'storeDirectory'>,
+  options: BenchOptions,
+): Promise<{ result: BenchChildResult; requests: number }> {
+  const storeDirectory = await mkdtemp(join(tmpdir(), 'dli-watch-bench-'));
+  try {
+    const requestsBefore = simulator.requestCount;
+    const result = await runChild(mode, { ...baseSpec, storeDirectory }, options);
+    const requests = simulator.requestCount - requestsBefore;
+    const complete =
+      mode === 'tick'
+        ? isObjectWith(result.summary, 'polled', baseSpec.jobs) && isObjectWith(result.summary, 'errors', 0)
+        : result.succeeded === baseSpec.jobs && result.failed === 0;
+    if (!complete) {
+      throw new BrokenRunError(
+        `the ${mode} run did not get a RUNNING answer for all ${baseSpec.jobs} jobs: ` +
+          `${JSON.stringify(mode === 'tick' ? result.summary : result)}`,
+      );
+    }
+    return { result, requests };
+  } finally {
+    await rm(storeDirectory, { recursive: true, force: true });
+  }
+}
+
+function isObjectWith(value: unknown, key: string, expected: number): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[key] === expected;
+}
+
+function summarise(measured: { result: BenchChildResult; requests: number }[]): SideResult {
+  const elapsedMs = measured.map(({ result }) => result.elapsedMs);
+  return {
+    elapsedMs,
+    medianMs: median(elapsedMs),
+    peakRssMb: kbToMb(Math.max(...measured.map(({ result }) => result.maxRssKb))),
+    rssBeforeMb: kbToMb(Math.max(...measured.map(({ result }) => result.rssBeforeKb))),
+    requests: measured.map(({ requests }) => requests),
+  };
+}
+
+async function benchJobCount(
+  jobs: number,
+  simulator: DliSimulator,
+  baseSpec: Omit<BenchChildSpec, 'storeDirectory' | 'jobs'>,
+  options: BenchOptions,
+): Promise<JobCountResult> {
+  const floors: { result: BenchChildResult; requests: number }[] = [];
+  const ticks: { result: BenchChildResult; requests: number }[] = [];
+  for (let run = 1; run <= options.runs; run++) {
+    if (!options.json) process.stderr.write(`  N=${jobs} run ${run}/${options.runs}: floor…`);
+    const floor = await measure('floor', simulator, { ...baseSpec, jobs }, options);
+    floors.push(floor);
+    if (!options.json) process.stderr.write(` ${Math.round(floor.result.elapsedMs)} ms, tick…`);
+    const tick = await measure('tick', simulator, { ...baseSpec, jobs }, options);
+    ticks.push(tick);
+    if (!options.json) process.stderr.write(` ${Math.round(tick.result.elapsedMs)} ms\n`);
+  }
+  const floor = summarise(floors);
+  const tick = summarise(ticks);
+  const lastTick = ticks.at(-1)?.result;
+  return {
+    jobs,
+    latencyBoundMs: (jobs * LATENCY_MS) / CONCURRENCY,
+    floor,
+    tick: {
+      ...tick,
+      trackMedianMs: median(ticks.map(({ result }) => result.trackMs ?? Number.NaN)),
+      summary: lastTick?.summary ?? null,
+    },
+    ratio: tick.medianMs / floor.medianMs,
+  };
+}
+
+function machineDescription() {
+  const processors = cpus();
+  return {
+    cpu: processors[0]?.model ?? 'unknown',
+    cores: processors.length,
+    totalMemoryGb: Number((totalmem() / 1024 ** 3).toFixed(1)),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+function commandLine(argv: readonly string[]): string {
+  const quoted = argv.map((arg) => (/^[\w./,=:-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`));
+  if (process.env.npm_lifecycle_event === 'bench') {
+    return quoted.length > 0 ? `npm run bench -- ${quoted.join(' ')}` : 'npm run bench';
+  }
+  return ['node', 'scripts/bench.ts', ...quoted].join(' ');
+}
+
+function formatTable(results: readonly JobCountResult[]): string {
+  const header = ['N', 'floor ms', 'tick ms', 'ratio', 'tick peak RSS MB', 'floor peak RSS MB', 'track N ms'];
+  const rows = results.map((result) => [
+    String(result.jobs),
+    result.floor.medianMs.toFixed(0),
+    result.tick.medianMs.toFixed(0),
+    result.ratio.toFixed(3),
+    result.tick.peakRssMb.toFixed(1),
+    result.floor.peakRssMb.toFixed(1),
+    result.tick.trackMedianMs.toFixed(1),
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => cell.padStart(widths[column] ?? 0)).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+function formatDetails(results: readonly JobCountResult[]): string {
+  return results
+    .map((result) => {
+      const ms = (values: number[]) => values.map((value) => value.toFixed(0)).join(', ');
+      const requests = (side: SideResult) =>
+        side.requests.every((count) => count === result.jobs) ? 'N each' : side.requests.join(', ');
+      return (
+        `N=${result.jobs}: latency bound ${result.latencyBoundMs.toFixed(0)} ms (N × ${LATENCY_MS} ms / ${CONCURRENCY}); ` +
+        `floor runs ${ms(result.floor.elapsedMs)} ms; tick runs ${ms(result.tick.elapsedMs)} ms; ` +
+        `RSS before the measured part: tick ${result.tick.rssBeforeMb.toFixed(1)} MB, floor ${result.floor.rssBeforeMb.toFixed(1)} MB; ` +
+        `DLI requests: floor ${requests(result.floor)}, tick ${requests(result.tick)}`
+      );
+    })
+    .join('\n');
+}
+
+function formatTargets(results: readonly JobCountResult[]): string {
+  const lines: string[] = [];
+  const atTarget = results.find((result) => result.jobs === TARGET_AT_JOBS);
+  if (atTarget) {
+    const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+    lines.push(
+      `targets at N=${TARGET_AT_JOBS}: ratio ${atTarget.ratio.toFixed(3)} ≤ ${TARGET_RATIO.toFixed(2)} ` +
+        `${verdict(atTarget.ratio <= TARGET_RATIO)}; tick peak RSS ${atTarget.tick.peakRssMb.toFixed(1)} MB ≤ ` +
+        `${TARGET_PEAK_RSS_MB} MB ${verdict(atTarget.tick.peakRssMb <= TARGET_PEAK_RSS_MB)}`,
+    );
+  }
+  if (results.length > 1) {
+    const byJobs = [...results].sort((a, b) => a.jobs - b.jobs);
+    const smallest = byJobs[0];
+    const largest = byJobs.at(-1);
+    if (smallest && largest) {
+      lines.push(
+        `tick peak RSS from N=${smallest.jobs} to N=${largest.jobs}: ${smallest.tick.peakRssMb.toFixed(1)} → ` +
+          `${largest.tick.peakRssMb.toFixed(1)} MB (${(largest.tick.peakRssMb - smallest.tick.peakRssMb).toFixed(1)} MB ` +
+          `for ${largest.jobs / smallest.jobs}× the jobs)`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const options = parseOptions(argv);
+  const secretKey = randomBytes(20).toString('hex');
+  const simulator = createDliSimulator({
+    projectId: PROJECT_ID,
+    credentials: { accessKey: ACCESS_KEY, secretKey },
+    latencyMs: LATENCY_MS,
+    // Any bench id is a job that stays RUNNING: the simulator keeps only a poll counter per id.
+    jobFactory: (jobId) => (jobId.startsWith('bench-') ? RUNNING_JOB : undefined),
+  });
+  const dliUrl = await simulator.start();
+  const results: JobCountResult[] = [];
+  try {
+    const baseSpec = {
+      dliUrl,
+      projectId: PROJECT_ID,
+      accessKey: ACCESS_KEY,
+      secretKey,
+      concurrency: CONCURRENCY,
+    };
+    if (!options.json) {
+      process.stderr.write(
+        `dli-watch bench: ${options.runs} run(s) per N, floor and tick alternating, each in its own process\n`,
+      );
+    }
+    for (const jobs of options.jobCounts)
+      results.push(await benchJobCount(jobs, simulator, baseSpec, options));
+  } finally {
+    await simulator.close();
+  }
+
+  const machine = machineDescription();
+  const command = commandLine(argv);
+  const settings = {
+    latencyMs: LATENCY_MS,
+    concurrency: CONCURRENCY,
+    maxRequestsPerSecond: 100_000,
+    runs: options.runs,
+    simulatorMaxInFlight: simulator.maxInFlight,
+  };
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ machine, command, settings, results }, null, 2)}\n`);
+    return 0;
+  }
+  process.stdout.write(
+    [
+      '',
+      'One `dli-watch tick` over N tracked jobs (SQLite store) vs. the floor: the bare DLI client making the same N',
+      `signed requests with ${CONCURRENCY} workers. DLI simulator in the parent process, answering every status request`,
+      `after ${LATENCY_MS} ms; every job answers RUNNING, so the tick polls and writes every job and sends nothing.`,
+      `DLI_WATCH_CONCURRENCY=${CONCURRENCY}. DLI_WATCH_MAX_RPS=100000, out of the way on purpose: the default 100/s would`,
+      'make the tick take N/100 s and measure the rate limiter instead. Times are medians; RSS is the max over runs.',
+      '',
+      formatTable(results),
+      '',
+      formatDetails(results),
+      formatTargets(results),
+      `simulator max in flight: ${simulator.maxInFlight}`,
+      '',
+      `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.totalMemoryGb} GB, Node ${machine.node} (${machine.platform})`,
+      `command: ${command}`,
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  if (error instanceof BenchUsageError || error instanceof BrokenRunError) {
+    process.stderr.write(`\nbench: ${error.message}\n`);
+    process.exitCode = error instanceof BenchUsageError ? 2 : 1;
+  } else {
+    throw error;
+  }
+}

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import type { Clock } from '../lib/clock.ts';
+import { createRateLimiter } from '../lib/rate-limiter.ts';
+
+/**
+ * A clock that moves only when someone sleeps on it (or the test says so). A sleeper wakes the clock at its own
+ * wake-up time, so concurrent sleepers do not add up; an aborted signal ends the sleep at once, as the real
+ * clock's contract says.
+ */
+function createTestClock(start = 1_000_000) {
+  let time = start;
+  const sleeps: number[] = [];
+  const clock: Clock & { advance(ms: number): void; readonly elapsed: number; readonly sleeps: number[] } = {
+    now: () => time,
+    sleep: async (ms, signal) => {
+      if (signal?.aborted || ms <= 0) return;
+      sleeps.push(ms);
+      time = Math.max(time, clock.now() + ms);
+    },
+    advance: (ms) => {
+      time += ms;
+    },
+    get elapsed() {
+      return time - start;
+    },
+    sleeps,
+  };
+  return clock;
+}
+
+describe('createRateLimiter', () => {
+  it('spaces a burst of 20 requests 100 ms apart at 10/s with burst 1 (≈ 1.9 s)', async () => {
+    const clock = createTestClock();
+    const limiter = createRateLimiter({ ratePerSecond: 10, burst: 1, clock });
+    const startedAt: number[] = [];
+    for (let index = 0; index < 20; index++) {
+      await limiter.acquire();
+      startedAt.push(clock.elapsed);
+    }
+    expect(clock.elapsed).toBe(1900);
+    expect(startedAt).toEqual(Array.from({ length: 20 }, (_, index) => index * 100));
+  });
+
+  it('spaces concurrent callers too, each booking its own slot', async () => {
+    const clock = createTestClock();
+    const limiter = createRateLimiter({ ratePerSecond: 10, burst: 1, clock });
+    await Promise.all(Array.from({ length: 5 }, () => limiter.acquire()));
+    expect(clock.sleeps).toEqual([100, 200, 300, 400]);
+    expect(clock.elapsed).toBe(400);
+  });
+
+  it('lets an idle period bank at most `burst` requests, however long it was', async () => {
+    const clock = createTestClock();
+    const limiter = createRateLimiter({ ratePerSecond: 10, burst: 3, clock });
+    await limiter.acquire();
+    clock.advance(60_000);
+    const before = clock.elapsed;
+    for (let index = 0; index < 5; index++) await limiter.acquire();
+    // Three go at once from the bank, then the 4th and 5th wait one interval each.
+    expect(clock.sleeps).toEqual([100, 100]);
+    expect(clock.elapsed - before).toBe(200);
+  });
+
+  it('banks only what the idle time earned: 150 ms idle at 10/s frees one extra slot, not the whole burst', async () => {
+    const clock = createTestClock();
+    const limiter = createRateLimiter({ ratePerSecond: 10, burst: 5, clock });
+    // Drain the bank: five at once.
+    for (let index = 0; index < 5; index++) await limiter.acquire();
+    expect(clock.elapsed).toBe(0);
+    clock.advance(150);
+    await limiter.acquire();
+    await limiter.acquire();
+    expect(clock.elapsed).toBe(150);
+    await limiter.acquire();
+    expect(clock.elapsed).toBe(200);
+  });
+
+  it('defaults the burst to a tenth of a second of requests', async () => {
+    const clock = createTestClock();
+    const limiter = createRateLimiter({ ratePerSecond: 50, clock });
+    for (let index = 0; index < 6; index++) await limiter.acquire();
+    // Five banked (50/s × 0.1 s), the sixth waits one 20 ms interval.
+    expect(clock.sleeps).toEqual([20]);
+  });
+
+  it('does not hold a caller whose signal is already aborted', async () => {
+    const clock = createTestClock();
+    const limiter = createRateLimiter({ ratePerSecond: 1, burst: 1, clock });
+    await limiter.acquire();
+    const controller = new AbortController();
+    controller.abort();
+    await limiter.acquire(controller.signal);
+    expect(clock.elapsed).toBe(0);
+  });
+
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])(
+    'refuses a rate of %s instead of silently not limiting',
+    (ratePerSecond) => {
+      expect(() => createRateLimiter({ ratePerSecond })).toThrow(RangeError);
+    },
+  );
+
+  it('refuses a burst that is not a positive integer', () => {
+    expect(() => createRateLimiter({ ratePerSecond: 10, burst: 0 })).toThrow(RangeError);
+    expect(() => createRateLimiter({ ratePerSecond: 10, burst: 1.5 })).toThrow(RangeError);
+  });
+});
