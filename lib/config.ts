@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { TERMINAL_STATUSES, type TerminalStatus } from './dli/schemas.ts';
 import type { LogLevel } from './log.ts';
 import type { Destination } from './notify/destination.ts';
+import { DEFAULT_CONSOLE_URL_TEMPLATE } from './notify/job-facts.ts';
 
 export type DliAuth =
   | { kind: 'aksk'; accessKey: string; secretKey: string; securityToken: string | null }
@@ -67,8 +68,7 @@ export const DEFAULT_STORE = 'sqlite:.dli-watch/state.db';
 /** Read from the working directory when it exists; a missing default file is not an error. */
 export const DEFAULT_CONFIG_FILE = 'dli-watch.config.json';
 /** DLI has no deep link to one SQL job (dli-api.md §6); the region's job list is the closest. */
-export const DEFAULT_CONSOLE_URL_TEMPLATE =
-  'https://console.huaweicloud.com/dli/?region={region}#/main/jobs/sql';
+export { DEFAULT_CONSOLE_URL_TEMPLATE } from './notify/job-facts.ts';
 export const CONSOLE_URL_PLACEHOLDERS = ['region', 'project_id', 'job_id', 'queue_name'] as const;
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;

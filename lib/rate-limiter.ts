@@ -9,15 +9,28 @@ export interface RateLimiter {
 /**
  * A token bucket as a "generic cell rate" schedule: each request books the next free slot, so concurrent callers
  * are spaced `1000 / ratePerSecond` ms apart with no polling, and an idle period banks at most `burst` slots.
+ * `burst` defaults to a tenth of a second of requests (at least 1).
+ *
+ * @throws RangeError when `ratePerSecond` is not a finite number above 0 or `burst` is not a finite number of at
+ * least 1: either would make the schedule NaN or infinite, which silently stops limiting anything.
  */
 export function createRateLimiter(options: {
   ratePerSecond: number;
   burst?: number;
   clock?: Clock;
 }): RateLimiter {
+  const { ratePerSecond } = options;
+  if (!Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
+    throw new RangeError(
+      `The rate limit must be a finite number of requests per second above 0: ${ratePerSecond}`,
+    );
+  }
+  const burst = options.burst ?? Math.max(1, Math.ceil(ratePerSecond / 10));
+  if (!Number.isFinite(burst) || burst < 1) {
+    throw new RangeError(`The rate limiter's burst must be a finite number of at least 1: ${burst}`);
+  }
   const clock = options.clock ?? systemClock;
-  const interval = 1000 / options.ratePerSecond;
-  const burst = Math.max(1, options.burst ?? Math.ceil(options.ratePerSecond / 10));
+  const interval = 1000 / ratePerSecond;
   let nextFreeAt = Number.NEGATIVE_INFINITY;
   return {
     async acquire(signal) {

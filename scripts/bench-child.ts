@@ -36,6 +36,8 @@ export interface BenchChildResult {
   jobs: number;
   /** The measured part: the tick, or the floor's N requests. */
   elapsedMs: number;
+  /** CPU time (user + system) this process spent in the measured part: less noisy than wall time. */
+  cpuMs: number;
   /** Tick only: the one `store.track` call that tracks the N jobs. */
   trackMs: number | null;
   /** RSS just before the measured part started. */
@@ -60,6 +62,11 @@ function readSpec(): BenchChildSpec {
   const raw = process.env.DLI_WATCH_BENCH_SPEC;
   if (!raw) throw new Error('DLI_WATCH_BENCH_SPEC is not set: run this through scripts/bench.ts');
   return JSON.parse(raw) as BenchChildSpec;
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
 
 function rssKb(): number {
@@ -94,13 +101,16 @@ async function runTick(spec: BenchChildSpec): Promise<BenchChildResult> {
 
     const rssBeforeKb = rssKb();
     const maxRssBeforeKb = process.resourceUsage().maxRSS;
+    const cpuAtStart = process.cpuUsage();
     const startedAt = performance.now();
     const summary = await watcher.tick({ budgetMs: 10 * 60_000 });
     const elapsedMs = performance.now() - startedAt;
+    const cpuMs = cpuMsSince(cpuAtStart);
     return {
       mode: 'tick',
       jobs: spec.jobs,
       elapsedMs,
+      cpuMs,
       trackMs,
       rssBeforeKb,
       maxRssKb: process.resourceUsage().maxRSS,
@@ -143,13 +153,16 @@ async function runFloor(spec: BenchChildSpec): Promise<BenchChildResult> {
 
   const rssBeforeKb = rssKb();
   const maxRssBeforeKb = process.resourceUsage().maxRSS;
+  const cpuAtStart = process.cpuUsage();
   const startedAt = performance.now();
   await Promise.all(Array.from({ length: spec.concurrency }, worker));
   const elapsedMs = performance.now() - startedAt;
+  const cpuMs = cpuMsSince(cpuAtStart);
   return {
     mode: 'floor',
     jobs: spec.jobs,
     elapsedMs,
+    cpuMs,
     trackMs: null,
     rssBeforeKb,
     maxRssKb: process.resourceUsage().maxRSS,

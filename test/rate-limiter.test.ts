@@ -15,7 +15,10 @@ function createTestClock(start = 1_000_000) {
     sleep: async (ms, signal) => {
       if (signal?.aborted || ms <= 0) return;
       sleeps.push(ms);
-      time = Math.max(time, clock.now() + ms);
+      const wakeAt = time + ms;
+      // Wake after the callers that were already running, as a timer would.
+      await Promise.resolve();
+      time = Math.max(time, wakeAt);
     },
     advance: (ms) => {
       time += ms;
@@ -61,7 +64,7 @@ describe('createRateLimiter', () => {
     expect(clock.elapsed - before).toBe(200);
   });
 
-  it('banks only what the idle time earned: 150 ms idle at 10/s frees one extra slot, not the whole burst', async () => {
+  it('banks only what the idle time earned: 150 ms idle at 10/s frees one slot, not the whole burst', async () => {
     const clock = createTestClock();
     const limiter = createRateLimiter({ ratePerSecond: 10, burst: 5, clock });
     // Drain the bank: five at once.
@@ -69,10 +72,11 @@ describe('createRateLimiter', () => {
     expect(clock.elapsed).toBe(0);
     clock.advance(150);
     await limiter.acquire();
-    await limiter.acquire();
     expect(clock.elapsed).toBe(150);
     await limiter.acquire();
     expect(clock.elapsed).toBe(200);
+    await limiter.acquire();
+    expect(clock.elapsed).toBe(300);
   });
 
   it('defaults the burst to a tenth of a second of requests', async () => {
@@ -100,8 +104,10 @@ describe('createRateLimiter', () => {
     },
   );
 
-  it('refuses a burst that is not a positive integer', () => {
-    expect(() => createRateLimiter({ ratePerSecond: 10, burst: 0 })).toThrow(RangeError);
-    expect(() => createRateLimiter({ ratePerSecond: 10, burst: 1.5 })).toThrow(RangeError);
-  });
+  it.each([0, Number.NaN, Number.POSITIVE_INFINITY])(
+    'refuses a burst of %s rather than limiting otherwise than asked (or not at all)',
+    (burst) => {
+      expect(() => createRateLimiter({ ratePerSecond: 10, burst })).toThrow(RangeError);
+    },
+  );
 });

@@ -1,5 +1,5 @@
 import { truncateText } from './job-facts.ts';
-import type { PlatformResponse } from './platform.ts';
+import type { DeliveryOutcome, PlatformResponse } from './platform.ts';
 
 // RFC 9110 §5.6.7 HTTP-date: IMF-fixdate, and the obsolete RFC 850 and asctime forms senders must still accept.
 // Matched before Date.parse because Date.parse also accepts garbage such as "1" (the year 2001).
@@ -48,6 +48,28 @@ export const ANSWER_SNIPPET_MAX_CHARS = 200;
 export function describeAnswer(response: PlatformResponse): string {
   const snippet = truncateText(response.body.replace(/\s+/g, ' ').trim(), ANSWER_SNIPPET_MAX_CHARS);
   return snippet === '' ? `${response.status}` : `${response.status} ${snippet}`;
+}
+
+/**
+ * The verdict every platform shares for answers that say nothing about the message itself: throttled (429,
+ * honouring `Retry-After`), server trouble or a timeout on the way (5xx, 408) — retry later; a redirect — the URL
+ * is wrong, reject. `undefined` for anything else, which the platform's own success test decides.
+ */
+export function judgeCommonAnswer(response: PlatformResponse): DeliveryOutcome | undefined {
+  const { status } = response;
+  if (status === 429) {
+    const retryAfterMs = retryAfterFromResponse(response);
+    return {
+      kind: 'retry',
+      reason: `${describeAnswer(response)} (rate limited)`,
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    };
+  }
+  if (status >= 500 || status === 408) return { kind: 'retry', reason: describeAnswer(response) };
+  if (status >= 300 && status < 400) {
+    return { kind: 'reject', reason: `${describeAnswer(response)} (redirect: check the webhook URL)` };
+  }
+  return undefined;
 }
 
 function parseHttpDate(value: string): number | undefined {

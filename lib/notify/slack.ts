@@ -8,7 +8,7 @@ import {
   truncateToFit,
 } from './job-facts.ts';
 import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
-import { describeAnswer, retryAfterFromResponse } from './retry-after.ts';
+import { describeAnswer, judgeCommonAnswer } from './retry-after.ts';
 
 // Block Kit limits (chat-platforms.md). Slack says "characters"; we count UTF-16 units, which is never fewer.
 const HEADER_MAX = 150;
@@ -120,21 +120,10 @@ export const slackPlatform: Platform<SlackDestination> = {
         reason: `${describeAnswer(response)} (200 without "ok": not proven delivered)`,
       };
     }
-    if (status === 429) {
-      const retryAfterMs = retryAfterFromResponse(response);
-      return {
-        kind: 'retry',
-        reason: `${describeAnswer(response)} (rate limited)`,
-        ...(retryAfterMs !== undefined && { retryAfterMs }),
-      };
-    }
-    // 408 is a timeout on the way, not a verdict on the message.
-    if (status >= 500 || status === 408) return { kind: 'retry', reason: describeAnswer(response) };
+    const common = judgeCommonAnswer(response);
+    if (common) return common;
     if (status >= 200 && status < 300) {
       return { kind: 'retry', reason: `${describeAnswer(response)} (not 200 "ok": not proven delivered)` };
-    }
-    if (status >= 300 && status < 400) {
-      return { kind: 'reject', reason: `${describeAnswer(response)} (redirect: check the webhook URL)` };
     }
     // 400 invalid_payload, 403, 404 channel_not_found, 410 channel_is_archived: retrying cannot help.
     return { kind: 'reject', reason: describeAnswer(response) };

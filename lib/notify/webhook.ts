@@ -4,7 +4,7 @@ import type { JobEvent } from '../store/store.ts';
 import type { WebhookDestination } from './destination.ts';
 import { truncateToFit } from './job-facts.ts';
 import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
-import { describeAnswer, retryAfterFromResponse } from './retry-after.ts';
+import { describeAnswer, judgeCommonAnswer } from './retry-after.ts';
 
 /**
  * Standard Webhooks asks bodies to stay under 20 KB: every body is strictly smaller than this many bytes, which
@@ -141,21 +141,10 @@ export const webhookPlatform: Platform<WebhookDestination> = {
   judge(response: PlatformResponse): DeliveryOutcome {
     const { status } = response;
     if (status >= 200 && status < 300) return { kind: 'delivered' };
-    if (status === 429) {
-      const retryAfterMs = retryAfterFromResponse(response);
-      return {
-        kind: 'retry',
-        reason: `${describeAnswer(response)} (rate limited)`,
-        ...(retryAfterMs !== undefined && { retryAfterMs }),
-      };
-    }
-    // 408 is a timeout on the way, which Standard Webhooks retries like any other timeout.
-    if (status >= 500 || status === 408) return { kind: 'retry', reason: describeAnswer(response) };
+    const common = judgeCommonAnswer(response);
+    if (common) return common;
     // Standard Webhooks: 410 means the receiver wants no more deliveries to this endpoint.
     if (status === 410) return { kind: 'reject', reason: '410 Gone: endpoint disabled' };
-    if (status >= 300 && status < 400) {
-      return { kind: 'reject', reason: `${describeAnswer(response)} (redirect: check the webhook URL)` };
-    }
     if (status >= 400) return { kind: 'reject', reason: describeAnswer(response) };
     return { kind: 'retry', reason: `${describeAnswer(response)} (unexpected status)` };
   },

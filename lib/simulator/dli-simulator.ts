@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseAuthorization, verifySignature } from '../dli/signer.ts';
+import { listenOnLoopback } from './listen-on-loopback.ts';
 
 /** The body of `GET /v1.0/{project_id}/jobs/{job_id}/status`, field for field as dli-api.md §1 lists it. */
 export interface DliJobStatusBody {
@@ -479,13 +479,7 @@ export function createDliSimulator(options: DliSimulatorOptions): DliSimulator {
         });
       });
       server = listening;
-      return new Promise((resolve, reject) => {
-        listening.once('error', reject);
-        listening.listen(0, '127.0.0.1', () => {
-          const { port } = listening.address() as AddressInfo;
-          resolve(`http://127.0.0.1:${port}`);
-        });
-      });
+      return listenOnLoopback(listening);
     },
     close() {
       const closing = server;

@@ -3,7 +3,7 @@
  * destinations at it to see the exact bytes a chat platform would receive; `dli-watch demo` prints from it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen-on-loopback.ts';
 
 /** One request as the receiver saw it. */
 export interface ReceivedWebhookRequest {
@@ -178,13 +178,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
         });
       });
       server = listening;
-      return new Promise((resolve, reject) => {
-        listening.once('error', reject);
-        listening.listen(0, '127.0.0.1', () => {
-          const { port } = listening.address() as AddressInfo;
-          resolve(`http://127.0.0.1:${port}`);
-        });
-      });
+      return listenOnLoopback(listening);
     },
     close() {
       const closing = server;

@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Context, EventBridgeEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../lib/store/sqlite-store.ts';
+import { createDliSimulator } from '../../lib/simulator/dli-simulator.ts';
+import { createWebhookReceiver } from '../../lib/simulator/webhook-receiver.ts';
+
+const PROJECT_ID = 'abcdef0123456789abcdef0123456789';
+const SECRET_KEY = 'SK-handler-test-secret-value';
+const simulator = createDliSimulator({ projectId: PROJECT_ID, credentials: { accessKey: 'AKHANDLER', secretKey: SECRET_KEY } });
+const receiver = createWebhookReceiver();
+const directory = mkdtempSync(join(tmpdir(), 'dli-watch-handler-'));
+const storePath = join(directory, 'state.db');
+const stdout: string[] = [];
+const realWrite = process.stdout.write.bind(process.stdout);
+
+function lambdaContext(remainingMs: number): Context {
+  return {
+    awsRequestId: 'req-1',
+    functionName: 'dli-watch-dev-poll',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:dli-watch-dev-poll',
+    memoryLimitInMB: '256',
+    logGroupName: '/aws/lambda/dli-watch-dev-poll',
+    logStreamName: 'stream',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => remainingMs,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function scheduledEvent(id: string): EventBridgeEvent<string, unknown> {
+  return {
+    id,
+    version: '0',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'eu-west-1',
+    resources: [],
+    source: 'aws.events',
+    'detail-type': 'Scheduled Event',
+    detail: {},
+  };
+}
+
+beforeAll(async () => {
+  const [dliUrl, receiverUrl] = await Promise.all([simulator.start(), receiver.start()]);
+  simulator.addJob('lambda-job', { lifecycle: ['RUNNING', 'FAILED'], fields: { message: 'boom' } });
+  const store = SqliteStore.open(storePath);
+  await store.track([{ jobId: 'lambda-job' }], Date.now());
+  await store.close();
+  Object.assign(process.env, {
+    DLI_REGION: 'cn-north-4',
+    DLI_PROJECT_ID: PROJECT_ID,
+    DLI_ENDPOINT: dliUrl,
+    HUAWEICLOUD_SDK_AK: 'AKHANDLER',
+    HUAWEICLOUD_SDK_SK: SECRET_KEY,
+    DLI_WATCH_STORE: `sqlite:${storePath}`,
+    DLI_WATCH_WEBHOOKS: `${receiverUrl}/services/T1/B1/handler-secret-path`,
+    DLI_WATCH_CONFIG: '',
+    POWERTOOLS_SERVICE_NAME: 'dli-watch',
+  });
+  // Powertools writes its JSON lines to stdout, as Lambda expects: capture them to read the correlation id.
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    stdout.push(String(chunk));
+    return realWrite(chunk, ...(rest as []));
+  }) as typeof process.stdout.write;
+});
+
+afterAll(async () => {
+  process.stdout.write = realWrite;
+  await Promise.all([simulator.close(), receiver.close()]);
+  rmSync(directory, { recursive: true, force: true });
+});
+
+describe('handlers/poll', () => {
+  it('runs one cycle per scheduled invocation, with the event id as the correlation id', async () => {
+    const { handler } = await import('../../handlers/poll.ts');
+    const first = await handler(scheduledEvent('cycle-1'), lambdaContext(150_000));
+    expect(first).toMatchObject({ polled: 1, changed: 1, notified: 0, errors: 0 });
+    const second = await handler(scheduledEvent('cycle-2'), lambdaContext(150_000));
+    expect(second).toMatchObject({ polled: 1, changed: 1, notified: 1 });
+    expect(receiver.requests).toHaveLength(1);
+    // A loopback URL in DLI_WATCH_WEBHOOKS is a generic (Standard Webhooks) destination.
+    expect(JSON.parse(receiver.requests[0]?.body ?? '{}')).toMatchObject({ type: 'dli.job.failed' });
+
+    const lines = stdout.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{'));
+    const finished = lines.map((line) => JSON.parse(line)).filter((entry) => entry.message === 'cycle finished');
+    expect(finished.map((entry) => entry.correlation_id)).toEqual(['cycle-1', 'cycle-2']);
+    expect(finished[0]).toMatchObject({ function_name: 'dli-watch-dev-poll', service: 'dli-watch', polled: 1 });
+    const everything = stdout.join('');
+    expect(everything).not.toContain(SECRET_KEY);
+    expect(everything).not.toContain('handler-secret-path');
+  });
+
+  it('starts no job when Lambda has too little time left for one to finish', async () => {
+    const { handler } = await import('../../handlers/poll.ts');
+    simulator.addJob('late-job', { lifecycle: ['FINISHED'] });
+    const store = SqliteStore.open(storePath);
+    await store.track([{ jobId: 'late-job' }], Date.now());
+    await store.close();
+    const summary = await handler(scheduledEvent('cycle-3'), lambdaContext(20_000));
+    expect(summary).toMatchObject({ polled: 0, deferred: true });
+    expect(simulator.pollCount('late-job')).toBe(0);
+  });
+});
