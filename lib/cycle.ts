@@ -234,13 +234,13 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
   const due = dueJobs(deps.store, { cycleStartedAt: startedAt, pageSize: deps.pageSize ?? 100, clock });
   async function worker(): Promise<void> {
     for (;;) {
-      if (stopped()) return;
-      if (clock.now() >= deadline) {
-        summary.deferred = true;
-        return;
-      }
       const next = await due.next();
       if (next.done) return;
+      // A job taken but not started is simply left in the store: the next cycle finds it first.
+      if (stopped() || clock.now() >= deadline) {
+        summary.deferred = fatal === null;
+        return;
+      }
       await processJob(next.value);
     }
   }
@@ -249,7 +249,6 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
   } finally {
     await due.return(undefined);
   }
-  if (options.signal?.aborted) summary.deferred = true;
   summary.duration_ms = clock.now() - startedAt;
   if (fatal) throw fatal;
   return summary;
