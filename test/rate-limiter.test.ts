@@ -100,7 +100,7 @@ describe('createRateLimiter', () => {
   it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])(
     'refuses a rate of %s instead of silently not limiting',
     (ratePerSecond) => {
-      expect(() => createRateLimiter({ ratePerSecond })).toThrow(RangeError);
+      expect(() => createRateLimiter({ ratePerSecond, burst: 1 })).toThrow(RangeError);
     },
   );
 

@@ -55,6 +55,7 @@ const SERVER_ERROR_CODES = new Set(['DLI.0999']);
 export function createDliClient(options: DliClientOptions): DliClient {
   const { auth, projectId, rateLimiter, log } = options;
   const now = options.now ?? (() => new Date());
+  const redact = secretRedactor(auth);
   const http: KyInstance = ky.create({
     baseUrl: `${options.endpoint.replace(/\/+$/, '')}/`,
     timeout: options.timeoutMs ?? 10_000,
@@ -78,15 +79,17 @@ export function createDliClient(options: DliClientOptions): DliClient {
     },
     hooks: {
       beforeRequest: [
-        async ({ request }) => {
-          await rateLimiter?.acquire(request.signal);
+        async ({ request, options: requestOptions }) => {
+          await rateLimiter?.acquire(callerSignal(requestOptions.context));
           applyAuth(request, auth, projectId, now());
         },
       ],
       beforeRetry: [
-        async ({ request, error, retryCount }) => {
+        async ({ request, options: requestOptions, error, retryCount }) => {
           log.debug('retrying DLI request', { retry: retryCount, reason: describeKyError(error) });
-          await rateLimiter?.acquire(request.signal);
+          // Not `request.signal`: after a timeout ky has already aborted it, which would let the retry skip the
+          // queue. Only the caller's own cancellation may cut the wait short.
+          await rateLimiter?.acquire(callerSignal(requestOptions.context));
           // A retry can come seconds later; a fresh X-Sdk-Date keeps it well inside the 15-minute window.
           applyAuth(request, auth, projectId, now());
         },
@@ -99,9 +102,9 @@ export function createDliClient(options: DliClientOptions): DliClient {
       const path = `v1.0/${encodeURIComponent(projectId)}/jobs/${encodeURIComponent(jobId)}/status`;
       let response: Response;
       try {
-        response = await http.get(path, signal ? { signal } : {});
+        response = await http.get(path, signal ? { signal, context: { callerSignal: signal } } : {});
       } catch (error) {
-        throw toDliError(error, jobId);
+        throw toDliError(error, jobId, redact);
       }
       const requestId = response.headers.get('x-request-id') ?? undefined;
       const text = await response.text().catch((cause: unknown) => {
@@ -118,23 +121,27 @@ export function createDliClient(options: DliClientOptions): DliClient {
           cause,
         });
       }
+      const { error_code: code, error_msg: errorMessage } = errorBody(json);
+      // `is_success: false` is DLI saying the request failed: its message matters more than the fields a failed
+      // request leaves out, so check it before the shape.
+      if (isRecord(json) && json.is_success === false) {
+        if (code) throw classify(response.status, code, errorMessage, { jobId, requestId }, redact);
+        const reason = typeof json.message === 'string' && json.message ? `: ${redact(json.message)}` : '';
+        throw new DliRequestError(`DLI reported the request failed${reason}`, {
+          jobId,
+          status: response.status,
+          requestId,
+        });
+      }
       const parsed = jobStatusResponseSchema.safeParse(json);
       if (!parsed.success) {
-        const { error_code: code, error_msg: message } = errorBody(json);
-        if (code) throw classify(response.status, code, message, { jobId, requestId });
+        if (code) throw classify(response.status, code, errorMessage, { jobId, requestId }, redact);
         throw new DliMalformedResponseError(
           `DLI status response has an unexpected shape: ${parsed.error.issues
             .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
             .join('; ')}`,
           { jobId, status: response.status, requestId },
         );
-      }
-      if (parsed.data.is_success === false) {
-        throw new DliRequestError(`DLI reported the request failed: ${parsed.data.message ?? ''}`.trim(), {
-          jobId,
-          status: response.status,
-          requestId,
-        });
       }
       return parsed.data;
     },
@@ -172,13 +179,35 @@ function errorBody(data: unknown): { error_code?: string; error_msg?: string; re
   return parsed.success ? parsed.data : {};
 }
 
+/** The caller's own signal, passed through ky's `context`; ky's `request.signal` also fires on its timeouts. */
+function callerSignal(context: Record<string, unknown>): AbortSignal | undefined {
+  const signal = context.callerSignal;
+  return signal instanceof AbortSignal ? signal : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Replaces the secret key and any token in server-provided text: a gateway may echo the credential it rejected,
+ * and that text goes into error messages, which go into logs.
+ */
+function secretRedactor(auth: DliAuth): (text: string) => string {
+  const secrets = (auth.kind === 'token' ? [auth.token] : [auth.secretKey, auth.securityToken]).filter(
+    (secret): secret is string => typeof secret === 'string' && secret.length > 0,
+  );
+  return (text) => secrets.reduce((redacted, secret) => redacted.replaceAll(secret, '[REDACTED]'), text);
+}
+
 function classify(
   status: number,
   code: string | undefined,
   message: string | undefined,
   details: DliErrorDetails,
+  redact: (text: string) => string,
 ) {
-  const text = [code, message].filter(Boolean).join(': ') || `HTTP ${status}`;
+  const text = redact([code, message].filter(Boolean).join(': ') || `HTTP ${status}`);
   const all = { ...details, status, code };
   if (status === 401 || AUTH_ERROR_CODES.has(code ?? '')) {
     return new DliAuthError(`DLI rejected the credentials (${text})`, all);
@@ -192,15 +221,17 @@ function classify(
   return new DliRequestError(`DLI refused the request (${text})`, all);
 }
 
-function toDliError(error: unknown, jobId: string): DliError {
+function toDliError(error: unknown, jobId: string, redact: (text: string) => string): DliError {
   if (error instanceof HTTPError) {
     const body = errorBody(error.data);
     const requestId = error.response.headers.get('x-request-id') ?? body.request_id;
-    return classify(error.response.status, body.error_code, body.error_msg, {
-      jobId,
-      requestId,
-      cause: error,
-    });
+    return classify(
+      error.response.status,
+      body.error_code,
+      body.error_msg,
+      { jobId, requestId, cause: error },
+      redact,
+    );
   }
   if (error instanceof TimeoutError) {
     return new DliNetworkError('DLI did not answer in time', { jobId, cause: error });
