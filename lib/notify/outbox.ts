@@ -63,10 +63,9 @@ export async function attemptDelivery(
   for (;;) {
     const now = clock.now();
     const request = platform.render(event, destination, { ...options.render, now });
-    const answer = await sendOutgoing(request, {
-      timeoutMs: options.sendTimeoutMs,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    // Not cancelled by a stop request: a send cut off mid-flight may have arrived, and recording it as failed
+    // would send it again. The stop only skips the in-cycle retries below.
+    const answer = await sendOutgoing(request, { timeoutMs: options.sendTimeoutMs });
     attempts += 1;
     const outcome = isPlatformResponse(answer) ? platform.judge(answer) : answer;
     const attemptLog = {

@@ -11,7 +11,7 @@ const MAX_RESPONSE_CHARS = 64 * 1024;
  */
 export async function sendOutgoing(
   request: OutgoingRequest,
-  options: { timeoutMs: number; signal?: AbortSignal },
+  options: { timeoutMs: number },
 ): Promise<PlatformResponse | Exclude<DeliveryOutcome, { kind: 'delivered' }>> {
   try {
     const response = await ky(request.url, {
@@ -22,7 +22,6 @@ export async function sendOutgoing(
       retry: 0,
       throwHttpErrors: false,
       redirect: 'manual',
-      ...(options.signal ? { signal: options.signal } : {}),
     });
     const body = (await response.text()).slice(0, MAX_RESPONSE_CHARS);
     return { status: response.status, headers: response.headers, body };
