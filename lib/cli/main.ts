@@ -96,9 +96,14 @@ as it arrives. Uses a temporary store; needs no configuration and no network.
 /** Runs one CLI invocation and returns its exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  if (command === undefined) {
+    // A usage error like any other: stdout, which scripts capture, stays empty.
+    io.stderr(HELP.main ?? '');
+    return EXIT_USAGE;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
     io.stdout(HELP.main ?? '');
-    return command === undefined ? EXIT_USAGE : EXIT_OK;
+    return EXIT_OK;
   }
   const help = HELP[command];
   if (command === 'main' || help === undefined) {
@@ -143,7 +148,10 @@ function reportFailure(error: unknown, command: string, io: CliIo): number {
   }
   if (error instanceof DliAuthError) {
     const requestId = error.requestId ? ` (request id ${error.requestId})` : '';
-    io.stderr(`dli-watch: ${error.message}${requestId}. Check HUAWEICLOUD_SDK_AK/SK or DLI_AUTH_TOKEN.\n`);
+    io.stderr(
+      `dli-watch: ${error.message}${requestId}. Check HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK ` +
+        '(plus HUAWEICLOUD_SDK_SECURITY_TOKEN for temporary credentials), or DLI_AUTH_TOKEN.\n',
+    );
     return EXIT_FAILURE;
   }
   if (error instanceof StoreError) {
@@ -256,9 +264,18 @@ async function untrack(args: string[], io: CliIo): Promise<number> {
   const ids = jobIds(positionals);
   if (ids.length === 0) usage('give at least one job id');
   const removed = await withStore(io, (store) => store.untrack(ids));
-  const missing = ids.length - removed.length;
-  io.stdout(`untracked ${removed.length} job(s)${missing ? `, ${missing} were not tracked` : ''}\n`);
+  const removedIds = new Set(removed);
+  const missing = ids.filter((id) => !removedIds.has(id));
+  io.stdout(`untracked ${removed.length} job(s)\n`);
+  // Named, since an id that was not tracked is most often a typo the user wants to see.
+  if (missing.length > 0) io.stdout(`not tracked (left alone): ${abbreviatedList(missing)}\n`);
   return EXIT_OK;
+}
+
+/** At most `shown` items, then how many more: bounded output for a call with thousands of ids. */
+function abbreviatedList(items: string[], shown = 20): string {
+  const more = items.length - shown;
+  return `${items.slice(0, shown).join(', ')}${more > 0 ? `, … and ${more} more` : ''}`;
 }
 
 /** One row of `list`, as `--json` prints it. */

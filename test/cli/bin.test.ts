@@ -1,0 +1,228 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../lib/store/sqlite-store.ts';
+import type { JobRecord } from '../../lib/store/store.ts';
+import {
+  ACCESS_KEY,
+  PROJECT_ID,
+  SECRET_KEY,
+  SLACK_PATH,
+  startWatchHarness,
+  type WatchHarness,
+  WEBHOOK_SECRET,
+} from '../support/watch-harness.ts';
+
+const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(PROJECT_ROOT, 'bin/dli-watch.js');
+const WEBHOOK_PATH_TOKEN = randomBytes(12).toString('hex');
+const SECRETS = [SECRET_KEY, WEBHOOK_SECRET, SLACK_PATH, WEBHOOK_PATH_TOKEN];
+/** How long a stopped `run` may take to exit: its cycle is tiny, so this is only a generous ceiling. */
+const EXIT_WITHIN_MS = 5_000;
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface Spawned {
+  child: ChildProcess;
+  exited: Promise<Exit>;
+}
+
+let harness: WatchHarness;
+let directory: string;
+let env: Record<string, string>;
+
+beforeEach(async () => {
+  harness = await startWatchHarness();
+  directory = mkdtempSync(join(tmpdir(), 'dli-watch-bin-'));
+  const webhookOrigin = new URL(harness.destinations[1]?.url ?? '').origin;
+  writeFileSync(
+    join(directory, 'dli-watch.config.json'),
+    JSON.stringify({
+      destinations: [
+        { name: 'alerts', type: 'slack', url: harness.destinations[0]?.url },
+        {
+          name: 'audit',
+          type: 'webhook',
+          url: `${webhookOrigin}/dli/${WEBHOOK_PATH_TOKEN}`,
+          secret: WEBHOOK_SECRET,
+        },
+      ],
+    }),
+  );
+  // Only what the CLI needs: nothing of the test runner's environment leaks in.
+  env = {
+    DLI_REGION: 'cn-north-4',
+    DLI_PROJECT_ID: PROJECT_ID,
+    DLI_ENDPOINT: harness.dliUrl,
+    HUAWEICLOUD_SDK_AK: ACCESS_KEY,
+    HUAWEICLOUD_SDK_SK: SECRET_KEY,
+    DLI_WATCH_STORE: 'sqlite:state.db',
+    DLI_WATCH_LOG_LEVEL: 'debug',
+  };
+});
+
+afterEach(async () => {
+  await harness?.close();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+/** Starts `node bin/dli-watch.js …` in the temporary directory. */
+function spawnCli(args: string[], options: { stdin?: string } = {}): Spawned {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: directory, env, stdio: 'pipe' });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  child.stdin?.end(options.stdin ?? '');
+  const exited = new Promise<Exit>((resolveExit, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolveExit({ code, signal, stdout, stderr }));
+  }).then((exit) => {
+    for (const secret of SECRETS) {
+      expect(exit.stdout, `stdout of ${args[0]} shows a secret`).not.toContain(secret);
+      expect(exit.stderr, `stderr of ${args[0]} shows a secret`).not.toContain(secret);
+    }
+    return exit;
+  });
+  return { child, exited };
+}
+
+/** The exit, or a rejection when the process is still running after `ms` (it is then killed). */
+async function exitWithin(spawned: Spawned, ms: number): Promise<Exit> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      spawned.child.kill('SIGKILL');
+      reject(new Error(`dli-watch did not exit within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([spawned.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function storedJobs(): Promise<JobRecord[]> {
+  const store = SqliteStore.open(join(directory, 'state.db'));
+  try {
+    return (await store.list({ limit: 1000 })).items;
+  } finally {
+    await store.close();
+  }
+}
+
+describe('bin/dli-watch.js', () => {
+  it('tick --json: stdout is exactly one JSON object, the logs go to stderr', async () => {
+    harness.simulator.addJob('job-finished', { lifecycle: ['FINISHED'] });
+    harness.simulator.addJob('job-running', { lifecycle: ['RUNNING'] });
+    expect((await spawnCli(['track', 'job-finished', 'job-running']).exited).code).toBe(0);
+
+    const { code, stdout, stderr } = await spawnCli(['tick', '--json']).exited;
+    expect(code).toBe(0);
+    expect(stdout.endsWith('\n')).toBe(true);
+    expect(stdout.trimEnd().split('\n')).toHaveLength(1);
+    const summary = JSON.parse(stdout) as unknown;
+    expect(summary).toMatchObject({ polled: 2, changed: 2, notified: 2, delivery_failures: 0, errors: 0 });
+    expect(Array.isArray(summary)).toBe(false);
+    expect(stderr).toContain('"message":"delivered"');
+  });
+
+  it('track --file - reads the ids from standard input', async () => {
+    const { code, stdout } = await spawnCli(['track', '--file', '-'], { stdin: 'job-1\njob-2\n\njob-3\n' })
+      .exited;
+    expect(code).toBe(0);
+    expect(stdout).toContain('tracking 3 new job(s)');
+    expect((await storedJobs()).map((record) => record.jobId)).toEqual(['job-1', 'job-2', 'job-3']);
+  });
+
+  it('run --interval 1 stops on SIGTERM with exit 0; nothing is lost or sent twice', async () => {
+    harness.simulator.addJob('job-finished', { lifecycle: ['RUNNING', 'FINISHED'] });
+    harness.simulator.addJob('job-failed', { lifecycle: ['FAILED'] });
+    harness.simulator.addJob('job-cancelled', { lifecycle: ['LAUNCHING', 'RUNNING', 'CANCELLED'] });
+    expect((await spawnCli(['track', 'job-finished', 'job-failed', 'job-cancelled']).exited).code).toBe(0);
+
+    const run = spawnCli(['run', '--interval', '1']);
+    // The first cycle delivers job-failed to both destinations.
+    await Promise.all([harness.slack.waitForRequests(1, 15_000), harness.webhook.waitForRequests(1, 15_000)]);
+    run.child.kill('SIGTERM');
+    const stopped = await exitWithin(run, EXIT_WITHIN_MS);
+    expect(stopped).toMatchObject({ code: 0, signal: null, stdout: '' });
+    expect(stopped.stderr).toContain('SIGTERM received');
+    expect(stopped.stderr).toContain('"message":"stopped"');
+
+    // Follow-up cycles finish what the stopped run left: every job ends and is told exactly once.
+    for (let tick = 0; tick < 3 && (await storedJobs()).some((job) => job.phase === 'active'); tick += 1) {
+      expect((await spawnCli(['tick', '--json']).exited).code).toBe(0);
+    }
+    const jobs = await storedJobs();
+    expect(jobs.map((job) => [job.jobId, job.phase, job.status])).toEqual([
+      ['job-cancelled', 'terminal', 'CANCELLED'],
+      ['job-failed', 'terminal', 'FAILED'],
+      ['job-finished', 'terminal', 'FINISHED'],
+    ]);
+    expect(jobs.flatMap((job) => job.deliveries).filter((delivery) => delivery.state === 'dead')).toEqual([]);
+    const destinations = 2;
+    expect(harness.slack.requests.length + harness.webhook.requests.length).toBe(jobs.length * destinations);
+    const webhookJobIds = harness.webhook.requests.map(
+      (request) => (JSON.parse(request.body) as { data: { job_id: string } }).data.job_id,
+    );
+    expect(webhookJobIds.sort()).toEqual(['job-cancelled', 'job-failed', 'job-finished']);
+    const slackTexts = harness.slack.requests.map(
+      (request) => (JSON.parse(request.body) as { text: string }).text,
+    );
+    for (const status of ['FINISHED', 'FAILED', 'CANCELLED']) {
+      expect(slackTexts.filter((text) => text.includes(status))).toHaveLength(1);
+    }
+  });
+
+  it('demo: exits 0 after showing a Slack and a webhook message for FINISHED, FAILED and CANCELLED', async () => {
+    // The demo needs no configuration at all: run it with an empty environment.
+    env = {};
+    const { code, stdout, stderr } = await exitWithin(spawnCli(['demo']), 25_000);
+    expect(code, stderr).toBe(0);
+    for (const status of ['FINISHED', 'FAILED', 'CANCELLED']) {
+      expect(stdout).toMatch(new RegExp(`── Slack \\(.*\\) ── notification: .*DLI job .* ${status}`));
+      expect(stdout).toContain(
+        `── Standard Webhook POST /dli-events ── dli.job.${status.toLowerCase()} for `,
+      );
+    }
+    expect(stdout).toContain('every message was delivered');
+  });
+
+  it('npx dli-watch --help works from the project root', async () => {
+    const npm = spawn('npm', ['exec', '--', 'dli-watch', '--help'], {
+      cwd: PROJECT_ROOT,
+      env: process.env,
+      stdio: 'pipe',
+    });
+    let stdout = '';
+    let stderr = '';
+    npm.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    npm.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const code = await new Promise<number | null>((resolveExit, reject) => {
+      npm.on('error', reject);
+      npm.on('close', resolveExit);
+    });
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('Usage: dli-watch <command> [options]');
+    for (const command of ['track', 'untrack', 'list', 'tick', 'run', 'demo'])
+      expect(stdout).toContain(`  ${command} `);
+  });
+});
