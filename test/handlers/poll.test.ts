@@ -3,13 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../lib/store/sqlite-store.ts';
 import { createDliSimulator } from '../../lib/simulator/dli-simulator.ts';
 import { createWebhookReceiver } from '../../lib/simulator/webhook-receiver.ts';
+import { SqliteStore } from '../../lib/store/sqlite-store.ts';
 
 const PROJECT_ID = 'abcdef0123456789abcdef0123456789';
 const SECRET_KEY = 'SK-handler-test-secret-value';
-const simulator = createDliSimulator({ projectId: PROJECT_ID, credentials: { accessKey: 'AKHANDLER', secretKey: SECRET_KEY } });
+const simulator = createDliSimulator({
+  projectId: PROJECT_ID,
+  credentials: { accessKey: 'AKHANDLER', secretKey: SECRET_KEY },
+});
 const receiver = createWebhookReceiver();
 const directory = mkdtempSync(join(tmpdir(), 'dli-watch-handler-'));
 const storePath = join(directory, 'state.db');
@@ -89,9 +92,15 @@ describe('handlers/poll', () => {
     expect(JSON.parse(receiver.requests[0]?.body ?? '{}')).toMatchObject({ type: 'dli.job.failed' });
 
     const lines = stdout.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{'));
-    const finished = lines.map((line) => JSON.parse(line)).filter((entry) => entry.message === 'cycle finished');
+    const finished = lines
+      .map((line) => JSON.parse(line))
+      .filter((entry) => entry.message === 'cycle finished');
     expect(finished.map((entry) => entry.correlation_id)).toEqual(['cycle-1', 'cycle-2']);
-    expect(finished[0]).toMatchObject({ function_name: 'dli-watch-dev-poll', service: 'dli-watch', polled: 1 });
+    expect(finished[0]).toMatchObject({
+      function_name: 'dli-watch-dev-poll',
+      service: 'dli-watch',
+      polled: 1,
+    });
     const everything = stdout.join('');
     expect(everything).not.toContain(SECRET_KEY);
     expect(everything).not.toContain('handler-secret-path');
