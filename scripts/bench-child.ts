@@ -10,12 +10,13 @@
  * reads one JSON line back from stdout. Nothing else is written to stdout.
  */
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import type { Config } from '../lib/config.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../lib/config.ts';
 import { createDliClient } from '../lib/dli/client.ts';
 import { silentLog } from '../lib/log.ts';
 import { SqliteStore } from '../lib/store/sqlite-store.ts';
+import type { JobStore } from '../lib/store/store.ts';
 import { createWatcher } from '../lib/watcher.ts';
 
 /** What the parent tells a child to measure. */
@@ -28,6 +29,16 @@ export interface BenchChildSpec {
   concurrency: number;
   /** A fresh directory for the tick's store; the parent removes it. */
   storeDirectory: string;
+  /** Also count GC pauses and (tick) the time spent inside store calls. Off by default: it is not what the CLI runs. */
+  breakdown: boolean;
+}
+
+/** Where the measured part's time went, when {@link BenchChildSpec.breakdown} asked for it. */
+export interface BenchBreakdown {
+  /** Sum of GC pauses. */
+  gcMs: number;
+  /** Tick only: time inside each store method, by method (SQLite calls block the event loop while they run). */
+  store: Record<string, { calls: number; ms: number }> | null;
 }
 
 /** What a child reports back: times in ms, memory in KB. */
@@ -38,6 +49,8 @@ export interface BenchChildResult {
   elapsedMs: number;
   /** CPU time (user + system) this process spent in the measured part: less noisy than wall time. */
   cpuMs: number;
+  /** Share of the measured part the event loop was busy, 0–1: near 1 means CPU-bound, not latency-bound. */
+  eventLoopUtilization: number;
   /** Tick only: the one `store.track` call that tracks the N jobs. */
   trackMs: number | null;
   /** RSS just before the measured part started. */
@@ -46,12 +59,18 @@ export interface BenchChildResult {
   maxRssKb: number;
   /** High-water RSS just before the measured part started: if it equals `maxRssKb`, the peak was not in it. */
   maxRssBeforeKb: number;
-  /** Requests that answered with a status (floor), or the tick's `polled`. */
+  /** Requests that answered RUNNING (floor), or the tick's `polled`. */
   succeeded: number;
   failed: number;
-  /** Tick only: the cycle's summary, as `dli-watch tick` would print it. */
+  /** Tick: the cycle's summary, as `dli-watch tick` would print it. Floor: the first failure, if any. */
   summary: unknown;
+  breakdown: BenchBreakdown | null;
 }
+
+type Measured = Pick<
+  BenchChildResult,
+  'elapsedMs' | 'cpuMs' | 'eventLoopUtilization' | 'rssBeforeKb' | 'maxRssKb' | 'maxRssBeforeKb'
+> & { gcMs: number | null };
 
 /** The id of the `index`-th benchmark job (1-based): the tick and the floor ask for the same ids. */
 function benchJobId(index: number): string {
@@ -64,25 +83,86 @@ function readSpec(): BenchChildSpec {
   return JSON.parse(raw) as BenchChildSpec;
 }
 
-function cpuMsSince(start: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1000;
+/** Runs `work` and records its wall time, CPU time, event-loop utilisation, RSS and (optionally) GC pauses. */
+async function measure<T>(
+  countGc: boolean,
+  work: () => Promise<T>,
+): Promise<{ value: T; measured: Measured }> {
+  let gcMs = 0;
+  const gcObserver = countGc
+    ? new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) gcMs += entry.duration;
+      })
+    : null;
+  gcObserver?.observe({ entryTypes: ['gc'] });
+  const rssBeforeKb = Math.round(process.memoryUsage().rss / 1024);
+  const maxRssBeforeKb = process.resourceUsage().maxRSS;
+  const cpuAtStart = process.cpuUsage();
+  const loopAtStart = performance.eventLoopUtilization();
+  const startedAt = performance.now();
+  const value = await work();
+  const elapsedMs = performance.now() - startedAt;
+  const loop = performance.eventLoopUtilization(loopAtStart);
+  const cpu = process.cpuUsage(cpuAtStart);
+  const maxRssKb = process.resourceUsage().maxRSS;
+  if (gcObserver) {
+    // GC entries are delivered asynchronously: let the last ones in before reading the sum.
+    await new Promise((resolve) => setImmediate(resolve));
+    gcObserver.disconnect();
+  }
+  return {
+    value,
+    measured: {
+      elapsedMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      eventLoopUtilization: loop.utilization,
+      rssBeforeKb,
+      maxRssKb,
+      maxRssBeforeKb,
+      gcMs: gcObserver ? gcMs : null,
+    },
+  };
 }
 
-function rssKb(): number {
-  return Math.round(process.memoryUsage().rss / 1024);
+/**
+ * The store with a stopwatch on each method. SqliteStore does all its work synchronously before its promise
+ * is returned, so timing the call itself (not the await) is exactly the time the event loop spent in SQLite.
+ */
+function timedStore(store: JobStore, timings: Record<string, { calls: number; ms: number }>): JobStore {
+  function timed<A extends unknown[], R>(name: string, method: (...args: A) => Promise<R>) {
+    const timing = { calls: 0, ms: 0 };
+    timings[name] = timing;
+    return (...args: A): Promise<R> => {
+      const startedAt = performance.now();
+      const result = method(...args);
+      timing.ms += performance.now() - startedAt;
+      timing.calls += 1;
+      return result;
+    };
+  }
+  return {
+    track: timed('track', store.track.bind(store)),
+    untrack: timed('untrack', store.untrack.bind(store)),
+    get: timed('get', store.get.bind(store)),
+    list: timed('list', store.list.bind(store)),
+    listDue: timed('listDue', store.listDue.bind(store)),
+    update: timed('update', store.update.bind(store)),
+    close: () => store.close(),
+  };
 }
 
 async function runTick(spec: BenchChildSpec): Promise<BenchChildResult> {
-  const store = SqliteStore.open(join(spec.storeDirectory, 'state.db'));
+  const sqliteStore = SqliteStore.open(join(spec.storeDirectory, 'state.db'));
   try {
     const requests = Array.from({ length: spec.jobs }, (_, index) => ({ jobId: benchJobId(index + 1) }));
     const trackStartedAt = performance.now();
-    const tracked = await store.track(requests, Date.now());
+    const tracked = await sqliteStore.track(requests, Date.now());
     const trackMs = performance.now() - trackStartedAt;
     if (tracked.added !== spec.jobs) throw new Error(`tracked ${tracked.added} of ${spec.jobs} jobs`);
     requests.length = 0;
 
+    const storeTimings: Record<string, { calls: number; ms: number }> = {};
+    const store = spec.breakdown ? timedStore(sqliteStore, storeTimings) : sqliteStore;
     const config: Pick<Config, 'dli' | 'destinations' | 'consoleUrlTemplate'> = {
       dli: {
         region: 'cn-north-4',
@@ -99,28 +179,23 @@ async function runTick(spec: BenchChildSpec): Promise<BenchChildResult> {
     };
     const watcher = createWatcher(config, { store, log: silentLog });
 
-    const rssBeforeKb = rssKb();
-    const maxRssBeforeKb = process.resourceUsage().maxRSS;
-    const cpuAtStart = process.cpuUsage();
-    const startedAt = performance.now();
-    const summary = await watcher.tick({ budgetMs: 10 * 60_000 });
-    const elapsedMs = performance.now() - startedAt;
-    const cpuMs = cpuMsSince(cpuAtStart);
+    const { value: summary, measured } = await measure(spec.breakdown, () =>
+      watcher.tick({ budgetMs: 10 * 60_000 }),
+    );
+    const { gcMs, ...times } = measured;
+    const calledMethods = Object.entries(storeTimings).filter(([, timing]) => timing.calls > 0);
     return {
       mode: 'tick',
       jobs: spec.jobs,
-      elapsedMs,
-      cpuMs,
+      ...times,
       trackMs,
-      rssBeforeKb,
-      maxRssKb: process.resourceUsage().maxRSS,
-      maxRssBeforeKb,
       succeeded: summary.polled,
       failed: summary.errors,
       summary,
+      breakdown: gcMs === null ? null : { gcMs, store: Object.fromEntries(calledMethods) },
     };
   } finally {
-    await store.close();
+    await sqliteStore.close();
   }
 }
 
@@ -151,25 +226,19 @@ async function runFloor(spec: BenchChildSpec): Promise<BenchChildResult> {
     }
   }
 
-  const rssBeforeKb = rssKb();
-  const maxRssBeforeKb = process.resourceUsage().maxRSS;
-  const cpuAtStart = process.cpuUsage();
-  const startedAt = performance.now();
-  await Promise.all(Array.from({ length: spec.concurrency }, worker));
-  const elapsedMs = performance.now() - startedAt;
-  const cpuMs = cpuMsSince(cpuAtStart);
+  const { measured } = await measure(spec.breakdown, () =>
+    Promise.all(Array.from({ length: spec.concurrency }, worker)),
+  );
+  const { gcMs, ...times } = measured;
   return {
     mode: 'floor',
     jobs: spec.jobs,
-    elapsedMs,
-    cpuMs,
+    ...times,
     trackMs: null,
-    rssBeforeKb,
-    maxRssKb: process.resourceUsage().maxRSS,
-    maxRssBeforeKb,
     succeeded,
     failed,
     summary: firstFailure === null ? null : { first_failure: firstFailure },
+    breakdown: gcMs === null ? null : { gcMs, store: null },
   };
 }
 

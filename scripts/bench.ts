@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --jobs 3000,30000] [--runs 3] [--json] [--cpu-prof DIR]`
+ * `npm run bench [-- --jobs 3000,30000] [--runs 3] [--json] [--breakdown] [--cpu-prof DIR] [--node-flags='...']`
  *
  * How long one `dli-watch tick` over N tracked jobs takes next to the practical floor: the bare DLI client making
  * the same N signed requests at the same concurrency against the same simulator. The simulator runs here; the
@@ -17,13 +17,15 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDliSimulator, type DliSimulator, type SimulatedJob } from '../lib/simulator/dli-simulator.ts';
-import type { BenchChildResult, BenchChildSpec } from './bench-child.ts';
+import type { BenchBreakdown, BenchChildResult, BenchChildSpec } from './bench-child.ts';
 
 const PROJECT_ID = 'b3e1c0d2a4f5968778695a4b3c2d1e0f';
 const ACCESS_KEY = 'BENCHACCESSKEY';
 const LATENCY_MS = 25;
 /** DLI_WATCH_CONCURRENCY for the tick, and the floor's worker count. */
 const CONCURRENCY = 32;
+/** DLI_WATCH_MAX_RPS for the tick: high enough that the rate limiter never waits. */
+const MAX_REQUESTS_PER_SECOND = 100_000;
 const TARGET_RATIO = 1.1;
 const TARGET_PEAK_RSS_MB = 150;
 const TARGET_AT_JOBS = 3000;
@@ -36,19 +38,29 @@ interface BenchOptions {
   jobCounts: number[];
   runs: number;
   json: boolean;
+  breakdown: boolean;
   cpuProfileDirectory: string | null;
+  /** Extra flags for both children's `node` (V8 heap sizes, say), to see what they change. */
+  nodeFlags: string[];
 }
+
+type StoreTimings = Record<string, { calls: number; ms: number }>;
 
 interface SideResult {
   /** Each run's measured time, in run order. */
   elapsedMs: number[];
   medianMs: number;
+  /** CPU time of the measured part (user + system), median over the runs. */
+  cpuMedianMs: number;
+  eventLoopUtilizationMedian: number;
   /** Highest peak RSS over the runs. */
   peakRssMb: number;
   /** RSS just before the measured part, highest over the runs: what the process held before it started. */
   rssBeforeMb: number;
   /** DLI requests the simulator saw per run: N when nothing was retried. */
   requests: number[];
+  /** Medians over the runs, when `--breakdown` asked for them. */
+  breakdown: { gcMs: number; store: StoreTimings | null } | null;
 }
 
 interface JobCountResult {
@@ -59,38 +71,57 @@ interface JobCountResult {
   tick: SideResult & { trackMedianMs: number; summary: unknown };
   /** Median tick time over median floor time. */
   ratio: number;
+  /**
+   * Median tick CPU time over median floor CPU time. Both sides are CPU-bound on a small machine, and CPU time
+   * moves less than wall time when other processes compete for the cores.
+   */
+  cpuRatio: number;
 }
 
 class BenchUsageError extends Error {
   override name = 'BenchUsageError';
 }
 
-/** A run whose numbers mean nothing: a child failed, or did not poll every job. */
+/** A run whose numbers mean nothing: a child failed, or did not get an answer for every job. */
 class BrokenRunError extends Error {
   override name = 'BrokenRunError';
 }
 
+const USAGE =
+  'usage: npm run bench -- [--jobs N[,N...]] [--runs R] [--json] [--breakdown] [--cpu-prof DIR] [--node-flags=F]\n' +
+  '  --jobs        tracked jobs per tick; several (comma-separated) are run in turn (default 3000)\n' +
+  '  --runs        floor/tick pairs per job count; medians are reported (default 3)\n' +
+  '  --json        print the results as JSON\n' +
+  '  --breakdown   also count GC pauses, and the time the tick spends inside store calls\n' +
+  '  --cpu-prof    write a V8 CPU profile of every child into DIR (node --cpu-prof)\n' +
+  "  --node-flags  extra node flags for both children, with '=': --node-flags='--max-semi-space-size=1'\n";
+
+/** The command line as `parseArgs` reads it; a malformed one is a usage error. */
+function readArguments(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        jobs: { type: 'string', default: String(TARGET_AT_JOBS) },
+        runs: { type: 'string', default: '3' },
+        json: { type: 'boolean', default: false },
+        breakdown: { type: 'boolean', default: false },
+        'cpu-prof': { type: 'string' },
+        'node-flags': { type: 'string', default: '' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new BenchUsageError(`${(error as Error).message}\n${USAGE}`, { cause: error });
+  }
+}
+
 function parseOptions(argv: string[]): BenchOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      jobs: { type: 'string', default: String(TARGET_AT_JOBS) },
-      runs: { type: 'string', default: '3' },
-      json: { type: 'boolean', default: false },
-      'cpu-prof': { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+  const values = readArguments(argv);
   if (values.help) {
-    process.stdout.write(
-      'usage: npm run bench -- [--jobs N[,N...]] [--runs R] [--json] [--cpu-prof DIR]\n' +
-        '  --jobs      tracked jobs per tick; several (comma-separated) are run in turn (default 3000)\n' +
-        '  --runs      floor/tick pairs per job count; medians are reported (default 3)\n' +
-        '  --json      print the results as JSON\n' +
-        '  --cpu-prof  write a V8 CPU profile of every child into DIR (node --cpu-prof)\n',
-    );
+    process.stdout.write(USAGE);
     process.exit(0);
   }
   const jobCounts = values.jobs.split(',').map((part) => Number(part.trim()));
@@ -101,7 +132,14 @@ function parseOptions(argv: string[]): BenchOptions {
   if (!Number.isSafeInteger(runs) || runs < 1) {
     throw new BenchUsageError(`--runs must be a positive integer, got "${values.runs}"`);
   }
-  return { jobCounts, runs, json: values.json, cpuProfileDirectory: values['cpu-prof'] ?? null };
+  return {
+    jobCounts,
+    runs,
+    json: values.json,
+    breakdown: values.breakdown,
+    cpuProfileDirectory: values['cpu-prof'] ?? null,
+    nodeFlags: values['node-flags'].split(/\s+/).filter((flag) => flag !== ''),
+  };
 }
 
 function median(values: readonly number[]): number {
@@ -119,7 +157,7 @@ function runChild(
   spec: BenchChildSpec,
   options: BenchOptions,
 ): Promise<BenchChildResult> {
-  const nodeFlags = options.cpuProfileDirectory
+  const profileFlags = options.cpuProfileDirectory
     ? [
         '--cpu-prof',
         `--cpu-prof-dir=${options.cpuProfileDirectory}`,
@@ -127,7 +165,7 @@ function runChild(
       ]
     : [];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, CHILD_SCRIPT, mode], {
+    const child = spawn(process.execPath, [...options.nodeFlags, ...profileFlags, CHILD_SCRIPT, mode], {
       // The secret key goes through the environment, never the command line other users can see.
       env: { ...process.env, DLI_WATCH_BENCH_SPEC: JSON.stringify(spec) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -158,25 +196,31 @@ function runChild(
   });
 }
 
-/** One child run, with the number of requests the simulator saw while it ran. */
-async function measure(
+type BaseSpec = Omit<BenchChildSpec, 'storeDirectory' | 'breakdown' | 'jobs'>;
+
+/** One child run in a fresh temporary directory, with the number of requests the simulator saw meanwhile. */
+async function runOnce(
   mode: 'tick' | 'floor',
+  jobs: number,
   simulator: DliSimulator,
-  baseSpec: Omit<BenchChildSpec, 'storeDirectory'>,
+  baseSpec: BaseSpec,
   options: BenchOptions,
 ): Promise<{ result: BenchChildResult; requests: number }> {
   const storeDirectory = await mkdtemp(join(tmpdir(), 'dli-watch-bench-'));
   try {
     const requestsBefore = simulator.requestCount;
-    const result = await runChild(mode, { ...baseSpec, storeDirectory }, options);
+    const spec: BenchChildSpec = { ...baseSpec, jobs, storeDirectory, breakdown: options.breakdown };
+    const result = await runChild(mode, spec, options);
     const requests = simulator.requestCount - requestsBefore;
     const complete =
       mode === 'tick'
-        ? isObjectWith(result.summary, 'polled', baseSpec.jobs) && isObjectWith(result.summary, 'errors', 0)
-        : result.succeeded === baseSpec.jobs && result.failed === 0;
+        ? // On a fresh store every job goes from no status to RUNNING, so each one polled is also one changed.
+          ['polled', 'changed'].every((field) => summaryField(result.summary, field) === jobs) &&
+          summaryField(result.summary, 'errors') === 0
+        : result.succeeded === jobs && result.failed === 0;
     if (!complete) {
       throw new BrokenRunError(
-        `the ${mode} run did not get a RUNNING answer for all ${baseSpec.jobs} jobs: ` +
+        `the ${mode} run did not get a RUNNING answer for all ${jobs} jobs: ` +
           `${JSON.stringify(mode === 'tick' ? result.summary : result)}`,
       );
     }
@@ -186,8 +230,32 @@ async function measure(
   }
 }
 
-function isObjectWith(value: unknown, key: string, expected: number): boolean {
-  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[key] === expected;
+function summaryField(summary: unknown, key: string): unknown {
+  return typeof summary === 'object' && summary !== null
+    ? (summary as Record<string, unknown>)[key]
+    : undefined;
+}
+
+function summariseBreakdowns(breakdowns: (BenchBreakdown | null)[]): SideResult['breakdown'] {
+  const present = breakdowns.filter((breakdown): breakdown is BenchBreakdown => breakdown !== null);
+  if (present.length === 0) return null;
+  const methods = new Set(present.flatMap((breakdown) => Object.keys(breakdown.store ?? {})));
+  const store = Object.fromEntries(
+    [...methods].map((method) => {
+      const timings = present.map((breakdown) => breakdown.store?.[method] ?? { calls: 0, ms: 0 });
+      return [
+        method,
+        {
+          calls: median(timings.map((timing) => timing.calls)),
+          ms: median(timings.map((timing) => timing.ms)),
+        },
+      ];
+    }),
+  );
+  return {
+    gcMs: median(present.map((breakdown) => breakdown.gcMs)),
+    store: present.some((breakdown) => breakdown.store !== null) ? store : null,
+  };
 }
 
 function summarise(measured: { result: BenchChildResult; requests: number }[]): SideResult {
@@ -195,32 +263,37 @@ function summarise(measured: { result: BenchChildResult; requests: number }[]): 
   return {
     elapsedMs,
     medianMs: median(elapsedMs),
+    cpuMedianMs: median(measured.map(({ result }) => result.cpuMs)),
+    eventLoopUtilizationMedian: median(measured.map(({ result }) => result.eventLoopUtilization)),
     peakRssMb: kbToMb(Math.max(...measured.map(({ result }) => result.maxRssKb))),
     rssBeforeMb: kbToMb(Math.max(...measured.map(({ result }) => result.rssBeforeKb))),
     requests: measured.map(({ requests }) => requests),
+    breakdown: summariseBreakdowns(measured.map(({ result }) => result.breakdown)),
   };
 }
 
 async function benchJobCount(
   jobs: number,
   simulator: DliSimulator,
-  baseSpec: Omit<BenchChildSpec, 'storeDirectory' | 'jobs'>,
+  baseSpec: BaseSpec,
   options: BenchOptions,
 ): Promise<JobCountResult> {
   const floors: { result: BenchChildResult; requests: number }[] = [];
   const ticks: { result: BenchChildResult; requests: number }[] = [];
+  const progress = (text: string) => {
+    if (!options.json) process.stderr.write(text);
+  };
   for (let run = 1; run <= options.runs; run++) {
-    if (!options.json) process.stderr.write(`  N=${jobs} run ${run}/${options.runs}: floor…`);
-    const floor = await measure('floor', simulator, { ...baseSpec, jobs }, options);
+    progress(`  N=${jobs} run ${run}/${options.runs}: floor…`);
+    const floor = await runOnce('floor', jobs, simulator, baseSpec, options);
     floors.push(floor);
-    if (!options.json) process.stderr.write(` ${Math.round(floor.result.elapsedMs)} ms, tick…`);
-    const tick = await measure('tick', simulator, { ...baseSpec, jobs }, options);
+    progress(` ${Math.round(floor.result.elapsedMs)} ms, tick…`);
+    const tick = await runOnce('tick', jobs, simulator, baseSpec, options);
     ticks.push(tick);
-    if (!options.json) process.stderr.write(` ${Math.round(tick.result.elapsedMs)} ms\n`);
+    progress(` ${Math.round(tick.result.elapsedMs)} ms\n`);
   }
   const floor = summarise(floors);
   const tick = summarise(ticks);
-  const lastTick = ticks.at(-1)?.result;
   return {
     jobs,
     latencyBoundMs: (jobs * LATENCY_MS) / CONCURRENCY,
@@ -228,9 +301,10 @@ async function benchJobCount(
     tick: {
       ...tick,
       trackMedianMs: median(ticks.map(({ result }) => result.trackMs ?? Number.NaN)),
-      summary: lastTick?.summary ?? null,
+      summary: ticks.at(-1)?.result.summary ?? null,
     },
     ratio: tick.medianMs / floor.medianMs,
+    cpuRatio: tick.cpuMedianMs / floor.cpuMedianMs,
   };
 }
 
@@ -272,19 +346,34 @@ function formatTable(results: readonly JobCountResult[]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+function formatSide(name: string, side: SideResult, jobs: number): string {
+  const runs = side.elapsedMs.map((value) => value.toFixed(0)).join(', ');
+  const requests = side.requests.every((count) => count === jobs) ? 'N' : side.requests.join(', ');
+  let text =
+    `  ${name.padEnd(5)} runs ${runs} ms; CPU ${side.cpuMedianMs.toFixed(0)} ms ` +
+    `(${((side.cpuMedianMs * 1000) / jobs).toFixed(0)} µs/job); event loop busy ` +
+    `${(side.eventLoopUtilizationMedian * 100).toFixed(0)}%; RSS before ${side.rssBeforeMb.toFixed(1)} MB; ` +
+    `DLI requests ${requests}`;
+  if (side.breakdown) {
+    const store = Object.entries(side.breakdown.store ?? {})
+      .map(([method, timing]) => `; store.${method} ${timing.ms.toFixed(0)} ms (${timing.calls} calls)`)
+      .join('');
+    text += `\n  ${''.padEnd(5)} GC ${side.breakdown.gcMs.toFixed(0)} ms${store}`;
+  }
+  return text;
+}
+
 function formatDetails(results: readonly JobCountResult[]): string {
   return results
-    .map((result) => {
-      const ms = (values: number[]) => values.map((value) => value.toFixed(0)).join(', ');
-      const requests = (side: SideResult) =>
-        side.requests.every((count) => count === result.jobs) ? 'N each' : side.requests.join(', ');
-      return (
-        `N=${result.jobs}: latency bound ${result.latencyBoundMs.toFixed(0)} ms (N × ${LATENCY_MS} ms / ${CONCURRENCY}); ` +
-        `floor runs ${ms(result.floor.elapsedMs)} ms; tick runs ${ms(result.tick.elapsedMs)} ms; ` +
-        `RSS before the measured part: tick ${result.tick.rssBeforeMb.toFixed(1)} MB, floor ${result.floor.rssBeforeMb.toFixed(1)} MB; ` +
-        `DLI requests: floor ${requests(result.floor)}, tick ${requests(result.tick)}`
-      );
-    })
+    .map((result) =>
+      [
+        `N=${result.jobs} (latency bound ${result.latencyBoundMs.toFixed(0)} ms = N × ${LATENCY_MS} ms / ${CONCURRENCY}; ` +
+          'medians unless said)',
+        formatSide('floor', result.floor, result.jobs),
+        formatSide('tick', result.tick, result.jobs),
+        `  CPU ratio tick/floor ${result.cpuRatio.toFixed(3)} (steadier than the wall-time ratio on a busy machine)`,
+      ].join('\n'),
+    )
     .join('\n');
 }
 
@@ -299,22 +388,20 @@ function formatTargets(results: readonly JobCountResult[]): string {
         `${TARGET_PEAK_RSS_MB} MB ${verdict(atTarget.tick.peakRssMb <= TARGET_PEAK_RSS_MB)}`,
     );
   }
-  if (results.length > 1) {
-    const byJobs = [...results].sort((a, b) => a.jobs - b.jobs);
-    const smallest = byJobs[0];
-    const largest = byJobs.at(-1);
-    if (smallest && largest) {
-      lines.push(
-        `tick peak RSS from N=${smallest.jobs} to N=${largest.jobs}: ${smallest.tick.peakRssMb.toFixed(1)} → ` +
-          `${largest.tick.peakRssMb.toFixed(1)} MB (${(largest.tick.peakRssMb - smallest.tick.peakRssMb).toFixed(1)} MB ` +
-          `for ${largest.jobs / smallest.jobs}× the jobs)`,
-      );
-    }
+  const byJobs = [...results].sort((a, b) => a.jobs - b.jobs);
+  const smallest = byJobs[0];
+  const largest = byJobs.at(-1);
+  if (smallest && largest && largest.jobs > smallest.jobs) {
+    lines.push(
+      `tick peak RSS from N=${smallest.jobs} to N=${largest.jobs}: ${smallest.tick.peakRssMb.toFixed(1)} → ` +
+        `${largest.tick.peakRssMb.toFixed(1)} MB (${(largest.tick.peakRssMb - smallest.tick.peakRssMb).toFixed(1)} MB ` +
+        `for ${largest.jobs / smallest.jobs}× the jobs)`,
+    );
   }
   return lines.join('\n');
 }
 
-async function main(): Promise<number> {
+async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const options = parseOptions(argv);
   const secretKey = randomBytes(20).toString('hex');
@@ -328,7 +415,7 @@ async function main(): Promise<number> {
   const dliUrl = await simulator.start();
   const results: JobCountResult[] = [];
   try {
-    const baseSpec = {
+    const baseSpec: BaseSpec = {
       dliUrl,
       projectId: PROJECT_ID,
       accessKey: ACCESS_KEY,
@@ -351,44 +438,43 @@ async function main(): Promise<number> {
   const settings = {
     latencyMs: LATENCY_MS,
     concurrency: CONCURRENCY,
-    maxRequestsPerSecond: 100_000,
+    maxRequestsPerSecond: MAX_REQUESTS_PER_SECOND,
     runs: options.runs,
+    childNodeFlags: options.nodeFlags,
     simulatorMaxInFlight: simulator.maxInFlight,
   };
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ machine, command, settings, results }, null, 2)}\n`);
-    return 0;
+    return;
   }
   process.stdout.write(
     [
       '',
       'One `dli-watch tick` over N tracked jobs (SQLite store) vs. the floor: the bare DLI client making the same N',
-      `signed requests with ${CONCURRENCY} workers. DLI simulator in the parent process, answering every status request`,
+      `signed requests with ${CONCURRENCY} workers. The DLI simulator (parent process) answers every status request`,
       `after ${LATENCY_MS} ms; every job answers RUNNING, so the tick polls and writes every job and sends nothing.`,
-      `DLI_WATCH_CONCURRENCY=${CONCURRENCY}. DLI_WATCH_MAX_RPS=100000, out of the way on purpose: the default 100/s would`,
-      'make the tick take N/100 s and measure the rate limiter instead. Times are medians; RSS is the max over runs.',
+      `DLI_WATCH_CONCURRENCY=${CONCURRENCY}; DLI_WATCH_MAX_RPS=${MAX_REQUESTS_PER_SECOND}, out of the way on purpose: the`,
+      'default 100/s would make the tick take N/100 s and measure the rate limiter. Times are medians over the',
+      'runs; RSS is the highest peak over the runs.',
+      ...(options.nodeFlags.length > 0 ? [`Children run with: node ${options.nodeFlags.join(' ')}`] : []),
       '',
       formatTable(results),
       '',
       formatDetails(results),
       formatTargets(results),
-      `simulator max in flight: ${simulator.maxInFlight}`,
+      `simulator: most requests in flight at once ${simulator.maxInFlight}`,
       '',
       `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.totalMemoryGb} GB, Node ${machine.node} (${machine.platform})`,
       `command: ${command}`,
       '',
     ].join('\n'),
   );
-  return 0;
 }
 
 try {
-  process.exitCode = await main();
+  await main();
 } catch (error) {
-  if (error instanceof BenchUsageError || error instanceof BrokenRunError) {
-    process.stderr.write(`\nbench: ${error.message}\n`);
-    process.exitCode = error instanceof BenchUsageError ? 2 : 1;
-  } else {
-    throw error;
-  }
+  if (!(error instanceof BenchUsageError || error instanceof BrokenRunError)) throw error;
+  process.stderr.write(`\nbench: ${error.message}\n`);
+  process.exitCode = error instanceof BenchUsageError ? 2 : 1;
 }
