@@ -1,5 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4 --max-old-space-size=128
 // Node 24 runs the TypeScript sources directly (type stripping): no build step for the CLI.
+// The heap flags above are explained in lib/cli/node-flags.ts (and read from here by the benchmark).
 import { main } from '../lib/cli/main.ts';
 
 const controller = new AbortController();

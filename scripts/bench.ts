@@ -16,6 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { cliNodeFlags } from '../lib/cli/node-flags.ts';
 import { createDliSimulator, type DliSimulator, type SimulatedJob } from '../lib/simulator/dli-simulator.ts';
 import type { BenchBreakdown, BenchChildResult, BenchChildSpec } from './bench-child.ts';
 
@@ -94,7 +95,7 @@ const USAGE =
   '  --json        print the results as JSON\n' +
   '  --breakdown   also count GC pauses, and the time the tick spends inside store calls\n' +
   '  --cpu-prof    write a V8 CPU profile of every child into DIR (node --cpu-prof)\n' +
-  "  --node-flags  extra node flags for both children, with '=': --node-flags='--max-semi-space-size=1'\n";
+  "  --node-flags  node flags for both children, with '=' (default: the CLI's own, from bin/dli-watch.js)\n";
 
 /** The command line as `parseArgs` reads it; a malformed one is a usage error. */
 function readArguments(argv: string[]) {
@@ -138,7 +139,10 @@ function parseOptions(argv: string[]): BenchOptions {
     json: values.json,
     breakdown: values.breakdown,
     cpuProfileDirectory: values['cpu-prof'] ?? null,
-    nodeFlags: values['node-flags'].split(/\s+/).filter((flag) => flag !== ''),
+    nodeFlags:
+      values['node-flags'] === ''
+        ? cliNodeFlags()
+        : values['node-flags'].split(/\s+/).filter((flag) => flag !== ''),
   };
 }
 

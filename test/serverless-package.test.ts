@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliNodeFlags } from '../lib/cli/node-flags.ts';
 
 const run = promisify(execFile);
 const projectRoot = join(import.meta.dirname, '..');
@@ -53,6 +54,12 @@ describe('npx serverless package', () => {
     });
     // The cycle reserves about 71 s for a job started at the last moment and runs at most 50 s.
     expect(poll?.Properties.Timeout).toBeGreaterThanOrEqual(121);
+  });
+
+  it('gives the function the same heap flags as the CLI', () => {
+    const [poll] = resourcesOfType('AWS::Lambda::Function');
+    const environment = poll?.Properties.Environment as { Variables: Record<string, string> } | undefined;
+    expect(environment?.Variables.NODE_OPTIONS).toBe(cliNodeFlags().join(' '));
   });
 
   it('runs it every minute on an EventBridge schedule', () => {
