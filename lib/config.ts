@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { TERMINAL_STATUSES, type TerminalStatus } from './dli/schemas.ts';
 import type { LogLevel } from './log.ts';
-import type { Destination } from './notify/destination.ts';
+import { createChatDestination, createWebhookDestination, type Destination } from './notify/destination.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE } from './notify/job-facts.ts';
 
 export type DliAuth =
@@ -510,8 +510,8 @@ function toDestination(destination: FileDestination): Destination {
   const events: TerminalStatus[] = [...new Set(destination.events ?? TERMINAL_STATUSES)];
   const { name, url } = destination;
   return destination.type === 'slack'
-    ? { name, type: 'slack', url, events }
-    : { name, type: 'webhook', url, events, secret: destination.secret ?? null };
+    ? createChatDestination({ name, type: 'slack', url, events })
+    : createWebhookDestination({ name, url, events, secret: destination.secret ?? null });
 }
 
 /** Shows a key in a problem only when it looks like a key: a mistyped JSON file can hold a secret as a key. */
@@ -776,8 +776,8 @@ function readWebhookShortcuts(env: Env, problems: Problems): WebhookShortcut[] {
     const events = [...TERMINAL_STATUSES];
     const destination: Destination =
       type === 'slack'
-        ? { name, type, url: entry, events }
-        : { name, type, url: entry, events, secret: null };
+        ? createChatDestination({ name, type, url: entry, events })
+        : createWebhookDestination({ name, url: entry, events });
     shortcuts.push({ destination, position, host: url.host });
   });
   return shortcuts;

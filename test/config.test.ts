@@ -372,7 +372,7 @@ describe('config file', () => {
       console_url: 'https://console.example.com/{region}/{project_id}/{job_id}?q={queue_name}',
     });
     const config = loadConfig(BASE_ENV, { cwd });
-    expect(config.destinations).toEqual([
+    expect(config.destinations).toMatchObject([
       {
         name: 'data-alerts',
         type: 'slack',
@@ -464,7 +464,7 @@ describe('config file', () => {
       },
       { cwd },
     );
-    expect(config.destinations).toEqual([
+    expect(config.destinations).toMatchObject([
       {
         name: 'alerts',
         type: 'slack',
@@ -533,7 +533,7 @@ describe('DLI_WATCH_WEBHOOKS shortcut', () => {
       { ...BASE_ENV, DLI_WATCH_WEBHOOKS: ` ${SLACK_URL} ,, ${HOOK_URL},` },
       { cwd: tempDir() },
     );
-    expect(config.destinations).toEqual([
+    expect(config.destinations).toMatchObject([
       {
         name: shortcutName('slack', SLACK_URL),
         type: 'slack',

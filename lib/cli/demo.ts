@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import { createStderrLog } from '../log.ts';
+import { createChatDestination, createWebhookDestination } from '../notify/destination.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../notify/job-facts.ts';
 import { createDliSimulator, type SimulatedJob } from '../simulator/dli-simulator.ts';
 import { createWebhookReceiver, type ReceivedWebhookRequest } from '../simulator/webhook-receiver.ts';
@@ -86,19 +87,16 @@ export async function runDemo(io: CliIo): Promise<number> {
         maxRequestsPerSecond: 50,
       },
       destinations: [
-        {
+        createChatDestination({
           name: 'data-alerts',
           type: 'slack',
           url: `${slackUrl}/services/T0DEMO/B0DEMO/demo`,
-          events: ['FINISHED', 'FAILED', 'CANCELLED'],
-        },
-        {
+        }),
+        createWebhookDestination({
           name: 'audit',
-          type: 'webhook',
           url: `${webhookUrl}/dli-events`,
           secret: `whsec_${randomBytes(32).toString('base64')}`,
-          events: ['FINISHED', 'FAILED', 'CANCELLED'],
-        },
+        }),
       ],
       consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE,
     };

@@ -1,5 +1,32 @@
 import type { TerminalStatus } from '../dli/schemas.ts';
 
+/** Chat platforms: a message a person reads, rich format per platform. Grows as platforms are added. */
+export const CHAT_PLATFORM_TYPES = ['slack'] as const;
+export type ChatPlatformType = (typeof CHAT_PLATFORM_TYPES)[number];
+
+/**
+ * Which jobs a destination wants, beyond `events`. Each list is `null` for "any"; otherwise a job must match at
+ * least one entry of every non-null list. Entries may contain `*` wildcards; `tags` and `labels` entries are
+ * `key=value` (DLI job tags, dli-watch tracking labels).
+ */
+export interface RouteFilter {
+  queues: string[] | null;
+  owners: string[] | null;
+  jobTypes: string[] | null;
+  tags: string[] | null;
+  labels: string[] | null;
+}
+
+/** Who a chat destination mentions when a job FAILED; each platform maps these to its own mention syntax. */
+export interface Mentions {
+  /** User ids (Slack `U…`, Feishu `ou_…`, Discord ids, Teams UPNs) or mobiles (DingTalk, WeCom). */
+  users: string[];
+  /** Group ids: Slack user groups (`S…`), Discord roles. */
+  groups: string[];
+  /** Everyone in the channel (`@all`, `<!channel>`, `@everyone`). */
+  all: boolean;
+}
+
 interface DestinationBase {
   /** Unique among destinations; the outbox records deliveries by it. */
   name: string;
@@ -7,18 +34,72 @@ interface DestinationBase {
   url: string;
   /** Terminal statuses this destination wants to hear about. */
   events: TerminalStatus[];
+  route: RouteFilter;
+  /** Overrides the global console link template for this destination. */
+  consoleUrlTemplate: string | null;
+  /** Overrides the message title: `{status}`, `{job_id}`, `{short_job_id}`, `{queue_name}`, `{owner}`, `{job_type}`. */
+  titleTemplate: string | null;
 }
 
-/** Slack incoming webhook. */
-export interface SlackDestination extends DestinationBase {
-  type: 'slack';
+/** A chat platform's incoming webhook or custom bot. */
+export interface ChatDestination extends DestinationBase {
+  type: ChatPlatformType;
+  /** Signing secret where the platform signs (Feishu, DingTalk); `null` elsewhere or when the bot has none. */
+  secret: string | null;
+  mentions: Mentions;
+  /** More events than this for this destination in one cycle are sent as one digest message. */
+  digestThreshold: number;
 }
 
-/** Any HTTPS endpoint, signed per Standard Webhooks when it has a `secret` (`whsec_…`). */
+/** Any HTTPS endpoint, signed per Standard Webhooks when it has a `secret` (`whsec_…`); one delivery per event. */
 export interface WebhookDestination extends DestinationBase {
   type: 'webhook';
   secret: string | null;
 }
 
-export type Destination = SlackDestination | WebhookDestination;
+export type Destination = ChatDestination | WebhookDestination;
 export type DestinationType = Destination['type'];
+
+/** Matches everything: the route of a destination that sets no filter. */
+export const ANY_ROUTE: RouteFilter = {
+  queues: null,
+  owners: null,
+  jobTypes: null,
+  tags: null,
+  labels: null,
+};
+export const NO_MENTIONS: Mentions = { users: [], groups: [], all: false };
+export const DEFAULT_DIGEST_THRESHOLD = 5;
+
+const ALL_EVENTS: readonly TerminalStatus[] = ['FINISHED', 'FAILED', 'CANCELLED'];
+
+/** A chat destination with every optional setting at its default (all events, any job, no mentions). */
+export function createChatDestination(
+  fields: Pick<ChatDestination, 'name' | 'type' | 'url'> & Partial<ChatDestination>,
+): ChatDestination {
+  return {
+    events: [...ALL_EVENTS],
+    route: ANY_ROUTE,
+    consoleUrlTemplate: null,
+    titleTemplate: null,
+    secret: null,
+    mentions: NO_MENTIONS,
+    digestThreshold: DEFAULT_DIGEST_THRESHOLD,
+    ...fields,
+  };
+}
+
+/** A generic webhook destination with every optional setting at its default (all events, any job, unsigned). */
+export function createWebhookDestination(
+  fields: Pick<WebhookDestination, 'name' | 'url'> & Partial<WebhookDestination>,
+): WebhookDestination {
+  return {
+    events: [...ALL_EVENTS],
+    route: ANY_ROUTE,
+    consoleUrlTemplate: null,
+    titleTemplate: null,
+    secret: null,
+    ...fields,
+    type: 'webhook',
+  };
+}

@@ -1,12 +1,15 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../log.ts';
 import type { Delivery, JobEvent } from '../store/store.ts';
-import type { Destination } from './destination.ts';
+import type { ChatDestination, ChatPlatformType, Destination, WebhookDestination } from './destination.ts';
 import type { DeliveryOutcome, Platform, RenderContext } from './platform.ts';
 import { inCyclePause, scheduleAfterFailure } from './retry-schedule.ts';
 import { isPlatformResponse, sendOutgoing } from './send.ts';
 
-export type PlatformRegistry = { [T in Destination['type']]: Platform<Extract<Destination, { type: T }>> };
+/** Every destination type's platform: chat platforms share the chat destination shape. */
+export type PlatformRegistry = Record<ChatPlatformType, Platform<ChatDestination>> & {
+  webhook: Platform<WebhookDestination>;
+};
 
 export interface OutboxOptions {
   destinations: ReadonlyMap<string, Destination>;

@@ -1,5 +1,5 @@
 import type { JobEvent } from '../store/store.ts';
-import type { SlackDestination } from './destination.ts';
+import type { ChatDestination } from './destination.ts';
 import {
   countUtf16Units,
   describeJobEvent,
@@ -100,8 +100,8 @@ export function renderSlackMessage(event: JobEvent, context: RenderContext): Sla
 }
 
 /** Slack incoming webhook: posts Block Kit JSON; delivered only on 200 with body `ok`. */
-export const slackPlatform: Platform<SlackDestination> = {
-  render(event: JobEvent, destination: SlackDestination, context: RenderContext) {
+export const slackPlatform: Platform<ChatDestination> = {
+  render(event: JobEvent, destination: ChatDestination, context: RenderContext) {
     return {
       url: destination.url,
       method: 'POST',

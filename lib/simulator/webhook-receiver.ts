@@ -32,6 +32,11 @@ export interface WebhookResponse {
 export interface WebhookReceiverOptions {
   /** The answer when nothing is scripted. Default `{ status: 200, body: 'ok' }`. */
   defaultResponse?: WebhookResponse;
+  /**
+   * Decides the answer from the request itself (a platform-like receiver checking a signature, say). Consulted
+   * after scripted answers; returning `undefined` falls back to the default answer.
+   */
+  respond?: (request: ReceivedWebhookRequest) => WebhookResponse | undefined;
   /** Clock for `receivedAt`. Default `Date.now`. */
   now?: () => number;
   /** Bodies larger than this are refused with 413 (and still recorded, truncated). Default 16 MiB. */
@@ -155,7 +160,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
 
     const reply = tooLarge
       ? { status: 413, body: 'request body too large' }
-      : (scripted.shift() ?? defaultResponse);
+      : (scripted.shift() ?? options.respond?.(received) ?? defaultResponse);
     const delayMs = reply.delayMs ?? 0;
     if (delayMs <= 0) {
       answer(response, reply);

@@ -5,7 +5,7 @@ import {
   jobStatusResponseSchema,
   type TerminalStatus,
 } from '../../lib/dli/schemas.ts';
-import type { SlackDestination } from '../../lib/notify/destination.ts';
+import { createChatDestination } from '../../lib/notify/destination.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
 import type { PlatformResponse, RenderContext } from '../../lib/notify/platform.ts';
 import {
@@ -26,12 +26,11 @@ const context: RenderContext = {
   consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE,
 };
 
-const destination: SlackDestination = {
+const destination = createChatDestination({
   name: 'team-channel',
   type: 'slack',
   url: 'https://hooks.slack.com/services/T000/B000/XXXXXXXX',
-  events: ['FINISHED', 'FAILED', 'CANCELLED'],
-};
+});
 
 function makeEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): JobEvent {
   return {

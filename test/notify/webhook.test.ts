@@ -7,7 +7,7 @@ import {
   jobStatusResponseSchema,
   type TerminalStatus,
 } from '../../lib/dli/schemas.ts';
-import type { WebhookDestination } from '../../lib/notify/destination.ts';
+import { createWebhookDestination, type WebhookDestination } from '../../lib/notify/destination.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
 import type { PlatformResponse, RenderContext } from '../../lib/notify/platform.ts';
 import {
@@ -44,13 +44,11 @@ function contextAt(now: number): RenderContext {
 }
 
 function destinationWith(secret: string | null): WebhookDestination {
-  return {
+  return createWebhookDestination({
     name: 'receiver',
-    type: 'webhook',
     url: 'https://receiver.example.com/hooks/dli',
-    events: ['FINISHED', 'FAILED', 'CANCELLED'],
     secret,
-  };
+  });
 }
 
 const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;

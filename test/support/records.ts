@@ -1,5 +1,9 @@
-import type { JobStatusResponse } from '../../lib/dli/schemas.ts';
-import type { Destination } from '../../lib/notify/destination.ts';
+import type { JobStatusResponse, TerminalStatus } from '../../lib/dli/schemas.ts';
+import {
+  createChatDestination,
+  createWebhookDestination,
+  type Destination,
+} from '../../lib/notify/destination.ts';
 import type { JobRecord } from '../../lib/store/store.ts';
 
 /** A freshly tracked job, as every store creates it. */
@@ -45,15 +49,19 @@ export function statusResponse(
 
 export const allEvents = ['FINISHED', 'FAILED', 'CANCELLED'] as const;
 
-export function slackDestination(name: string, url: string, events = [...allEvents]): Destination {
-  return { name, type: 'slack', url, events };
+export function slackDestination(
+  name: string,
+  url: string,
+  events: TerminalStatus[] = [...allEvents],
+): Destination {
+  return createChatDestination({ name, type: 'slack', url, events });
 }
 
 export function webhookDestination(
   name: string,
   url: string,
   secret: string | null,
-  events = [...allEvents],
+  events: TerminalStatus[] = [...allEvents],
 ): Destination {
-  return { name, type: 'webhook', url, secret, events };
+  return createWebhookDestination({ name, url, secret, events });
 }

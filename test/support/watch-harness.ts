@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../lib/config.ts';
 import { createStderrLog, type Log } from '../../lib/log.ts';
-import type { Destination } from '../../lib/notify/destination.ts';
+import {
+  createChatDestination,
+  createWebhookDestination,
+  type Destination,
+} from '../../lib/notify/destination.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
 import {
   createDliSimulator,
@@ -67,19 +71,8 @@ export async function startWatchHarness(
   const logLines: string[] = [];
   const log = createStderrLog({ level: 'debug', write: (line) => logLines.push(line), now: clock.now });
   const destinations: Destination[] = [
-    {
-      name: 'alerts',
-      type: 'slack',
-      url: `${slackUrl}${SLACK_PATH}`,
-      events: ['FINISHED', 'FAILED', 'CANCELLED'],
-    },
-    {
-      name: 'audit',
-      type: 'webhook',
-      url: `${webhookUrl}/dli`,
-      secret: WEBHOOK_SECRET,
-      events: ['FINISHED', 'FAILED', 'CANCELLED'],
-    },
+    createChatDestination({ name: 'alerts', type: 'slack', url: `${slackUrl}${SLACK_PATH}` }),
+    createWebhookDestination({ name: 'audit', url: `${webhookUrl}/dli`, secret: WEBHOOK_SECRET }),
   ];
   const config = {
     dli: {
