@@ -124,7 +124,16 @@ export function describeJobEvent(event: JobEvent, context: RenderContext): JobFa
   addField('Labels', labels.join(', '));
 
   return {
-    title: `DLI job ${status}`,
+    title: context.titleTemplate
+      ? fillTitle(context.titleTemplate, {
+          status,
+          job_id: jobId,
+          short_job_id: shortJobId,
+          queue_name: queue ?? '',
+          owner: owner ?? '',
+          job_type: jobType ?? '',
+        })
+      : `DLI job ${status}`,
     status,
     statusEmoji,
     jobId,
@@ -303,4 +312,24 @@ function stripTrailingZero(decimal: string): string {
 
 function joinUnits(major: number, majorUnit: string, minor: number, minorUnit: string): string {
   return minor === 0 ? `${major} ${majorUnit}` : `${major} ${majorUnit} ${minor} ${minorUnit}`;
+}
+
+/** The placeholders a destination's `title` template may use. */
+export const TITLE_PLACEHOLDERS = [
+  'status',
+  'job_id',
+  'short_job_id',
+  'queue_name',
+  'owner',
+  'job_type',
+] as const;
+
+/** Fills a title template; unknown placeholders are left as written (the configuration refuses them anyway). */
+export function fillTitle(
+  template: string,
+  values: Record<(typeof TITLE_PLACEHOLDERS)[number], string>,
+): string {
+  return template.replace(/\{([a-z_]+)\}/g, (whole, name: string) =>
+    name in values ? values[name as keyof typeof values] : whole,
+  );
 }

@@ -21,7 +21,13 @@ export interface PlatformResponse {
  */
 export type DeliveryOutcome =
   | { kind: 'delivered' }
-  | { kind: 'retry'; reason: string; retryAfterMs?: number }
+  | {
+      kind: 'retry';
+      reason: string;
+      retryAfterMs?: number;
+      /** The platform froze the whole destination (DingTalk 130101): send it nothing for this long. */
+      pauseDestinationMs?: number;
+    }
   | { kind: 'reject'; reason: string };
 
 export interface RenderContext {
@@ -30,6 +36,15 @@ export interface RenderContext {
   region: string;
   /** Console link template with `{region}`, `{project_id}`, `{job_id}`, `{queue_name}`. */
   consoleUrlTemplate: string;
+  /** The destination's own title template (placeholders in `fillTitle`, job-facts.ts); default title when absent. */
+  titleTemplate?: string | null;
+}
+
+/** A platform's published send limit per webhook; the outbox keeps one bucket per destination URL. */
+export interface RateLimit {
+  perMinute: number;
+  /** A tighter short-term limit, where the platform has one (Feishu: 5/s). */
+  perSecond?: number;
 }
 
 /**
@@ -39,6 +54,13 @@ export interface RenderContext {
 export interface Platform<D> {
   /** Builds the request for one event, signed if the platform signs. */
   render(event: JobEvent, destination: D, context: RenderContext): OutgoingRequest;
+  /**
+   * One summary message for several events at once (the digest), or absent when the destination type always
+   * gets one delivery per event (generic webhooks).
+   */
+  renderDigest?(events: readonly JobEvent[], destination: D, context: RenderContext): OutgoingRequest;
   /** Decides from the platform's own success test (chat-platforms.md table), never from the status alone. */
   judge(response: PlatformResponse): DeliveryOutcome;
+  /** `null` when the platform publishes no limit (the receiver's own, for generic webhooks). */
+  rateLimit: RateLimit | null;
 }

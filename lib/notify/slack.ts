@@ -101,6 +101,8 @@ export function renderSlackMessage(event: JobEvent, context: RenderContext): Sla
 
 /** Slack incoming webhook: posts Block Kit JSON; delivered only on 200 with body `ok`. */
 export const slackPlatform: Platform<ChatDestination> = {
+  // About one message a second per incoming webhook; going on after 429 risks the app being disabled.
+  rateLimit: { perMinute: 60, perSecond: 1 },
   render(event: JobEvent, destination: ChatDestination, context: RenderContext) {
     return {
       url: destination.url,

@@ -124,6 +124,8 @@ export function signWebhook(secret: string, id: string, timestampSeconds: number
  * every destination, so receivers can de-duplicate; signed when the destination has a secret.
  */
 export const webhookPlatform: Platform<WebhookDestination> = {
+  // The receiver's own limits apply; it says so with 429 and Retry-After.
+  rateLimit: null,
   render(event: JobEvent, destination: WebhookDestination, context: RenderContext) {
     const body = JSON.stringify(renderWebhookBody(event));
     const timestampSeconds = Math.floor(context.now / 1000);
