@@ -4,8 +4,17 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { TERMINAL_STATUSES, type TerminalStatus } from './dli/schemas.ts';
 import type { LogLevel } from './log.ts';
-import { createChatDestination, createWebhookDestination, type Destination } from './notify/destination.ts';
-import { DEFAULT_CONSOLE_URL_TEMPLATE } from './notify/job-facts.ts';
+import {
+  CHAT_PLATFORM_TYPES,
+  type ChatPlatformType,
+  createChatDestination,
+  createWebhookDestination,
+  DEFAULT_DIGEST_THRESHOLD,
+  type Destination,
+  type DestinationType,
+  type RouteFilter,
+} from './notify/destination.ts';
+import { DEFAULT_CONSOLE_URL_TEMPLATE, TITLE_PLACEHOLDERS } from './notify/job-facts.ts';
 
 export type DliAuth =
   | { kind: 'aksk'; accessKey: string; secretKey: string; securityToken: string | null }
@@ -76,7 +85,6 @@ const REGION_PATTERN = /^[a-z]{2}-[a-z]+-\d+$/;
 const PROJECT_ID_PATTERN = /^[A-Za-z0-9]{1,64}$/;
 const DESTINATION_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 const ENV_REFERENCE_PATTERN = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
-const SLACK_WEBHOOK_HOST = 'hooks.slack.com';
 const HTTPS_OR_LOOPBACK = 'must be https (or http on a loopback host)';
 
 type Env = Record<string, string | undefined>;
@@ -304,14 +312,21 @@ const credentialSchema = z
   .string()
   .regex(/^[\x21-\x7e]+$/, 'must not contain spaces, control characters or non-ASCII characters');
 
+/** Which placeholders a template uses, written as in it: `{job_id}`. */
+function placeholdersIn(template: string): Set<string> {
+  return new Set(template.match(/\{[^{}]*\}/g) ?? []);
+}
+
+function unknownPlaceholderMessage(placeholder: string, known: readonly string[]): string {
+  return `unknown placeholder ${placeholder}; the placeholders are ${known.map((name) => `{${name}}`).join(', ')}`;
+}
+
 const consoleUrlSchema = z.string({ error: 'must be a string' }).superRefine((text, context) => {
-  const placeholders = text.match(/\{[^{}]*\}/g) ?? [];
-  for (const placeholder of new Set(placeholders)) {
+  for (const placeholder of placeholdersIn(text)) {
     if (!(CONSOLE_URL_PLACEHOLDERS as readonly string[]).includes(placeholder.slice(1, -1))) {
-      const known = CONSOLE_URL_PLACEHOLDERS.map((name) => `{${name}}`).join(', ');
       context.addIssue({
         code: 'custom',
-        message: `unknown placeholder ${placeholder}; the placeholders are ${known}`,
+        message: unknownPlaceholderMessage(placeholder, CONSOLE_URL_PLACEHOLDERS),
       });
     }
   }
@@ -448,30 +463,167 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 const STATUS_LIST = TERMINAL_STATUSES.join(', ');
 
+/** Every `type` a destination can have: the chat platforms, then the generic signed webhook. */
+export const DESTINATION_TYPES = [...CHAT_PLATFORM_TYPES, 'webhook'] as const;
+
+/** `a, b and c`, for messages. */
+function joinWithAnd(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+function isChatPlatformType(type: unknown): type is ChatPlatformType {
+  return (CHAT_PLATFORM_TYPES as readonly unknown[]).includes(type);
+}
+
+/** Platforms that can mention a group of people by id (Slack user groups, Discord roles). */
+const GROUP_MENTION_TYPES: readonly ChatPlatformType[] = ['slack', 'discord'];
+
+/**
+ * How each signing platform writes its secret. The others take none: Slack, Discord, Google Chat and WeCom put
+ * the credential in the URL, Teams in its `sig=` query parameter.
+ */
+const SIGNING_SECRET_RULES: Partial<
+  Record<DestinationType, { accepts: (text: string) => boolean; rule: string }>
+> = {
+  webhook: {
+    accepts: isWebhookSecret,
+    rule: 'must be "whsec_" followed by the base64 of 24 to 64 random bytes',
+  },
+  feishu: {
+    accepts: (text) => text !== '',
+    rule: "must not be empty (it is the signing secret from the bot's security settings)",
+  },
+  dingtalk: {
+    accepts: (text) => text.startsWith('SEC') && text.length > 'SEC'.length,
+    rule: 'must start with "SEC" (the signing secret from the robot\'s security settings)',
+  },
+};
+const SIGNING_TYPES = joinWithAnd(Object.keys(SIGNING_SECRET_RULES));
+
+const DIGEST_THRESHOLD_RULE = 'must be an integer from 1 to 1000';
+const WILDCARD_HINT = '* matches any run of characters';
+
+const nonEmptyStringSchema = z.string({ error: 'must be a string' }).min(1, 'must not be empty');
+
+/**
+ * One routing list: absent means "any job"; present, it must name at least one pattern, since an empty list
+ * would silently match nothing. Messages never quote the entries: `${VAR}` may have filled them from anywhere.
+ */
+function routeListSchema(what: string, entry: z.ZodType<string>) {
+  return z
+    .array(entry, { error: `must be a list of ${what} (${WILDCARD_HINT})` })
+    .min(1, `must list at least one of ${what} (leave it out to match any)`)
+    .optional();
+}
+
+const keyValuePatternSchema = nonEmptyStringSchema.refine(
+  (text) => text.indexOf('=') > 0,
+  `must be key=value (${WILDCARD_HINT}; key=* for any value)`,
+);
+
+const mentionIdsSchema = z.array(nonEmptyStringSchema, { error: 'must be a list of ids' });
+
+const mentionsSchema = z.strictObject(
+  {
+    users: mentionIdsSchema.optional(),
+    groups: mentionIdsSchema.optional(),
+    all: z.boolean({ error: 'must be true or false' }).optional(),
+  },
+  { error: 'must be an object with users, groups and all' },
+);
+
+const titleSchema = z.string({ error: 'must be a string' }).superRefine((text, context) => {
+  if (text.trim() === '') {
+    context.addIssue({ code: 'custom', message: 'must not be empty (leave it out for the default title)' });
+  }
+  for (const placeholder of placeholdersIn(text)) {
+    if (!(TITLE_PLACEHOLDERS as readonly string[]).includes(placeholder.slice(1, -1))) {
+      context.addIssue({
+        code: 'custom',
+        message: unknownPlaceholderMessage(placeholder, TITLE_PLACEHOLDERS),
+      });
+    }
+  }
+});
+
+const fileDestinationShape = {
+  name: z
+    .string({ error: 'must be a string' })
+    .regex(DESTINATION_NAME_PATTERN, 'must be 1 to 64 letters, digits, "_", "." or "-"'),
+  type: z.enum(DESTINATION_TYPES, { error: `must be one of ${DESTINATION_TYPES.join(', ')}` }),
+  url: destinationUrlSchema,
+  events: z
+    .array(z.enum(TERMINAL_STATUSES, { error: `must be one of ${STATUS_LIST}` }), {
+      error: `must be a list of statuses (${STATUS_LIST})`,
+    })
+    .min(1, `must list at least one of ${STATUS_LIST} (leave it out to get all three)`)
+    .optional(),
+  mute_cancelled: z.boolean({ error: 'must be true or false' }).optional(),
+  // Checked against the type below: each platform writes its secret its own way.
+  secret: z.string({ error: 'must be a string' }).optional(),
+  queues: routeListSchema('queue names', nonEmptyStringSchema),
+  owners: routeListSchema('owners', nonEmptyStringSchema),
+  job_types: routeListSchema('job types', nonEmptyStringSchema),
+  tags: routeListSchema('key=value tags', keyValuePatternSchema),
+  labels: routeListSchema('key=value labels', keyValuePatternSchema),
+  mentions: mentionsSchema.optional(),
+  digest_threshold: z
+    .number({ error: DIGEST_THRESHOLD_RULE })
+    .refine((value) => Number.isInteger(value) && value >= 1 && value <= 1000, DIGEST_THRESHOLD_RULE)
+    .optional(),
+  console_url: consoleUrlSchema.optional(),
+  title: titleSchema.optional(),
+};
+
+/**
+ * The rules that tie one key to another (mostly to the type). Reads the destination as unknown data because it
+ * runs even when other keys are invalid, so that one pass reports everything.
+ */
+function checkDestinationCombinations(destination: Record<string, unknown>, context: z.RefinementCtx): void {
+  const issue = (path: PropertyKey[], message: string) => context.addIssue({ code: 'custom', path, message });
+  if (destination.mute_cancelled === true && Array.isArray(destination.events)) {
+    if (destination.events.includes('CANCELLED')) {
+      issue(['mute_cancelled'], 'contradicts events, which lists CANCELLED; keep one of the two');
+    }
+  }
+
+  const type = destination.type;
+  if (!(DESTINATION_TYPES as readonly unknown[]).includes(type)) return;
+  const knownType = type as DestinationType;
+
+  if (typeof destination.secret === 'string') {
+    const signing = SIGNING_SECRET_RULES[knownType];
+    if (signing === undefined) {
+      issue(['secret'], `is only for ${SIGNING_TYPES} destinations; ${knownType} takes no signing secret`);
+    } else if (!signing.accepts(destination.secret)) {
+      issue(['secret'], signing.rule);
+    }
+  }
+
+  if (!isChatPlatformType(knownType)) {
+    if (destination.mentions !== undefined) {
+      issue(
+        ['mentions'],
+        'is only for chat destinations (a webhook receiver gets the event data, not a message)',
+      );
+    }
+    if (destination.digest_threshold !== undefined) {
+      issue(['digest_threshold'], 'is only for chat destinations (a webhook gets one delivery per event)');
+    }
+    return;
+  }
+  const mentions = destination.mentions;
+  if (isRecord(mentions) && mentions.groups !== undefined && !GROUP_MENTION_TYPES.includes(knownType)) {
+    issue(
+      ['mentions', 'groups'],
+      `is only for ${joinWithAnd(GROUP_MENTION_TYPES)} destinations; ${knownType} has no groups to mention`,
+    );
+  }
+}
+
 const fileDestinationSchema = z
-  .strictObject(
-    {
-      name: z
-        .string({ error: 'must be a string' })
-        .regex(DESTINATION_NAME_PATTERN, 'must be 1 to 64 letters, digits, "_", "." or "-"'),
-      type: z.enum(['slack', 'webhook'], { error: 'must be "slack" or "webhook"' }),
-      url: destinationUrlSchema,
-      events: z
-        .array(z.enum(TERMINAL_STATUSES, { error: `must be one of ${STATUS_LIST}` }), {
-          error: `must be a list of statuses (${STATUS_LIST})`,
-        })
-        .min(1, `must list at least one of ${STATUS_LIST} (leave it out to get all three)`)
-        .optional(),
-      secret: z
-        .string({ error: 'must be a string' })
-        .refine(isWebhookSecret, 'must be "whsec_" followed by the base64 of 24 to 64 random bytes')
-        .optional(),
-    },
-    { error: 'must be an object' },
-  )
-  .refine((destination) => !(destination.type === 'slack' && destination.secret !== undefined), {
-    path: ['secret'],
-    message: 'is only for webhook destinations (Slack does not sign its incoming webhooks)',
+  .strictObject(fileDestinationShape, { error: 'must be an object' })
+  .superRefine((destination, context) => checkDestinationCombinations(destination, context), {
     // Run even when other keys are wrong, so one pass reports everything.
     when: ({ value }) => isRecord(value),
   });
@@ -489,7 +641,14 @@ type ConfigFile = z.infer<typeof configFileSchema>;
 
 /** Key names shown in "unknown key" problems, by the depth of the object they sit in. */
 const KNOWN_KEYS_AT_ROOT = Object.keys(configFileSchema.shape);
-const KNOWN_KEYS_IN_DESTINATION = ['name', 'type', 'url', 'events', 'secret'];
+const KNOWN_KEYS_IN_DESTINATION = Object.keys(fileDestinationShape);
+const KNOWN_KEYS_IN_MENTIONS = Object.keys(mentionsSchema.shape);
+
+/** The keys allowed in the object at `path`, for "unknown key" problems. */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  if (path.length === 0) return KNOWN_KEYS_AT_ROOT;
+  return path.at(-1) === 'mentions' ? KNOWN_KEYS_IN_MENTIONS : KNOWN_KEYS_IN_DESTINATION;
+}
 
 /** A destination name and where it was declared, for the uniqueness check. */
 interface NameClaim {
@@ -507,11 +666,45 @@ interface LoadedConfigFile {
 }
 
 function toDestination(destination: FileDestination): Destination {
-  const events: TerminalStatus[] = [...new Set(destination.events ?? TERMINAL_STATUSES)];
-  const { name, url } = destination;
-  return destination.type === 'slack'
-    ? createChatDestination({ name, type: 'slack', url, events })
-    : createWebhookDestination({ name, url, events, secret: destination.secret ?? null });
+  const muted: readonly TerminalStatus[] = destination.mute_cancelled === true ? ['CANCELLED'] : [];
+  const events = [...new Set(destination.events ?? TERMINAL_STATUSES)].filter(
+    (status) => !muted.includes(status),
+  );
+  const common = {
+    name: destination.name,
+    url: destination.url,
+    events,
+    route: toRoute(destination),
+    consoleUrlTemplate: destination.console_url ?? null,
+    titleTemplate: destination.title ?? null,
+    secret: destination.secret ?? null,
+  };
+  if (destination.type === 'webhook') return createWebhookDestination(common);
+  return createChatDestination({
+    ...common,
+    type: destination.type,
+    mentions: {
+      users: uniqueOrEmpty(destination.mentions?.users),
+      groups: uniqueOrEmpty(destination.mentions?.groups),
+      all: destination.mentions?.all ?? false,
+    },
+    digestThreshold: destination.digest_threshold ?? DEFAULT_DIGEST_THRESHOLD,
+  });
+}
+
+function toRoute(destination: FileDestination): RouteFilter {
+  const list = (entries: string[] | undefined) => (entries === undefined ? null : [...new Set(entries)]);
+  return {
+    queues: list(destination.queues),
+    owners: list(destination.owners),
+    jobTypes: list(destination.job_types),
+    tags: list(destination.tags),
+    labels: list(destination.labels),
+  };
+}
+
+function uniqueOrEmpty(entries: string[] | undefined): string[] {
+  return [...new Set(entries ?? [])];
 }
 
 /** Shows a key in a problem only when it looks like a key: a mistyped JSON file can hold a secret as a key. */
@@ -584,7 +777,7 @@ function readConfigFile(env: Env, options: LoadOptions, problems: Problems): Loa
   if (result.success) return { parsed: result.data, names };
   for (const issue of result.error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      const known = issue.path.length === 0 ? KNOWN_KEYS_AT_ROOT : KNOWN_KEYS_IN_DESTINATION;
+      const known = knownKeysAt(issue.path);
       for (const key of issue.keys) {
         const shown = displayKey(key);
         problems.add(
@@ -732,6 +925,34 @@ function findJsonSyntaxError(text: string): number | null {
   }
 }
 
+/** Hosts that serve one chat platform's incoming webhooks and nothing else that dli-watch could post to. */
+const CHAT_PLATFORM_HOSTS: Readonly<Record<string, ChatPlatformType>> = {
+  'hooks.slack.com': 'slack',
+  'open.feishu.cn': 'feishu',
+  'open.larksuite.com': 'feishu',
+  'oapi.dingtalk.com': 'dingtalk',
+  'qyapi.weixin.qq.com': 'wecom',
+  'chat.googleapis.com': 'googlechat',
+};
+/** Teams Workflows webhooks live on regional subdomains of these (`prod-12.westus.logic.azure.com`). */
+const TEAMS_HOST_SUFFIXES = ['.logic.azure.com', '.api.powerplatform.com'];
+const DISCORD_HOSTS = ['discord.com', 'discordapp.com'];
+
+/**
+ * The destination type a webhook URL belongs to, judged by its host (chat-platforms.md): the platform whose
+ * webhooks it serves, or `webhook` for any other endpoint. Discord hosts count only for their webhook path, since
+ * the same hosts serve the rest of Discord's API.
+ */
+export function destinationTypeForUrl(url: URL): DestinationType {
+  // A fully qualified name may end in a dot and still reach the same host.
+  const host = url.hostname.toLowerCase().replace(/\.$/, '');
+  const chatType = Object.hasOwn(CHAT_PLATFORM_HOSTS, host) ? CHAT_PLATFORM_HOSTS[host] : undefined;
+  if (chatType !== undefined) return chatType;
+  if (TEAMS_HOST_SUFFIXES.some((suffix) => host.endsWith(suffix))) return 'teams';
+  if (DISCORD_HOSTS.includes(host) && url.pathname.startsWith('/api/webhooks/')) return 'discord';
+  return 'webhook';
+}
+
 /** One `DLI_WATCH_WEBHOOKS` entry turned into a destination. */
 interface WebhookShortcut {
   destination: Destination;
@@ -771,13 +992,12 @@ function readWebhookShortcuts(env: Env, problems: Problems): WebhookShortcut[] {
       problems.add('DLI_WATCH_WEBHOOKS', `URL ${position} (host ${url.host}): ${HTTPS_OR_LOOPBACK}`);
       return;
     }
-    const type = url.hostname === SLACK_WEBHOOK_HOST ? 'slack' : 'webhook';
+    const type = destinationTypeForUrl(url);
     const name = `${type}-${createHash('sha256').update(entry).digest('hex').slice(0, 8)}`;
-    const events = [...TERMINAL_STATUSES];
     const destination: Destination =
-      type === 'slack'
-        ? createChatDestination({ name, type, url: entry, events })
-        : createWebhookDestination({ name, url: entry, events });
+      type === 'webhook'
+        ? createWebhookDestination({ name, url: entry })
+        : createChatDestination({ name, type, url: entry });
     shortcuts.push({ destination, position, host: url.host });
   });
   return shortcuts;

@@ -3,10 +3,11 @@ import type { DliClient } from './dli/client.ts';
 import { DliAuthError, DliError, type DliErrorKind, DliJobNotFoundError } from './dli/errors.ts';
 import type { Log } from './log.ts';
 import type { Destination } from './notify/destination.ts';
-import { attemptDelivery, type DeliveryResult, type PlatformRegistry } from './notify/outbox.ts';
+import type { DestinationThrottle } from './notify/destination-throttle.ts';
+import { type MessageResult, type PlatformRegistry, sendMessage, wantsDigest } from './notify/outbox.ts';
 import type { RenderContext } from './notify/platform.ts';
-import { deliveryLeaseMs } from './notify/retry-schedule.ts';
-import type { Delivery, JobRecord, JobStore } from './store/store.ts';
+import { deliveryLeaseMs, scheduleAfterFailure } from './notify/retry-schedule.ts';
+import type { Delivery, JobEvent, JobRecord, JobStore } from './store/store.ts';
 import { applyPoll, type PollOutcome } from './transitions.ts';
 
 export interface CycleDependencies {
@@ -15,22 +16,24 @@ export interface CycleDependencies {
   projectId: string;
   destinations: readonly Destination[];
   platforms: PlatformRegistry;
+  /** Per destination URL rate limits and pauses; share one across cycles (the watcher does). */
+  throttle: DestinationThrottle;
   render: Omit<RenderContext, 'now'>;
   log: Log;
-  /** Jobs worked on at once (each worker makes at most one DLI request at a time). */
+  /** Jobs polled at once (each worker makes at most one DLI request at a time). */
   concurrency: number;
   clock?: Clock;
   random?: () => number;
-  /** Jobs read from the store at a time: what bounds the cycle's memory. */
+  /** Jobs read from the store at a time: what bounds the cycle's memory (and the largest digest). */
   pageSize?: number;
   /** Per-attempt timeout of a chat or webhook request. */
   sendTimeoutMs?: number;
 }
 
 export interface CycleOptions {
-  /** No job is started once this much time has passed; jobs under way finish. */
+  /** No job is started once this much time has passed; work under way finishes. */
   budgetMs: number;
-  /** Stops starting new jobs (a clean shutdown); jobs under way finish and record what they did. */
+  /** Stops starting new work (a clean shutdown); work under way finishes and records what it did. */
   signal?: AbortSignal;
 }
 
@@ -39,8 +42,10 @@ export interface CycleSummary {
   polled: number;
   /** Jobs whose status changed. */
   changed: number;
-  /** Deliveries that passed their platform's success test. */
+  /** Deliveries that passed their platform's success test (each event of a digest counts). */
   notified: number;
+  /** Digest messages delivered, each standing for several events. */
+  digests: number;
   /** Delivery attempts that failed (each is retried or dead-lettered). */
   delivery_failures: number;
   dead_lettered: number;
@@ -54,24 +59,36 @@ export interface CycleSummary {
   duration_ms: number;
 }
 
+/** A delivery this cycle holds (leased), with the record and event it belongs to. */
+interface HeldDelivery {
+  record: JobRecord;
+  event: JobEvent;
+  delivery: Delivery;
+}
+
 /**
- * One tick: polls every active job that is due, applies the transition rules, writes each change together with
- * the deliveries it owes (the outbox), then sends what is due. One job's failure never stops the others;
- * rejected DLI credentials stop the whole cycle (after the jobs under way) by rejecting with the
- * {@link DliAuthError}.
+ * One tick, in two phases. First it polls every active job that is due and writes each change together with the
+ * deliveries it owes (the outbox). Then it sends what is due — new and retried deliveries alike — a page of jobs
+ * at a time, grouped by destination: a destination owed more events than its digest threshold gets one digest.
+ * One job's failure never stops the others; rejected DLI credentials stop the whole cycle (after the work under
+ * way) by rejecting with the {@link DliAuthError}.
  */
 export async function runCycle(deps: CycleDependencies, options: CycleOptions): Promise<CycleSummary> {
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? Math.random;
   const sendTimeoutMs = deps.sendTimeoutMs ?? 10_000;
-  const leaseMs = deliveryLeaseMs(sendTimeoutMs);
+  const pageSize = deps.pageSize ?? 100;
   const startedAt = clock.now();
   const deadline = startedAt + options.budgetMs;
+  // Polling leaves a quarter of the budget (up to 15 s) to sending, so a cycle busy polling thousands of jobs
+  // still delivers.
+  const pollDeadline = deadline - Math.min(options.budgetMs / 4, 15_000);
   const destinationsByName = new Map(deps.destinations.map((destination) => [destination.name, destination]));
   const summary: CycleSummary = {
     polled: 0,
     changed: 0,
     notified: 0,
+    digests: 0,
     delivery_failures: 0,
     dead_lettered: 0,
     lost: 0,
@@ -87,11 +104,8 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
     summary.errors_by_kind[kind] = (summary.errors_by_kind[kind] ?? 0) + 1;
   };
 
-  /**
-   * Polls an active job and stores the outcome, with any deliveries it owes already leased to us. Returns the
-   * record as stored and that lease, or null when there is nothing more to do here.
-   */
-  async function poll(record: JobRecord): Promise<{ record: JobRecord; lease: number } | null> {
+  /** Polls an active job and stores the outcome with the deliveries it owes. */
+  async function poll(record: JobRecord): Promise<void> {
     let outcome: PollOutcome;
     try {
       outcome = {
@@ -104,23 +118,20 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
       } else if (error instanceof DliAuthError) {
         fatal ??= error;
         deps.log.error('DLI rejected the credentials; stopping the cycle', { ...error.toLogAttributes() });
-        return null;
+        return;
       } else if (error instanceof DliError) {
         countError(error.kind);
         deps.log.warn(`could not poll job: ${error.message}`, { ...error.toLogAttributes() });
-        return null;
+        return;
       } else {
         throw error;
       }
     }
     summary.polled += 1;
-    const now = clock.now();
-    const lease = now + leaseMs;
     const transition = applyPoll(record, outcome, {
-      now,
+      now: clock.now(),
       projectId: deps.projectId,
       destinations: deps.destinations,
-      leaseUntil: lease,
     });
     if (transition.unknownStatus) {
       deps.log.warn('job has a status DLI does not document; treating it as in progress', {
@@ -129,7 +140,7 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
       });
     }
     const stored = await write(transition.record, record.version);
-    if (!stored) return null;
+    if (!stored) return;
     if (stored.status !== record.status) summary.changed += 1;
     if (transition.becameLost) {
       summary.lost += 1;
@@ -137,15 +148,12 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
         job_id: record.jobId,
       });
     }
-    if (transition.event) {
-      deps.log.info('job ended', {
-        job_id: record.jobId,
-        status: transition.event.status,
-        previous_status: transition.event.previousStatus,
-        deliveries: transition.record.deliveries.length,
-      });
+    const { event } = transition;
+    if (event) {
+      const fields = { job_id: record.jobId, status: event.status, previous_status: event.previousStatus };
+      if (event.routedTo.length === 0) deps.log.debug('job ended; no destination wants it', fields);
+      else deps.log.info('job ended', { ...fields, routed_to: event.routedTo });
     }
-    return { record: stored, lease };
   }
 
   /** Compare-and-set write; `null` means another cycle got there first (or the store failed) and we back off. */
@@ -163,57 +171,105 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
   }
 
   /** Takes the due deliveries of a record nobody else holds, by writing our lease on them. */
-  async function claimDue(record: JobRecord): Promise<{ record: JobRecord; lease: number } | null> {
+  async function claimDue(record: JobRecord, lease: number): Promise<HeldDelivery[]> {
     const now = clock.now();
-    if (!record.deliveries.some((delivery) => isDue(delivery, now))) return null;
-    const lease = now + leaseMs;
+    const { event } = record;
+    if (!event || !record.deliveries.some((delivery) => isDue(delivery, now))) return [];
     const deliveries = record.deliveries.map((delivery) =>
       isDue(delivery, now) ? { ...delivery, leaseUntil: lease } : delivery,
     );
     const stored = await write({ ...record, deliveries }, record.version);
-    return stored && { record: stored, lease };
+    if (!stored) return [];
+    return stored.deliveries
+      .filter((delivery) => delivery.state === 'pending' && delivery.leaseUntil === lease)
+      .map((delivery) => ({ record: stored, event, delivery }));
   }
 
-  /** Sends the deliveries of `record` that carry our `lease`, then records what happened. */
-  async function deliver(record: JobRecord, lease: number): Promise<void> {
-    const { event } = record;
-    const mine = record.deliveries.filter(
-      (delivery) => delivery.state === 'pending' && delivery.leaseUntil === lease,
+  /** Sends what one page of jobs owes, one destination at a time each, destinations side by side. */
+  async function deliverPage(records: JobRecord[]): Promise<void> {
+    const lease = deadline + deliveryLeaseMs(sendTimeoutMs);
+    const held = (await Promise.all(records.map((record) => claimDue(record, lease)))).flat();
+    const byDestination = Map.groupBy(held, (item) => item.delivery.destination);
+    const results = new Map<string, Map<string, Delivery | null>>();
+    const setResult = (item: HeldDelivery, next: Delivery | null) => {
+      const perJob = results.get(item.record.jobId) ?? new Map<string, Delivery | null>();
+      perJob.set(item.delivery.destination, next);
+      results.set(item.record.jobId, perJob);
+    };
+    await Promise.all(
+      [...byDestination].map(async ([name, items]) => {
+        const destination = destinationsByName.get(name);
+        if (!destination) {
+          // Kept pending rather than dropped: a destination renamed or removed by mistake gets its messages back.
+          deps.log.warn('deliveries wait for a destination that is not configured', { destination: name });
+          const outcome = { kind: 'retry', reason: 'destination is not in the configuration' } as const;
+          for (const item of items)
+            setResult(item, scheduleAfterFailure(item.delivery, outcome, clock.now(), random));
+          return;
+        }
+        const digest = wantsDigest(destination, deps.platforms, items.length);
+        const messages = digest ? [items] : items.map((item) => [item]);
+        for (const batch of messages) {
+          if (stopped()) break;
+          const result = await sendMessage(
+            { destination, events: batch.map((item) => item.event), digest },
+            {
+              platforms: deps.platforms,
+              throttle: deps.throttle,
+              clock,
+              log: deps.log,
+              render: deps.render,
+              sendTimeoutMs,
+              deadline,
+              ...(options.signal ? { signal: options.signal } : {}),
+            },
+          );
+          for (const item of batch) setResult(item, nextDelivery(item.delivery, result));
+          if (result.kind === 'attempted' && result.outcome.kind === 'delivered') {
+            summary.notified += batch.length;
+            if (digest) summary.digests += 1;
+          }
+        }
+      }),
     );
-    if (!event || mine.length === 0) return;
-    const results = await Promise.all(
-      mine.map((delivery) =>
-        attemptDelivery(event, delivery, {
-          destinations: destinationsByName,
-          platforms: deps.platforms,
-          clock,
-          random,
-          log: deps.log,
-          render: deps.render,
-          sendTimeoutMs,
-          deadline: Math.min(deadline, lease),
-          ...(options.signal ? { signal: options.signal } : {}),
-        }),
-      ),
+    await Promise.all(
+      [...results].map(([jobId, perJob]) => {
+        const item = held.find((candidate) => candidate.record.jobId === jobId);
+        return item ? recordResults(item.record, perJob) : undefined;
+      }),
     );
-    for (const result of results) {
-      const delivered = result.next === null;
-      if (delivered) summary.notified += 1;
-      summary.delivery_failures += result.attempts - (delivered ? 1 : 0);
-      if (result.next?.state === 'dead') summary.dead_lettered += 1;
+  }
+
+  /** The delivery as it must be stored after this cycle's message. */
+  function nextDelivery(delivery: Delivery, result: MessageResult): Delivery | null {
+    if (result.kind === 'deferred') return { ...delivery, leaseUntil: null, nextAttemptAt: result.until };
+    const { outcome, attempts } = result;
+    summary.delivery_failures += attempts - (outcome.kind === 'delivered' ? 1 : 0);
+    if (outcome.kind === 'delivered') return null;
+    const next = scheduleAfterFailure(
+      { ...delivery, attempts: delivery.attempts + attempts },
+      outcome,
+      clock.now(),
+      random,
+    );
+    if (next.state === 'dead') {
+      summary.dead_lettered += 1;
+      deps.log.error('delivery dead-lettered', { destination: delivery.destination, reason: outcome.reason });
     }
-    await recordResults(record, results);
+    return next;
   }
 
   /** Writes delivery results; on a version clash re-reads and re-applies them, since the sends really happened. */
-  async function recordResults(record: JobRecord, results: DeliveryResult[]): Promise<void> {
+  async function recordResults(
+    record: JobRecord,
+    perDestination: Map<string, Delivery | null>,
+  ): Promise<void> {
     let current: JobRecord | null = record;
     for (let tries = 0; current && tries < 5; tries += 1) {
-      const byDestination = new Map(results.map((result) => [result.destination, result]));
       const deliveries = current.deliveries.flatMap((delivery) => {
-        const result = byDestination.get(delivery.destination);
-        if (!result) return [delivery];
-        return result.next ? [result.next] : [];
+        if (!perDestination.has(delivery.destination)) return [delivery];
+        const next = perDestination.get(delivery.destination);
+        return next ? [next] : [];
       });
       if (await write({ ...current, deliveries }, current.version)) return;
       current = await deps.store.get(record.jobId).catch(() => null);
@@ -226,28 +282,43 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
     }
   }
 
-  async function processJob(record: JobRecord): Promise<void> {
-    const held = record.phase === 'active' ? await poll(record) : await claimDue(record);
-    if (held) await deliver(held.record, held.lease);
-  }
-
-  const due = dueJobs(deps.store, { cycleStartedAt: startedAt, pageSize: deps.pageSize ?? 100, clock });
+  // Phase 1: poll, one page in memory at a time, shared by every worker.
+  const due = pages(deps.store, { cycleStartedAt: startedAt, pageSize, clock, only: 'polls' });
+  const jobs = (async function* () {
+    for await (const page of due) yield* page;
+  })();
   async function worker(): Promise<void> {
     for (;;) {
-      const next = await due.next();
+      const next = await jobs.next();
       if (next.done) return;
       // A job taken but not started is simply left in the store: the next cycle finds it first.
-      if (stopped() || clock.now() >= deadline) {
+      if (stopped() || clock.now() >= pollDeadline) {
         summary.deferred = fatal === null;
         return;
       }
-      await processJob(next.value);
+      await poll(next.value);
     }
   }
   try {
     await Promise.all(Array.from({ length: Math.max(1, deps.concurrency) }, worker));
   } finally {
-    await due.return(undefined);
+    await jobs.return(undefined);
+  }
+
+  // Phase 2: send what is due, a page of jobs at a time.
+  if (!fatal) {
+    for await (const page of pages(deps.store, {
+      cycleStartedAt: startedAt,
+      pageSize,
+      clock,
+      only: 'deliveries',
+    })) {
+      if (stopped() || clock.now() >= deadline) {
+        summary.deferred = true;
+        break;
+      }
+      await deliverPage(page);
+    }
   }
   summary.duration_ms = clock.now() - startedAt;
   if (fatal) throw fatal;
@@ -258,11 +329,11 @@ function isDue(delivery: Delivery, now: number): boolean {
   return delivery.state === 'pending' && delivery.nextAttemptAt <= now && (delivery.leaseUntil ?? 0) <= now;
 }
 
-/** The store's due jobs, one page in memory at a time, shared by every worker. */
-async function* dueJobs(
+/** The store's due jobs, a page at a time. */
+async function* pages(
   store: JobStore,
-  options: { cycleStartedAt: number; pageSize: number; clock: Clock },
-): AsyncGenerator<JobRecord, void, undefined> {
+  options: { cycleStartedAt: number; pageSize: number; clock: Clock; only: 'polls' | 'deliveries' },
+): AsyncGenerator<JobRecord[], void, undefined> {
   let cursor: string | null = null;
   do {
     const page = await store.listDue({
@@ -270,8 +341,9 @@ async function* dueJobs(
       now: options.clock.now(),
       limit: options.pageSize,
       cursor,
+      only: options.only,
     });
-    yield* page.items;
+    if (page.items.length > 0) yield page.items;
     cursor = page.cursor;
   } while (cursor);
 }

@@ -4,6 +4,11 @@ import { type Clock, systemClock } from './clock.ts';
 export interface RateLimiter {
   /** Resolves when one more request may start. */
   acquire(signal?: AbortSignal): Promise<void>;
+  /**
+   * Takes the next slot if it comes within `maxWaitMs` (waiting for it) and resolves to 0; otherwise takes
+   * nothing and resolves to how long until a slot is free, so the caller can come back later instead of blocking.
+   */
+  acquireWithin(maxWaitMs: number, signal?: AbortSignal): Promise<number>;
 }
 
 /**
@@ -32,14 +37,25 @@ export function createRateLimiter(options: {
   const clock = options.clock ?? systemClock;
   const interval = 1000 / ratePerSecond;
   let nextFreeAt = Number.NEGATIVE_INFINITY;
+  /** When the next request may start; an idle bucket refills up to `burst` slots, never more. */
+  function nextSlot(now: number): number {
+    nextFreeAt = Math.max(nextFreeAt, now - (burst - 1) * interval);
+    return nextFreeAt;
+  }
   return {
     async acquire(signal) {
       const now = clock.now();
-      // An idle bucket refills up to `burst` slots, never more.
-      nextFreeAt = Math.max(nextFreeAt, now - (burst - 1) * interval);
-      const startAt = nextFreeAt;
+      const startAt = nextSlot(now);
       nextFreeAt += interval;
       if (startAt > now) await clock.sleep(startAt - now, signal);
+    },
+    async acquireWithin(maxWaitMs, signal) {
+      const now = clock.now();
+      const wait = nextSlot(now) - now;
+      if (wait > maxWaitMs) return wait;
+      nextFreeAt += interval;
+      if (wait > 0) await clock.sleep(wait, signal);
+      return 0;
     },
   };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isKnownStatus, isTerminalStatus, type JobStatusResponse } from './dli/schemas.ts';
 import type { Destination } from './notify/destination.ts';
+import { routeEvent } from './notify/routing.ts';
 import type { Delivery, JobEvent, JobRecord } from './store/store.ts';
 
 /** After this many "no such job" answers in a row, a job is marked lost and no longer polled. */
@@ -13,8 +14,6 @@ export interface TransitionContext {
   now: number;
   projectId: string;
   destinations: readonly Destination[];
-  /** Set on the deliveries created here, when the caller is about to send them itself. */
-  leaseUntil: number | null;
 }
 
 export interface Transition {
@@ -31,7 +30,8 @@ export interface Transition {
  * The transition rules, with no I/O: the previous record and one poll's outcome in, the next record out.
  *
  * - a change into FINISHED, FAILED or CANCELLED (including a job already terminal at its first poll: the user
- *   asked how it ends) produces one event, and the deliveries it owes, in the same record;
+ *   asked how it ends) produces one event, and the deliveries it owes to the destinations it is routed to, in the
+ *   same record;
  * - an unknown status counts as in progress;
  * - three "no such job" answers in a row make the job lost.
  *
@@ -66,7 +66,7 @@ export function applyPoll(previous: JobRecord, outcome: PollOutcome, context: Tr
     return { ...unchanged, record, unknownStatus: !isKnownStatus(job.status) };
   }
 
-  const event: JobEvent = {
+  const unrouted = {
     id: eventId(context.projectId, previous.jobId, job.status, job.start_time),
     status: job.status,
     previousStatus: previous.status,
@@ -75,39 +75,30 @@ export function applyPoll(previous: JobRecord, outcome: PollOutcome, context: Tr
     labels: previous.labels,
     job,
   };
+  const event: JobEvent = { ...unrouted, routedTo: routeEvent(context.destinations, unrouted) };
   return {
     ...unchanged,
     record: {
       ...record,
       phase: 'terminal',
       event,
-      deliveries: [
-        ...previous.deliveries,
-        ...planDeliveries(event, context.destinations, now, context.leaseUntil),
-      ],
+      deliveries: [...previous.deliveries, ...planDeliveries(event, now)],
     },
     event,
   };
 }
 
-/** One pending delivery per destination whose `events` filter wants this status. */
-export function planDeliveries(
-  event: JobEvent,
-  destinations: readonly Destination[],
-  now: number,
-  leaseUntil: number | null,
-): Delivery[] {
-  return destinations
-    .filter((destination) => destination.events.includes(event.status))
-    .map((destination) => ({
-      destination: destination.name,
-      state: 'pending',
-      attempts: 0,
-      createdAt: now,
-      nextAttemptAt: now,
-      leaseUntil,
-      lastError: null,
-    }));
+/** One pending delivery, due at once, per destination the event is routed to. */
+export function planDeliveries(event: JobEvent, now: number): Delivery[] {
+  return event.routedTo.map((destination) => ({
+    destination,
+    state: 'pending',
+    attempts: 0,
+    createdAt: now,
+    nextAttemptAt: now,
+    leaseUntil: null,
+    lastError: null,
+  }));
 }
 
 /**

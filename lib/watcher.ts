@@ -1,8 +1,9 @@
-import type { Clock } from './clock.ts';
+import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { type CycleOptions, type CycleSummary, runCycle } from './cycle.ts';
 import { createDliClient, type DliClient } from './dli/client.ts';
 import type { Log } from './log.ts';
+import { createDestinationThrottle } from './notify/destination-throttle.ts';
 import { platforms } from './notify/platforms.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 import type { JobStore } from './store/store.ts';
@@ -36,6 +37,8 @@ export function createWatcher(
     rateLimiter,
     log,
   });
+  // Shared by every cycle of this watcher: a platform's limits and pauses outlast one cycle.
+  const throttle = createDestinationThrottle(dependencies.clock ?? systemClock);
   return {
     store,
     dli: client,
@@ -47,6 +50,7 @@ export function createWatcher(
           projectId: dli.projectId,
           destinations,
           platforms,
+          throttle,
           render: { region: dli.region, consoleUrlTemplate: config.consoleUrlTemplate },
           log,
           concurrency: dli.concurrency,

@@ -113,33 +113,45 @@ describe('a cycle', () => {
   it('delivers on the next cycle what a crashed cycle wrote but never sent', async () => {
     harness.simulator.addJob('job-1', { lifecycle: ['FINISHED'] });
     await track('job-1');
-    // What a cycle writes before it sends — the status change with the deliveries it owes, leased to itself —
-    // and then the process dies.
+    // What a cycle writes before it sends — the status change with the deliveries it owes — and then the
+    // process dies.
     const before = await harness.store.get('job-1');
     if (!before) throw new Error('job-1 is tracked');
-    const now = harness.clock.now();
     const crashed = applyPoll(
       before,
       { kind: 'status', job: statusResponse('job-1', 'FINISHED') },
-      {
-        now,
-        projectId: harness.config.dli.projectId,
-        destinations: harness.destinations,
-        leaseUntil: now + deliveryLeaseMs(10_000),
-      },
+      { now: harness.clock.now(), projectId: harness.config.dli.projectId, destinations: harness.destinations },
     );
     expect(await harness.store.update(crashed.record, before.version)).not.toBeNull();
 
-    // While the crashed cycle's lease lasts, nobody else sends.
-    harness.clock.advance(1_000);
-    expect(await harness.newWatcher().tick(BUDGET)).toMatchObject({ notified: 0, polled: 0 });
-    // The next scheduled cycle, a minute later, takes it over.
-    harness.clock.advance(59_000);
+    harness.clock.advance(60_000);
     expect(await harness.newWatcher().tick(BUDGET)).toMatchObject({ notified: 2, polled: 0 });
     expect(harness.slack.requests).toHaveLength(1);
     expect(harness.webhook.requests).toHaveLength(1);
     expect(harness.simulator.pollCount('job-1')).toBe(0);
     expect(await harness.store.get('job-1')).toMatchObject({ deliveries: [] });
+  });
+
+  it('takes over, once its lease ends, what a cycle that crashed while sending still held', async () => {
+    harness.simulator.addJob('job-1', { lifecycle: ['FINISHED'] });
+    await track('job-1');
+    const before = await harness.store.get('job-1');
+    if (!before) throw new Error('job-1 is tracked');
+    const { record } = applyPoll(
+      before,
+      { kind: 'status', job: statusResponse('job-1', 'FINISHED') },
+      { now: harness.clock.now(), projectId: harness.config.dli.projectId, destinations: harness.destinations },
+    );
+    // Claimed by a cycle (a 50 s budget plus the send lease), which then died mid-send.
+    const leaseUntil = harness.clock.now() + 50_000 + deliveryLeaseMs(10_000);
+    const claimed = { ...record, deliveries: record.deliveries.map((delivery) => ({ ...delivery, leaseUntil })) };
+    expect(await harness.store.update(claimed, before.version)).not.toBeNull();
+
+    harness.clock.advance(60_000);
+    expect(await harness.newWatcher().tick(BUDGET)).toMatchObject({ notified: 0 });
+    harness.clock.advance(60_000);
+    expect(await harness.newWatcher().tick(BUDGET)).toMatchObject({ notified: 2 });
+    expect(harness.slack.requests).toHaveLength(1);
   });
 
   it('retries a receiver that fails twice within the cycle and delivers exactly once, with one webhook-id', async () => {

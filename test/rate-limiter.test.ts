@@ -111,3 +111,17 @@ describe('createRateLimiter', () => {
     },
   );
 });
+
+describe('acquireWithin', () => {
+  it('takes a slot that comes soon enough and reports the wait for one that does not, without taking it', async () => {
+    const clock = createTestClock();
+    const limiter = createRateLimiter({ ratePerSecond: 1, burst: 1, clock });
+    expect(await limiter.acquireWithin(0)).toBe(0);
+    // The next slot is a second away: too far for 500 ms, and asking does not book it.
+    expect(await limiter.acquireWithin(500)).toBe(1000);
+    expect(await limiter.acquireWithin(500)).toBe(1000);
+    expect(clock.elapsed).toBe(0);
+    expect(await limiter.acquireWithin(1000)).toBe(0);
+    expect(clock.elapsed).toBe(1000);
+  });
+});

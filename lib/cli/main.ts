@@ -3,6 +3,8 @@ import { ConfigError, loadConfig, loadStoreConfig } from '../config.ts';
 import { DliAuthError } from '../dli/errors.ts';
 import { JOB_ID_PATTERN } from '../dli/schemas.ts';
 import { createStderrLog, type Log } from '../log.ts';
+import { platforms } from '../notify/platforms.ts';
+import { sendTestMessage } from '../notify/test-message.ts';
 import { openStore } from '../store/open-store.ts';
 import type { JobRecord, JobStore } from '../store/store.ts';
 import { StoreError } from '../store/store-error.ts';
@@ -38,6 +40,7 @@ Commands:
   list [--json]                              tracked jobs, their status and deliveries
   tick [--json] [--budget <seconds>]         run one cycle and print its summary
   run [--interval <seconds>]                 run a cycle every interval until SIGINT/SIGTERM
+  test-destination [name]                    send a marked test message to one or all destinations
   demo                                       see it work against a local DLI simulator, no cloud account
 
 Run 'dli-watch <command> --help' for a command's options. Configuration comes from environment
@@ -85,6 +88,12 @@ have finished and recorded what they did, so nothing is lost or sent twice.
 Options:
   --interval <seconds>   time between cycle starts (default 60, at least 1)
 `,
+  'test-destination': `Usage: dli-watch test-destination [name]
+
+Sends a clearly marked test message to the destination called <name>, or to every configured
+destination, once and without retries, and prints what each platform really answered: accepted,
+or its error code and text. Exits 0 when every destination accepted, 1 otherwise.
+`,
   demo: `Usage: dli-watch demo
 
 Starts a local DLI simulator and two local receivers (one Slack-like, one Standard Webhooks),
@@ -126,6 +135,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await tick(rest, io);
       case 'run':
         return await run(rest, io);
+      case 'test-destination':
+        return await testDestination(rest, io);
       default: {
         if (parse(rest, {}).positionals.length) usage('demo takes no arguments');
         return await runDemo(io);
@@ -288,6 +299,8 @@ export function describeRecord(record: JobRecord) {
     labels: record.labels,
     tracked_at: iso(record.trackedAt),
     last_polled_at: iso(record.lastPolledAt),
+    /** Destinations the job's end was routed to; `null` until it ends (routing needs its queue, owner, type…). */
+    routed_to: record.event?.routedTo ?? null,
     pending_deliveries: record.deliveries
       .filter((delivery) => delivery.state === 'pending')
       .map((delivery) => ({
@@ -317,7 +330,7 @@ async function list(args: string[], io: CliIo): Promise<number> {
     let cursor: string | null = null;
     let first = true;
     if (values.json) io.stdout('[');
-    else io.stdout(`${row('JOB ID', 'STATUS', 'LAST POLLED', 'PENDING', 'DEAD-LETTERED')}\n`);
+    else io.stdout(`${row('JOB ID', 'STATUS', 'LAST POLLED', 'ROUTED TO', 'PENDING', 'DEAD-LETTERED')}\n`);
     // Streamed page by page: the output can be as long as the store without the memory growing with it.
     do {
       const page = await store.list({ limit: 500, cursor });
@@ -331,6 +344,7 @@ async function list(args: string[], io: CliIo): Promise<number> {
               described.job_id,
               described.status,
               described.last_polled_at?.replace(/\.\d{3}Z$/, 'Z') ?? '-',
+              described.routed_to === null ? '-' : described.routed_to.join(',') || '(nobody)',
               described.pending_deliveries.map((delivery) => delivery.destination).join(',') || '-',
               described.dead_lettered_deliveries.map((delivery) => delivery.destination).join(',') || '-',
             )}\n`,
@@ -345,8 +359,15 @@ async function list(args: string[], io: CliIo): Promise<number> {
   return EXIT_OK;
 }
 
-function row(id: string, status: string, polled: string, pending: string, dead: string): string {
-  return `${id.padEnd(38)} ${status.padEnd(12)} ${polled.padEnd(21)} ${pending.padEnd(20)} ${dead}`.trimEnd();
+function row(
+  id: string,
+  status: string,
+  polled: string,
+  routed: string,
+  pending: string,
+  dead: string,
+): string {
+  return `${id.padEnd(38)} ${status.padEnd(12)} ${polled.padEnd(21)} ${routed.padEnd(24)} ${pending.padEnd(20)} ${dead}`.trimEnd();
 }
 
 function seconds(value: string | undefined, name: string, fallback: number, min: number): number {
@@ -412,4 +433,41 @@ async function run(args: string[], io: CliIo): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+async function testDestination(args: string[], io: CliIo): Promise<number> {
+  const { positionals } = parse(args, {});
+  if (positionals.length > 1) usage('give at most one destination name');
+  const config = loadConfig(io.env, { cwd: io.cwd });
+  const [name] = positionals;
+  const chosen =
+    name === undefined ? config.destinations : config.destinations.filter((d) => d.name === name);
+  if (chosen.length === 0) {
+    const known = config.destinations.map((destination) => destination.name).join(', ') || 'none';
+    usage(
+      name === undefined
+        ? 'no destination is configured'
+        : `no destination is called ${name} (configured: ${known})`,
+    );
+  }
+  const render = { region: config.dli.region, consoleUrlTemplate: config.consoleUrlTemplate };
+  const results = await Promise.all(
+    chosen.map((destination) =>
+      sendTestMessage(destination, {
+        platforms,
+        render,
+        projectId: config.dli.projectId,
+        now: Date.now(),
+        timeoutMs: 10_000,
+      }),
+    ),
+  );
+  for (const { destination, type, host, outcome } of results) {
+    const verdict =
+      outcome.kind === 'delivered'
+        ? 'accepted'
+        : `${outcome.kind === 'reject' ? 'rejected' : 'not delivered (would be retried)'}: ${outcome.reason}`;
+    io.stdout(`${destination} (${type}, ${host}): ${verdict}\n`);
+  }
+  return results.every((result) => result.outcome.kind === 'delivered') ? EXIT_OK : EXIT_FAILURE;
 }

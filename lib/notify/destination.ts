@@ -1,7 +1,15 @@
 import type { TerminalStatus } from '../dli/schemas.ts';
 
-/** Chat platforms: a message a person reads, rich format per platform. Grows as platforms are added. */
-export const CHAT_PLATFORM_TYPES = ['slack'] as const;
+/** Chat platforms: a message a person reads, in each platform's own rich format. */
+export const CHAT_PLATFORM_TYPES = [
+  'slack',
+  'teams',
+  'discord',
+  'feishu',
+  'dingtalk',
+  'wecom',
+  'googlechat',
+] as const;
 export type ChatPlatformType = (typeof CHAT_PLATFORM_TYPES)[number];
 
 /**

@@ -93,8 +93,8 @@ const SELECT_COLUMNS = 'SELECT job_id, version, phase, last_polled_at, due_at, t
 const DUE_FILTER = `
   (phase = 'active' OR due_at IS NOT NULL)
   AND (
-    (phase = 'active' AND (last_polled_at IS NULL OR last_polled_at < :cycleStartedAt))
-    OR (due_at IS NOT NULL AND due_at <= :now)
+    (phase = 'active' AND :includePolls = 1 AND (last_polled_at IS NULL OR last_polled_at < :cycleStartedAt))
+    OR (:includeDeliveries = 1 AND due_at IS NOT NULL AND due_at <= :now)
   )`;
 // The first conjunct repeats the partial index's WHERE clause word for word: SQLite only uses a partial
 // index when the query's WHERE visibly implies the index's.
@@ -393,7 +393,13 @@ export class SqliteStore implements JobStore {
     assertPageLimit(query.limit);
     const after = query.cursor == null ? null : decodeDueCursor(query.cursor);
     return this.#run('list due jobs', () => {
-      const parameters = { cycleStartedAt: query.cycleStartedAt, now: query.now, limit: query.limit + 1 };
+      const parameters = {
+        cycleStartedAt: query.cycleStartedAt,
+        now: query.now,
+        includePolls: query.only === 'deliveries' ? 0 : 1,
+        includeDeliveries: query.only === 'polls' ? 0 : 1,
+        limit: query.limit + 1,
+      };
       // The cursor is the sort key of the last row handed out, not an offset: rows the caller updates or
       // removes meanwhile drop out without shifting the rows still to come.
       let rows: Record<string, SQLOutputValue>[];

@@ -21,6 +21,8 @@ export interface JobEvent {
   labels: Record<string, string>;
   /** The full status response, unknown fields included. */
   job: JobStatusResponse;
+  /** The destinations that wanted it when it happened (by `events` and routing); empty: nobody is told. */
+  routedTo: string[];
 }
 
 /**
@@ -90,6 +92,10 @@ export interface DuePageQuery {
   now: number;
   limit: number;
   cursor?: string | null;
+  /**
+   * `polls`: only active jobs to poll; `deliveries`: only jobs owing a due delivery; default: both (in one order).
+   */
+  only?: 'polls' | 'deliveries';
 }
 
 /**

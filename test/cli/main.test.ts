@@ -386,7 +386,7 @@ describe('list', () => {
     const table = await cli(['list']);
     expect(table.code).toBe(EXIT_OK);
     expect(table.stdout.trim().split('\n')).toHaveLength(1);
-    expect(table.stdout).toMatch(/^JOB ID\s+STATUS\s+LAST POLLED\s+PENDING\s+DEAD-LETTERED\n$/);
+    expect(table.stdout).toMatch(/^JOB ID\s+STATUS\s+LAST POLLED\s+ROUTED TO\s+PENDING\s+DEAD-LETTERED\n$/);
   });
 
   it('shows status, last poll, pending and dead-lettered deliveries, and LOST jobs', async () => {
@@ -434,10 +434,12 @@ describe('list', () => {
     expect(table.stderr).toBe('');
     const rows = table.stdout.trimEnd().split('\n');
     expect(rows).toHaveLength(5);
-    expect(rows[1]).toMatch(/^job-done\s+FINISHED\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+alerts\s+audit$/);
-    expect(rows[2]).toMatch(/^job-gone\s+LOST\s+\S+\s+-\s+-$/);
+    expect(rows[1]).toMatch(
+      /^job-done\s+FINISHED\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+alerts,audit\s+alerts\s+audit$/,
+    );
+    expect(rows[2]).toMatch(/^job-gone\s+LOST\s+\S+\s+-\s+-\s+-$/);
     expect(rows[3]).toMatch(/^job-running\s+RUNNING\s/);
-    expect(rows[4]).toMatch(/^job-waiting\s+NOT_POLLED\s+-\s+-\s+-$/);
+    expect(rows[4]).toMatch(/^job-waiting\s+NOT_POLLED\s+-\s+-\s+-\s+-$/);
   });
 
   it('lists more jobs than one store page as one valid JSON array', async () => {

@@ -174,6 +174,10 @@ function countingLimiter(limiter: RateLimiter): RateLimiter & { readonly acquisi
       acquisitions += 1;
       return limiter.acquire(signal);
     },
+    acquireWithin(maxWaitMs, signal) {
+      acquisitions += 1;
+      return limiter.acquireWithin(maxWaitMs, signal);
+    },
     get acquisitions() {
       return acquisitions;
     },

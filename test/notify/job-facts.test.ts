@@ -36,6 +36,7 @@ function makeEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): J
     projectId: '0123456789abcdef0123456789abcdef',
     labels: {},
     job,
+    routedTo: [],
     ...overrides,
   };
 }

@@ -35,6 +35,7 @@ function makeEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): J
     projectId: '0123456789abcdef0123456789abcdef',
     labels: { pipeline: 'nightly' },
     job,
+    routedTo: [],
     ...overrides,
   };
 }

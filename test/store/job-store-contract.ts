@@ -33,6 +33,7 @@ function finishedEvent(jobId: string): JobEvent {
     projectId: 'project-1',
     labels: {},
     job: { job_id: jobId, status: 'FINISHED' },
+    routedTo: ['alerts'],
   };
 }
 
@@ -289,6 +290,34 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
         ]);
       });
 
+      it('returns only jobs owing a due delivery, or only jobs to poll, when asked', async () => {
+        const now = 1_000_000;
+        await store.track([{ jobId: 'never-polled' }, { jobId: 'owes' }, { jobId: 'owes-later' }], now);
+        for (const [jobId, nextAttemptAt] of [
+          ['owes', now - 1],
+          ['owes-later', now + 60_000],
+        ] as const) {
+          const record = await store.get(jobId);
+          if (!record) throw new Error(`${jobId} is tracked`);
+          const delivery = {
+            destination: 'alerts',
+            state: 'pending' as const,
+            attempts: 0,
+            createdAt: now,
+            nextAttemptAt,
+            leaseUntil: null,
+            lastError: null,
+          };
+          await store.update({ ...record, phase: 'terminal', deliveries: [delivery] }, record.version);
+        }
+        const deliveries = await store.listDue({ cycleStartedAt: now, now, limit: 10, only: 'deliveries' });
+        expect(deliveries.items.map((record) => record.jobId)).toEqual(['owes']);
+        const polls = await store.listDue({ cycleStartedAt: now, now, limit: 10, only: 'polls' });
+        expect(polls.items.map((record) => record.jobId)).toEqual(['never-polled']);
+        const everything = await store.listDue({ cycleStartedAt: now, now, limit: 10 });
+        expect(everything.items.map((record) => record.jobId).sort()).toEqual(['never-polled', 'owes']);
+      });
+
       it('visits every due job exactly once while the cycle updates what it gets between pages', async () => {
         const expected = new Set<string>();
         for (let index = 0; index < 7; index++) {
@@ -440,6 +469,7 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
               tags: [{ key: 'env', value: 'prod', added_later: 7 }],
               a_field_dli_added_later: { nested: [1, 'two', null, true, { deep: 1.5 }] },
             },
+            routedTo: ['alerts', 'audit'],
           },
           deliveries: [
             {
