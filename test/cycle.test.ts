@@ -110,6 +110,46 @@ describe('a cycle', () => {
     expect(harness.webhook.requests).toHaveLength(2);
   });
 
+  it('routes each job to the destinations whose filters match it, and logs a job nobody wants', async () => {
+    const [slack, audit] = harness.destinations;
+    if (slack?.type !== 'slack' || audit?.type !== 'webhook')
+      throw new Error('the harness lists Slack, then a webhook');
+    harness.destinations[0] = {
+      ...slack,
+      route: { ...slack.route, queues: ['etl_*'], owners: ['alice', 'bob'] },
+    };
+    harness.destinations[1] = { ...audit, route: { ...audit.route, labels: ['team=bi'] } };
+    harness.simulator.addJob('etl-by-alice', {
+      lifecycle: ['FINISHED'],
+      fields: { queue_name: 'etl_nightly', owner: 'alice' },
+    });
+    harness.simulator.addJob('etl-by-carol', {
+      lifecycle: ['FINISHED'],
+      fields: { queue_name: 'etl_nightly', owner: 'carol' },
+    });
+    harness.simulator.addJob('adhoc', {
+      lifecycle: ['FINISHED'],
+      fields: { queue_name: 'default', owner: 'alice' },
+    });
+    await track('etl-by-alice', 'etl-by-carol');
+    await harness.store.track([{ jobId: 'adhoc', labels: { team: 'ops' } }], harness.clock.now());
+
+    await cycles(1);
+    expect(harness.slack.requests.map((request) => JSON.parse(request.body).text)).toEqual([
+      expect.stringContaining('etl-by-'),
+    ]);
+    expect(harness.webhook.requests.map((request) => JSON.parse(request.body).data.job_id).sort()).toEqual([
+      'etl-by-alice',
+      'etl-by-carol',
+    ]);
+    expect((await harness.store.get('etl-by-alice'))?.event?.routedTo).toEqual(['alerts', 'audit']);
+    expect((await harness.store.get('etl-by-carol'))?.event?.routedTo).toEqual(['audit']);
+    expect((await harness.store.get('adhoc'))?.event?.routedTo).toEqual([]);
+    expect(
+      harness.logLines.some((line) => line.includes('no destination wants it') && line.includes('adhoc')),
+    ).toBe(true);
+  });
+
   it('delivers on the next cycle what a crashed cycle wrote but never sent', async () => {
     harness.simulator.addJob('job-1', { lifecycle: ['FINISHED'] });
     await track('job-1');
@@ -120,7 +160,11 @@ describe('a cycle', () => {
     const crashed = applyPoll(
       before,
       { kind: 'status', job: statusResponse('job-1', 'FINISHED') },
-      { now: harness.clock.now(), projectId: harness.config.dli.projectId, destinations: harness.destinations },
+      {
+        now: harness.clock.now(),
+        projectId: harness.config.dli.projectId,
+        destinations: harness.destinations,
+      },
     );
     expect(await harness.store.update(crashed.record, before.version)).not.toBeNull();
 
@@ -140,11 +184,18 @@ describe('a cycle', () => {
     const { record } = applyPoll(
       before,
       { kind: 'status', job: statusResponse('job-1', 'FINISHED') },
-      { now: harness.clock.now(), projectId: harness.config.dli.projectId, destinations: harness.destinations },
+      {
+        now: harness.clock.now(),
+        projectId: harness.config.dli.projectId,
+        destinations: harness.destinations,
+      },
     );
     // Claimed by a cycle (a 50 s budget plus the send lease), which then died mid-send.
     const leaseUntil = harness.clock.now() + 50_000 + deliveryLeaseMs(10_000);
-    const claimed = { ...record, deliveries: record.deliveries.map((delivery) => ({ ...delivery, leaseUntil })) };
+    const claimed = {
+      ...record,
+      deliveries: record.deliveries.map((delivery) => ({ ...delivery, leaseUntil })),
+    };
     expect(await harness.store.update(claimed, before.version)).not.toBeNull();
 
     harness.clock.advance(60_000);

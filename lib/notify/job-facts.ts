@@ -103,9 +103,24 @@ export function describeJobEvent(event: JobEvent, context: RenderContext): JobFa
     }),
   );
 
-  let headline = `${statusEmoji} DLI job ${shortJobId} ${status}`;
-  if (queue !== undefined) headline += ` on queue ${queue}`;
-  if (duration !== undefined) headline += ` after ${duration}`;
+  // A destination's own title replaces the default in the notification line too: that is what people read.
+  const title = context.titleTemplate
+    ? fillTitle(context.titleTemplate, {
+        status,
+        job_id: jobId,
+        short_job_id: shortJobId,
+        queue_name: queue ?? '',
+        owner: owner ?? '',
+        job_type: jobType ?? '',
+      })
+    : `DLI job ${status}`;
+  const headline = context.titleTemplate
+    ? `${statusEmoji} ${title}`
+    : [
+        `${statusEmoji} DLI job ${shortJobId} ${status}`,
+        queue !== undefined ? ` on queue ${queue}` : '',
+        duration !== undefined ? ` after ${duration}` : '',
+      ].join('');
 
   const fields: JobFact[] = [{ label: 'Job ID', value: jobId }];
   const addField = (label: string, value: string | undefined) => {
@@ -124,16 +139,7 @@ export function describeJobEvent(event: JobEvent, context: RenderContext): JobFa
   addField('Labels', labels.join(', '));
 
   return {
-    title: context.titleTemplate
-      ? fillTitle(context.titleTemplate, {
-          status,
-          job_id: jobId,
-          short_job_id: shortJobId,
-          queue_name: queue ?? '',
-          owner: owner ?? '',
-          job_type: jobType ?? '',
-        })
-      : `DLI job ${status}`,
+    title,
     status,
     statusEmoji,
     jobId,

@@ -650,3 +650,36 @@ describe('run', () => {
     expect(result.stderr).toContain('HUAWEICLOUD_SDK_SK');
   });
 });
+
+describe('test-destination', () => {
+  it('sends a marked test message to every destination and prints what each accepted', async () => {
+    const result = await cli(['test-destination']);
+    expect(result.code).toBe(EXIT_OK);
+    expect(result.stdout).toMatch(/^alerts \(slack, 127\.0\.0\.1:\d+\): accepted$/m);
+    expect(result.stdout).toMatch(/^audit \(webhook, 127\.0\.0\.1:\d+\): accepted$/m);
+    const slackText = JSON.parse(harness.slack.requests[0]?.body ?? '{}').text as string;
+    expect(JSON.stringify(JSON.parse(harness.slack.requests[0]?.body ?? '{}').blocks)).toContain(
+      'test message',
+    );
+    expect(slackText).toContain('dli-watch test message');
+    const webhookBody = JSON.parse(harness.webhook.requests[0]?.body ?? '{}');
+    expect(webhookBody.data).toMatchObject({ job_id: 'dli-watch-test', labels: { dli_watch_test: 'true' } });
+    // Nothing was tracked or stored by a test message.
+    expect(await storedJobs()).toEqual([]);
+  });
+
+  it('prints the platform’s own error for a destination that refuses, and exits 1', async () => {
+    harness.slack.respondNext({ status: 404, body: 'channel_not_found' });
+    const result = await cli(['test-destination', 'alerts']);
+    expect(result.code).toBe(EXIT_FAILURE);
+    expect(result.stdout).toMatch(/^alerts \(slack, 127\.0\.0\.1:\d+\): rejected: 404 channel_not_found$/m);
+    expect(harness.webhook.requests).toHaveLength(0);
+  });
+
+  it('refuses an unknown destination name, listing the configured ones', async () => {
+    const result = await cli(['test-destination', 'nope']);
+    expect(result.code).toBe(EXIT_USAGE);
+    expect(result.stderr).toContain('no destination is called nope (configured: alerts, audit)');
+    expect(harness.slack.requests).toHaveLength(0);
+  });
+});
