@@ -11,6 +11,9 @@ import {
   loadConfig,
   loadStoreConfig,
 } from '../lib/config.ts';
+import type { TerminalStatus } from '../lib/dli/schemas.ts';
+import { createChatDestination, createWebhookDestination } from '../lib/notify/destination.ts';
+import { routeEvent } from '../lib/notify/routing.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -21,6 +24,9 @@ const BASE_ENV: Env = {
   HUAWEICLOUD_SDK_AK: 'AKEXAMPLE',
   HUAWEICLOUD_SDK_SK: 'SKEXAMPLE',
 };
+/** Every key a file destination may have, as "unknown key" problems list them. */
+const DESTINATION_KEYS =
+  'name, type, url, events, mute_cancelled, secret, queues, owners, job_types, tags, labels, mentions, digest_threshold, console_url, title';
 /** A valid Standard Webhooks secret: 24 bytes. */
 const WEBHOOK_SECRET = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
 
@@ -305,7 +311,7 @@ describe('many problems at once', () => {
     const cwd = dirWithConfig({
       destination: [],
       destinations: [
-        { name: 'bad name!', type: 'teams', url: 'http://example.com/hook', events: [] },
+        { name: 'bad name!', type: 'msteams', url: 'http://example.com/hook', events: [] },
         { name: 'audit', type: 'webhook', url: 'https://example.com/dli', secret: 'nope', colour: 'red' },
       ],
       console_url: 'https://console.example.com/{jobid}',
@@ -497,7 +503,7 @@ describe('config file', () => {
       destinations: [{ name: 'a', type: 'webhook', url: 'https://e.com', event: ['FAILED'] }],
     });
     expect(problemsOf(BASE_ENV, cwd)).toEqual([
-      'dli-watch.config.json: destinations[0].event: unknown key; the keys are name, type, url, events, secret',
+      `dli-watch.config.json: destinations[0].event: unknown key; the keys are ${DESTINATION_KEYS}`,
       'dli-watch.config.json: destinatons: unknown key; the keys are destinations, console_url',
     ]);
   });
@@ -519,7 +525,7 @@ describe('config file', () => {
       `dli-watch.config.json: destinations[0].secret: ${secretRule}`,
       `dli-watch.config.json: destinations[1].secret: ${secretRule}`,
       `dli-watch.config.json: destinations[2].secret: ${secretRule}`,
-      'dli-watch.config.json: destinations[3].secret: is only for webhook destinations (Slack does not sign its incoming webhooks)',
+      'dli-watch.config.json: destinations[3].secret: is only for webhook, feishu and dingtalk destinations; slack takes no signing secret',
     ]);
   });
 });
@@ -665,6 +671,12 @@ describe('secrets in error messages', () => {
       envSigningSecret: 'whsec_ENVSIGNINGSECRET6',
       secretAsKey: 'KEYSECRET7',
       unusedUrlVariable: 'ENVURLSECRET8',
+      feishuUrlToken: 'FEISHUURLTOKEN9',
+      feishuSigningSecret: 'FEISHUSIGNINGSECRET10',
+      dingtalkToken: 'DINGTALKTOKEN11',
+      badDingtalkSecret: 'DINGTALKSECRETNOPREFIX12',
+      dingtalkSecretOnWecom: 'SECDINGTALKONWECOM13',
+      feishuSecretOnSlack: 'FEISHUONSLACK14',
     };
     const cwd = dirWithConfig({
       destinations: [
@@ -682,6 +694,31 @@ describe('secrets in error messages', () => {
           url: `ftp://${secrets.unusedUrlVariable}`,
           [`https://hooks.slack.com/services/${secrets.secretAsKey}`]: true,
         },
+        {
+          name: 'e',
+          type: 'feishu',
+          url: `http://open.feishu.cn/open-apis/bot/v2/hook/${secrets.feishuUrlToken}`,
+          secret: secrets.feishuSigningSecret,
+        },
+        {
+          name: 'f',
+          type: 'dingtalk',
+          url: `https://oapi.dingtalk.com/robot/send?access_token=${secrets.dingtalkToken}`,
+          secret: secrets.badDingtalkSecret,
+          digest_threshold: 0,
+        },
+        {
+          name: 'g',
+          type: 'wecom',
+          url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k',
+          secret: secrets.dingtalkSecretOnWecom,
+        },
+        {
+          name: 'h',
+          type: 'slack',
+          url: 'https://hooks.slack.com/services/T/B/x',
+          secret: secrets.feishuSecretOnSlack,
+        },
       ],
     });
     const env: Env = {
@@ -694,7 +731,7 @@ describe('secrets in error messages', () => {
     };
     const error = configError(() => loadConfig(env, { cwd }));
 
-    expect(error.problems.length).toBeGreaterThanOrEqual(10);
+    expect(error.problems.length).toBeGreaterThanOrEqual(15);
     for (const secret of Object.values(secrets)) {
       expect(error.message).not.toContain(secret.trim());
       expect(error.message).not.toContain(secret.replace('whsec_', ''));
@@ -705,7 +742,15 @@ describe('secrets in error messages', () => {
       'DLI_WATCH_WEBHOOKS: URL 1 (host hooks.example.com): must be https (or http on a loopback host)',
     );
     expect(error.problems).toContain(
-      'dli-watch.config.json: destinations[3]: has an unknown key (not shown); the keys are name, type, url, events, secret',
+      `dli-watch.config.json: destinations[3]: has an unknown key (not shown); the keys are ${DESTINATION_KEYS}`,
+    );
+    expect(error.problems).toEqual(
+      expect.arrayContaining([
+        'dli-watch.config.json: destinations[4].url: must be https (or http on a loopback host)',
+        'dli-watch.config.json: destinations[5].secret: must start with "SEC" (the signing secret from the robot\'s security settings)',
+        'dli-watch.config.json: destinations[6].secret: is only for webhook, feishu and dingtalk destinations; wecom takes no signing secret',
+        'dli-watch.config.json: destinations[7].secret: is only for webhook, feishu and dingtalk destinations; slack takes no signing secret',
+      ]),
     );
   });
 
@@ -716,5 +761,483 @@ describe('secrets in error messages', () => {
       'dli-watch.config.json: invalid JSON: unexpected token at line 1, column 27',
     ]);
     expect(error.cause).toBeUndefined();
+  });
+});
+
+/** Real-shaped webhook URLs of each platform (chat-platforms.md); the tokens are made up. */
+const PLATFORM_URLS = {
+  slack: 'https://hooks.slack.com/services/T000/B000/slacktoken',
+  teams:
+    'https://prod-12.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=teamssig',
+  discord: 'https://discord.com/api/webhooks/1234/discordtoken',
+  feishu: 'https://open.feishu.cn/open-apis/bot/v2/hook/feishutoken',
+  dingtalk: 'https://oapi.dingtalk.com/robot/send?access_token=dingtalktoken',
+  wecom: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=wecomkey',
+  googlechat: 'https://chat.googleapis.com/v1/spaces/AAAA/messages?key=gkey&token=gtoken',
+  webhook: 'https://hooks.example.com/dli',
+} as const;
+const FEISHU_SECRET = 'feishuSigningSecret0123';
+const DINGTALK_SECRET = `SEC${'0123456789abcdef'.repeat(4)}`;
+
+/** The destinations a config file with these entries loads to. */
+function loadDestinations(destinations: unknown[]) {
+  return loadConfig(BASE_ENV, { cwd: dirWithConfig({ destinations }) }).destinations;
+}
+
+/** The problems a config file with these entries has. */
+function destinationProblems(destinations: unknown[]): string[] {
+  return problemsOf(BASE_ENV, dirWithConfig({ destinations }));
+}
+
+describe('destination types', () => {
+  it('reads each chat platform and the generic webhook with every optional setting at its default', () => {
+    const destinations = loadDestinations([
+      { name: 'slack', type: 'slack', url: PLATFORM_URLS.slack },
+      { name: 'teams', type: 'teams', url: PLATFORM_URLS.teams },
+      { name: 'discord', type: 'discord', url: PLATFORM_URLS.discord },
+      { name: 'feishu', type: 'feishu', url: PLATFORM_URLS.feishu, secret: FEISHU_SECRET },
+      { name: 'dingtalk', type: 'dingtalk', url: PLATFORM_URLS.dingtalk, secret: DINGTALK_SECRET },
+      { name: 'wecom', type: 'wecom', url: PLATFORM_URLS.wecom },
+      { name: 'googlechat', type: 'googlechat', url: PLATFORM_URLS.googlechat },
+      { name: 'webhook', type: 'webhook', url: PLATFORM_URLS.webhook, secret: WEBHOOK_SECRET },
+    ]);
+    expect(destinations).toEqual([
+      createChatDestination({ name: 'slack', type: 'slack', url: PLATFORM_URLS.slack }),
+      createChatDestination({ name: 'teams', type: 'teams', url: PLATFORM_URLS.teams }),
+      createChatDestination({ name: 'discord', type: 'discord', url: PLATFORM_URLS.discord }),
+      createChatDestination({
+        name: 'feishu',
+        type: 'feishu',
+        url: PLATFORM_URLS.feishu,
+        secret: FEISHU_SECRET,
+      }),
+      createChatDestination({
+        name: 'dingtalk',
+        type: 'dingtalk',
+        url: PLATFORM_URLS.dingtalk,
+        secret: DINGTALK_SECRET,
+      }),
+      createChatDestination({ name: 'wecom', type: 'wecom', url: PLATFORM_URLS.wecom }),
+      createChatDestination({ name: 'googlechat', type: 'googlechat', url: PLATFORM_URLS.googlechat }),
+      createWebhookDestination({ name: 'webhook', url: PLATFORM_URLS.webhook, secret: WEBHOOK_SECRET }),
+    ]);
+    expect(destinations[0]).toMatchObject({
+      events: ['FINISHED', 'FAILED', 'CANCELLED'],
+      route: { queues: null, owners: null, jobTypes: null, tags: null, labels: null },
+      mentions: { users: [], groups: [], all: false },
+      digestThreshold: 5,
+      consoleUrlTemplate: null,
+      titleTemplate: null,
+      secret: null,
+    });
+  });
+
+  it('accepts any host for any type, so proxies and local test servers work', () => {
+    const types = ['slack', 'teams', 'discord', 'feishu', 'dingtalk', 'wecom', 'googlechat', 'webhook'];
+    const destinations = loadDestinations(
+      types.map((type, index) => ({
+        name: `local-${type}`,
+        type,
+        url: index % 2 === 0 ? `http://127.0.0.1:8080/${type}` : `https://proxy.example.com/${type}`,
+      })),
+    );
+    expect(destinations.map(({ type, url }) => `${type} ${url}`)).toEqual(
+      types.map((type, index) =>
+        index % 2 === 0
+          ? `${type} http://127.0.0.1:8080/${type}`
+          : `${type} https://proxy.example.com/${type}`,
+      ),
+    );
+  });
+
+  it('names every type when the type is unknown', () => {
+    expect(destinationProblems([{ name: 'a', type: 'msteams', url: 'https://e.com' }])).toEqual([
+      'dli-watch.config.json: destinations[0].type: must be one of slack, teams, discord, feishu, dingtalk, wecom, googlechat, webhook',
+    ]);
+  });
+});
+
+describe('signing secrets by type', () => {
+  it('accepts a Feishu secret of any form and a DingTalk secret starting with SEC', () => {
+    const [feishu, dingtalk] = loadDestinations([
+      { name: 'f', type: 'feishu', url: PLATFORM_URLS.feishu, secret: 'x' },
+      { name: 'd', type: 'dingtalk', url: PLATFORM_URLS.dingtalk, secret: DINGTALK_SECRET },
+    ]);
+    expect(feishu?.secret).toBe('x');
+    expect(dingtalk?.secret).toBe(DINGTALK_SECRET);
+  });
+
+  it('checks each signing secret by its type and refuses secrets on types that do not sign', () => {
+    expect(
+      destinationProblems([
+        { name: 'f', type: 'feishu', url: PLATFORM_URLS.feishu, secret: '' },
+        { name: 'd1', type: 'dingtalk', url: PLATFORM_URLS.dingtalk, secret: 'abc123def456' },
+        { name: 'd2', type: 'dingtalk', url: PLATFORM_URLS.dingtalk, secret: 'SEC' },
+        { name: 'w', type: 'webhook', url: PLATFORM_URLS.webhook, secret: DINGTALK_SECRET },
+        { name: 's', type: 'slack', url: PLATFORM_URLS.slack, secret: FEISHU_SECRET },
+        { name: 't', type: 'teams', url: PLATFORM_URLS.teams, secret: FEISHU_SECRET },
+        { name: 'di', type: 'discord', url: PLATFORM_URLS.discord, secret: FEISHU_SECRET },
+        { name: 'wc', type: 'wecom', url: PLATFORM_URLS.wecom, secret: FEISHU_SECRET },
+        { name: 'g', type: 'googlechat', url: PLATFORM_URLS.googlechat, secret: FEISHU_SECRET },
+        { name: 'n', type: 'feishu', url: PLATFORM_URLS.feishu, secret: 42 },
+      ]),
+    ).toEqual([
+      "dli-watch.config.json: destinations[0].secret: must not be empty (it is the signing secret from the bot's security settings)",
+      'dli-watch.config.json: destinations[1].secret: must start with "SEC" (the signing secret from the robot\'s security settings)',
+      'dli-watch.config.json: destinations[2].secret: must start with "SEC" (the signing secret from the robot\'s security settings)',
+      'dli-watch.config.json: destinations[3].secret: must be "whsec_" followed by the base64 of 24 to 64 random bytes',
+      ...['slack', 'teams', 'discord', 'wecom', 'googlechat'].map(
+        (type, index) =>
+          `dli-watch.config.json: destinations[${index + 4}].secret: is only for webhook, feishu and dingtalk destinations; ${type} takes no signing secret`,
+      ),
+      'dli-watch.config.json: destinations[9].secret: must be a string',
+    ]);
+  });
+});
+
+describe('routing keys', () => {
+  it('turns queues, owners, job_types, tags and labels into the route, absent lists matching any job', () => {
+    const [routed, open] = loadDestinations([
+      {
+        name: 'routed',
+        type: 'slack',
+        url: PLATFORM_URLS.slack,
+        queues: ['etl-*', 'adhoc', 'adhoc'],
+        owners: ['alice'],
+        job_types: ['INSERT', 'QUERY'],
+        tags: ['team=data-*', 'env=prod'],
+        labels: ['pipeline=*', 'filter=a=b'],
+      },
+      { name: 'open', type: 'webhook', url: PLATFORM_URLS.webhook, owners: ['*'] },
+    ]);
+    expect(routed?.route).toEqual({
+      queues: ['etl-*', 'adhoc'],
+      owners: ['alice'],
+      jobTypes: ['INSERT', 'QUERY'],
+      tags: ['team=data-*', 'env=prod'],
+      labels: ['pipeline=*', 'filter=a=b'],
+    });
+    expect(open?.route).toEqual({ queues: null, owners: ['*'], jobTypes: null, tags: null, labels: null });
+  });
+
+  it('routes loaded destinations as configured', () => {
+    const destinations = loadDestinations([
+      { name: 'etl', type: 'slack', url: PLATFORM_URLS.slack, queues: ['etl-*'] },
+      { name: 'data-team', type: 'feishu', url: PLATFORM_URLS.feishu, tags: ['team=data'] },
+      { name: 'nightly', type: 'wecom', url: PLATFORM_URLS.wecom, labels: ['run=nightly'] },
+      { name: 'failures', type: 'webhook', url: PLATFORM_URLS.webhook, events: ['FAILED'] },
+    ]);
+    const event = (status: TerminalStatus, queue: string, labels: Record<string, string> = {}) => ({
+      status,
+      job: { job_id: 'j1', status, queue_name: queue, tags: [{ key: 'team', value: 'data' }] },
+      labels,
+    });
+    expect(routeEvent(destinations, event('FAILED', 'etl-prod'))).toEqual(['etl', 'data-team', 'failures']);
+    expect(routeEvent(destinations, event('FINISHED', 'adhoc', { run: 'nightly' }))).toEqual([
+      'data-team',
+      'nightly',
+    ]);
+  });
+
+  it('refuses empty lists, empty entries and key=value entries without a key or "="', () => {
+    expect(
+      destinationProblems([
+        {
+          name: 'a',
+          type: 'slack',
+          url: PLATFORM_URLS.slack,
+          queues: [],
+          owners: 'alice',
+          job_types: ['', 7],
+          tags: ['team', '=prod', 'team=*'],
+          labels: ['pipeline'],
+        },
+      ]),
+    ).toEqual([
+      'dli-watch.config.json: destinations[0].queues: must list at least one of queue names (leave it out to match any)',
+      'dli-watch.config.json: destinations[0].owners: must be a list of owners (* matches any run of characters)',
+      'dli-watch.config.json: destinations[0].job_types[0]: must not be empty',
+      'dli-watch.config.json: destinations[0].job_types[1]: must be a string',
+      'dli-watch.config.json: destinations[0].tags[0]: must be key=value (* matches any run of characters; key=* for any value)',
+      'dli-watch.config.json: destinations[0].tags[1]: must be key=value (* matches any run of characters; key=* for any value)',
+      'dli-watch.config.json: destinations[0].labels[0]: must be key=value (* matches any run of characters; key=* for any value)',
+    ]);
+  });
+});
+
+describe('mute_cancelled', () => {
+  it('removes CANCELLED from the events, given or default', () => {
+    const destinations = loadDestinations([
+      { name: 'a', type: 'slack', url: PLATFORM_URLS.slack, mute_cancelled: true },
+      { name: 'b', type: 'webhook', url: PLATFORM_URLS.webhook, mute_cancelled: true, events: ['FAILED'] },
+      { name: 'c', type: 'teams', url: PLATFORM_URLS.teams, mute_cancelled: false },
+    ]);
+    expect(destinations.map((destination) => destination.events)).toEqual([
+      ['FINISHED', 'FAILED'],
+      ['FAILED'],
+      ['FINISHED', 'FAILED', 'CANCELLED'],
+    ]);
+  });
+
+  it('refuses the contradiction of muting CANCELLED while listing it, and a non-boolean', () => {
+    expect(
+      destinationProblems([
+        {
+          name: 'a',
+          type: 'slack',
+          url: PLATFORM_URLS.slack,
+          mute_cancelled: true,
+          events: ['FAILED', 'CANCELLED'],
+        },
+        { name: 'b', type: 'slack', url: PLATFORM_URLS.slack, mute_cancelled: 'yes' },
+      ]),
+    ).toEqual([
+      'dli-watch.config.json: destinations[0].mute_cancelled: contradicts events, which lists CANCELLED; keep one of the two',
+      'dli-watch.config.json: destinations[1].mute_cancelled: must be true or false',
+    ]);
+  });
+});
+
+describe('mentions', () => {
+  it('reads users, groups and all, each optional and without repeats', () => {
+    const destinations = loadDestinations([
+      {
+        name: 'slack',
+        type: 'slack',
+        url: PLATFORM_URLS.slack,
+        mentions: { users: ['U012AB3CD', 'U012AB3CD'], groups: ['S0614TZR7'], all: true },
+      },
+      { name: 'discord', type: 'discord', url: PLATFORM_URLS.discord, mentions: { groups: ['1234567890'] } },
+      {
+        name: 'feishu',
+        type: 'feishu',
+        url: PLATFORM_URLS.feishu,
+        mentions: { users: ['ou_abc'], all: true },
+      },
+      {
+        name: 'dingtalk',
+        type: 'dingtalk',
+        url: PLATFORM_URLS.dingtalk,
+        mentions: { users: ['13800000000'] },
+      },
+      { name: 'teams', type: 'teams', url: PLATFORM_URLS.teams, mentions: {} },
+    ]);
+    expect(destinations.map((destination) => 'mentions' in destination && destination.mentions)).toEqual([
+      { users: ['U012AB3CD'], groups: ['S0614TZR7'], all: true },
+      { users: [], groups: ['1234567890'], all: false },
+      { users: ['ou_abc'], groups: [], all: true },
+      { users: ['13800000000'], groups: [], all: false },
+      { users: [], groups: [], all: false },
+    ]);
+  });
+
+  it('refuses mentions on a webhook, groups outside Slack and Discord, and malformed entries', () => {
+    expect(
+      destinationProblems([
+        { name: 'w', type: 'webhook', url: PLATFORM_URLS.webhook, mentions: { users: ['u1'] } },
+        { name: 'f', type: 'feishu', url: PLATFORM_URLS.feishu, mentions: { groups: ['g1'] } },
+        { name: 't', type: 'teams', url: PLATFORM_URLS.teams, mentions: { groups: [] } },
+        {
+          name: 's',
+          type: 'slack',
+          url: PLATFORM_URLS.slack,
+          mentions: { users: 'U1', groups: [''], all: 'yes', everyone: true },
+        },
+        { name: 'd', type: 'discord', url: PLATFORM_URLS.discord, mentions: ['u1'] },
+      ]),
+    ).toEqual([
+      'dli-watch.config.json: destinations[0].mentions: is only for chat destinations (a webhook receiver gets the event data, not a message)',
+      'dli-watch.config.json: destinations[1].mentions.groups: is only for slack and discord destinations; feishu has no groups to mention',
+      'dli-watch.config.json: destinations[2].mentions.groups: is only for slack and discord destinations; teams has no groups to mention',
+      'dli-watch.config.json: destinations[3].mentions.users: must be a list of ids',
+      'dli-watch.config.json: destinations[3].mentions.groups[0]: must not be empty',
+      'dli-watch.config.json: destinations[3].mentions.all: must be true or false',
+      'dli-watch.config.json: destinations[3].mentions.everyone: unknown key; the keys are users, groups, all',
+      'dli-watch.config.json: destinations[4].mentions: must be an object with users, groups and all',
+    ]);
+  });
+});
+
+describe('digest_threshold', () => {
+  it('defaults to 5 and accepts integers from 1 to 1000 on chat destinations', () => {
+    const destinations = loadDestinations([
+      { name: 'a', type: 'slack', url: PLATFORM_URLS.slack },
+      { name: 'b', type: 'dingtalk', url: PLATFORM_URLS.dingtalk, digest_threshold: 1 },
+      { name: 'c', type: 'googlechat', url: PLATFORM_URLS.googlechat, digest_threshold: 1000 },
+    ]);
+    expect(
+      destinations.map((destination) => 'digestThreshold' in destination && destination.digestThreshold),
+    ).toEqual([5, 1, 1000]);
+  });
+
+  it('refuses values out of range, fractions, text, and any value on a webhook', () => {
+    const rule = 'must be an integer from 1 to 1000';
+    expect(
+      destinationProblems([
+        { name: 'a', type: 'slack', url: PLATFORM_URLS.slack, digest_threshold: 0 },
+        { name: 'b', type: 'slack', url: PLATFORM_URLS.slack, digest_threshold: 1001 },
+        { name: 'c', type: 'slack', url: PLATFORM_URLS.slack, digest_threshold: 2.5 },
+        { name: 'd', type: 'slack', url: PLATFORM_URLS.slack, digest_threshold: '5' },
+        { name: 'e', type: 'webhook', url: PLATFORM_URLS.webhook, digest_threshold: 5 },
+      ]),
+    ).toEqual([
+      `dli-watch.config.json: destinations[0].digest_threshold: ${rule}`,
+      `dli-watch.config.json: destinations[1].digest_threshold: ${rule}`,
+      `dli-watch.config.json: destinations[2].digest_threshold: ${rule}`,
+      `dli-watch.config.json: destinations[3].digest_threshold: ${rule}`,
+      'dli-watch.config.json: destinations[4].digest_threshold: is only for chat destinations (a webhook gets one delivery per event)',
+    ]);
+  });
+});
+
+describe('per-destination console_url and title', () => {
+  it('reads them as the destination templates', () => {
+    const [chat, webhook] = loadDestinations([
+      {
+        name: 'a',
+        type: 'feishu',
+        url: PLATFORM_URLS.feishu,
+        console_url: 'https://console.example.com/{region}/{job_id}',
+        title: '{status}: {short_job_id} on {queue_name} ({owner}, {job_type}, {job_id})',
+      },
+      { name: 'b', type: 'webhook', url: PLATFORM_URLS.webhook, title: 'DLI {status}' },
+    ]);
+    expect(chat).toMatchObject({
+      consoleUrlTemplate: 'https://console.example.com/{region}/{job_id}',
+      titleTemplate: '{status}: {short_job_id} on {queue_name} ({owner}, {job_type}, {job_id})',
+    });
+    expect(webhook).toMatchObject({ consoleUrlTemplate: null, titleTemplate: 'DLI {status}' });
+  });
+
+  it('validates the console link like the global one and names unknown title placeholders', () => {
+    expect(
+      destinationProblems([
+        {
+          name: 'a',
+          type: 'slack',
+          url: PLATFORM_URLS.slack,
+          console_url: 'http://console.example.com/{jobid}',
+          title: '{status} in {region} {region}',
+        },
+        { name: 'b', type: 'slack', url: PLATFORM_URLS.slack, console_url: 'console', title: ' ' },
+        { name: 'c', type: 'slack', url: PLATFORM_URLS.slack, title: 7 },
+      ]),
+    ).toEqual([
+      'dli-watch.config.json: destinations[0].console_url: unknown placeholder {jobid}; the placeholders are {region}, {project_id}, {job_id}, {queue_name}',
+      'dli-watch.config.json: destinations[0].console_url: must be https (or http on a loopback host)',
+      'dli-watch.config.json: destinations[0].title: unknown placeholder {region}; the placeholders are {status}, {job_id}, {short_job_id}, {queue_name}, {owner}, {job_type}',
+      'dli-watch.config.json: destinations[1].console_url: must be an absolute URL',
+      'dli-watch.config.json: destinations[1].title: must not be empty (leave it out for the default title)',
+      'dli-watch.config.json: destinations[2].title: must be a string',
+    ]);
+  });
+});
+
+describe('every destination problem at once', () => {
+  it('lists each problem of every destination in one error', () => {
+    const problems = destinationProblems([
+      {
+        name: 'a',
+        type: 'teams',
+        url: PLATFORM_URLS.teams,
+        events: ['CANCELLED'],
+        mute_cancelled: true,
+        secret: FEISHU_SECRET,
+        queues: [],
+        tags: ['team'],
+        mentions: { groups: ['g'], everybody: true },
+        digest_threshold: 0,
+        console_url: 'https://c.example.com/{job}',
+        title: '{status} on {queue}',
+      },
+      {
+        name: 'b',
+        type: 'webhook',
+        url: 'http://example.com/hook',
+        owners: [''],
+        labels: ['=x'],
+        mentions: { users: ['u'] },
+        digest_threshold: 5,
+      },
+      { name: 'c', type: 'dingtalk', url: PLATFORM_URLS.dingtalk, secret: 'not-a-dingtalk-secret' },
+    ]);
+    const file = 'dli-watch.config.json';
+    expect(problems).toEqual([
+      `${file}: destinations[0].queues: must list at least one of queue names (leave it out to match any)`,
+      `${file}: destinations[0].tags[0]: must be key=value (* matches any run of characters; key=* for any value)`,
+      `${file}: destinations[0].mentions.everybody: unknown key; the keys are users, groups, all`,
+      `${file}: destinations[0].digest_threshold: must be an integer from 1 to 1000`,
+      `${file}: destinations[0].console_url: unknown placeholder {job}; the placeholders are {region}, {project_id}, {job_id}, {queue_name}`,
+      `${file}: destinations[0].title: unknown placeholder {queue}; the placeholders are {status}, {job_id}, {short_job_id}, {queue_name}, {owner}, {job_type}`,
+      `${file}: destinations[0].mute_cancelled: contradicts events, which lists CANCELLED; keep one of the two`,
+      `${file}: destinations[0].secret: is only for webhook, feishu and dingtalk destinations; teams takes no signing secret`,
+      `${file}: destinations[0].mentions.groups: is only for slack and discord destinations; teams has no groups to mention`,
+      `${file}: destinations[1].url: must be https (or http on a loopback host)`,
+      `${file}: destinations[1].owners[0]: must not be empty`,
+      `${file}: destinations[1].labels[0]: must be key=value (* matches any run of characters; key=* for any value)`,
+      `${file}: destinations[1].mentions: is only for chat destinations (a webhook receiver gets the event data, not a message)`,
+      `${file}: destinations[1].digest_threshold: is only for chat destinations (a webhook gets one delivery per event)`,
+      `${file}: destinations[2].secret: must start with "SEC" (the signing secret from the robot's security settings)`,
+    ]);
+  });
+});
+
+describe('DLI_WATCH_WEBHOOKS platform inference', () => {
+  const shortcutDestinations = (urls: readonly string[]) =>
+    loadConfig({ ...BASE_ENV, DLI_WATCH_WEBHOOKS: urls.join(',') }, { cwd: tempDir() }).destinations;
+
+  it('infers every chat platform from its webhook host', () => {
+    const cases: [string, string][] = [
+      [PLATFORM_URLS.slack, 'slack'],
+      [PLATFORM_URLS.teams, 'teams'],
+      ['https://prod-01.westeurope.logic.azure.com/workflows/x/triggers/manual/paths/invoke?sig=s', 'teams'],
+      [
+        'https://default1234abcd.56.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/x/triggers/manual/paths/invoke?sig=s',
+        'teams',
+      ],
+      [PLATFORM_URLS.discord, 'discord'],
+      ['https://discordapp.com/api/webhooks/5678/legacytoken', 'discord'],
+      [PLATFORM_URLS.feishu, 'feishu'],
+      ['https://open.larksuite.com/open-apis/bot/v2/hook/larktoken', 'feishu'],
+      [PLATFORM_URLS.dingtalk, 'dingtalk'],
+      [PLATFORM_URLS.wecom, 'wecom'],
+      [PLATFORM_URLS.googlechat, 'googlechat'],
+      [PLATFORM_URLS.webhook, 'webhook'],
+    ];
+    const destinations = shortcutDestinations(cases.map(([url]) => url));
+    expect(destinations.map(({ name, type, url }) => ({ name, type, url }))).toEqual(
+      cases.map(([url, type]) => ({ name: shortcutName(type, url), type, url })),
+    );
+    for (const destination of destinations) {
+      expect(destination.name).toMatch(/^[a-z]+-[0-9a-f]{8}$/);
+      expect(destination.events).toEqual(['FINISHED', 'FAILED', 'CANCELLED']);
+    }
+    const dingtalk = destinations.find((destination) => destination.type === 'dingtalk');
+    expect(dingtalk).toEqual(
+      createChatDestination({
+        name: shortcutName('dingtalk', PLATFORM_URLS.dingtalk),
+        type: 'dingtalk',
+        url: PLATFORM_URLS.dingtalk,
+      }),
+    );
+  });
+
+  it('matches hosts exactly, ignoring case and a trailing dot, and Discord only on its webhook path', () => {
+    const cases: [string, string][] = [
+      ['https://HOOKS.Slack.COM/services/T/B/x', 'slack'],
+      ['https://hooks.slack.com./services/T/B/x', 'slack'],
+      ['https://hooks.slack.com.evil.example/services/T/B/x', 'webhook'],
+      ['https://slack.com/services/T/B/x', 'webhook'],
+      ['https://logic.azure.com/workflows/x', 'webhook'],
+      ['https://evil-logic.azure.com/workflows/x', 'webhook'],
+      ['https://x.logic.azure.com.evil.example/workflows/x', 'webhook'],
+      ['https://discord.com/api/v10/channels/1/messages', 'webhook'],
+      ['https://evil.example/api/webhooks/1/x', 'webhook'],
+      ['https://feishu.cn/open-apis/bot/v2/hook/x', 'webhook'],
+      ['http://127.0.0.1:9000/api/webhooks/1/x', 'webhook'],
+    ];
+    expect(shortcutDestinations(cases.map(([url]) => url)).map((destination) => destination.type)).toEqual(
+      cases.map(([, type]) => type),
+    );
   });
 });

@@ -1,4 +1,4 @@
-import type { JobEvent } from '../store/store.ts';
+import type { TerminalStatus } from '../dli/schemas.ts';
 import type { Destination, RouteFilter } from './destination.ts';
 
 /** The job fields a route looks at: a DLI status response has them all (each may be missing). */
@@ -7,6 +7,14 @@ export interface RoutableJob {
   owner?: string | undefined;
   job_type?: string | undefined;
   tags?: readonly { key: string; value: string }[] | undefined;
+}
+
+/** What routing needs of an event: a stored `JobEvent` is one. */
+export interface RoutableEvent {
+  status: TerminalStatus;
+  job: RoutableJob;
+  /** dli-watch tracking labels. */
+  labels: Record<string, string>;
 }
 
 /**
@@ -86,7 +94,7 @@ export function routeMatches(route: RouteFilter, job: RoutableJob, labels: Recor
 /** Whether a destination wants an event: its status is in `events` and the job passes the route. */
 export function wantsEvent(
   destination: Pick<Destination, 'events' | 'route'>,
-  event: Pick<JobEvent, 'status' | 'job' | 'labels'>,
+  event: RoutableEvent,
 ): boolean {
   return (
     destination.events.includes(event.status) && routeMatches(destination.route, event.job, event.labels)
@@ -94,9 +102,6 @@ export function wantsEvent(
 }
 
 /** The names of the destinations that want an event, in configuration order. */
-export function routeEvent(
-  destinations: readonly Destination[],
-  event: Pick<JobEvent, 'status' | 'job' | 'labels'>,
-): string[] {
+export function routeEvent(destinations: readonly Destination[], event: RoutableEvent): string[] {
   return destinations.filter((destination) => wantsEvent(destination, event)).map(({ name }) => name);
 }
