@@ -210,7 +210,12 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
         const digest = wantsDigest(destination, deps.platforms, items.length);
         const messages = digest ? [items] : items.map((item) => [item]);
         for (const batch of messages) {
-          if (stopped()) break;
+          if (stopped() || clock.now() >= deadline) {
+            // Out of time: handed back unattempted, for the next cycle.
+            for (const item of batch) setResult(item, { ...item.delivery, leaseUntil: null });
+            summary.deferred = true;
+            continue;
+          }
           const result = await sendMessage(
             { destination, events: batch.map((item) => item.event), digest },
             {

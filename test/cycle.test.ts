@@ -150,6 +150,30 @@ describe('a cycle', () => {
     ).toBe(true);
   });
 
+  it('sends one digest instead of a flood when more jobs end at once than the threshold, but webhooks get each', async () => {
+    const jobIds = Array.from({ length: 8 }, (_, index) => `burst-${index}`);
+    for (const [index, jobId] of jobIds.entries()) {
+      harness.simulator.addJob(jobId, { lifecycle: [index < 3 ? 'FAILED' : 'FINISHED'] });
+    }
+    await track(...jobIds);
+    const [summary] = await cycles(1);
+    expect(summary).toMatchObject({ notified: 16, digests: 1, delivery_failures: 0 });
+    expect(harness.slack.requests).toHaveLength(1);
+    const digest = harness.slack.requests[0]?.body ?? '';
+    for (const jobId of jobIds) expect(digest).toContain(jobId.slice(0, 8));
+    expect(digest).toMatch(/8 DLI jobs/);
+    expect(harness.webhook.requests).toHaveLength(8);
+    for (const jobId of jobIds) expect(await harness.store.get(jobId)).toMatchObject({ deliveries: [] });
+  });
+
+  it('sends each event on its own up to the threshold', async () => {
+    const jobIds = Array.from({ length: 5 }, (_, index) => `few-${index}`);
+    for (const jobId of jobIds) harness.simulator.addJob(jobId, { lifecycle: ['FINISHED'] });
+    await track(...jobIds);
+    expect((await cycles(1))[0]).toMatchObject({ notified: 10, digests: 0 });
+    expect(harness.slack.requests).toHaveLength(5);
+  });
+
   it('delivers on the next cycle what a crashed cycle wrote but never sent', async () => {
     harness.simulator.addJob('job-1', { lifecycle: ['FINISHED'] });
     await track('job-1');
@@ -293,6 +317,10 @@ describe('a cycle', () => {
   });
 
   it('never delivers a transition twice when two cycles run at once on one store', async () => {
+    const slack = harness.destinations[0];
+    if (slack?.type !== 'slack') throw new Error('the harness lists Slack first');
+    // One message per event, to count them (a digest would stand for all twelve).
+    harness.destinations[0] = { ...slack, digestThreshold: 100 };
     const jobIds = Array.from({ length: 12 }, (_, index) => `race-${index}`);
     for (const jobId of jobIds) harness.simulator.addJob(jobId, { lifecycle: ['RUNNING', 'FINISHED'] });
     await track(...jobIds);
