@@ -256,7 +256,7 @@ function dingTalkPost(
 ): OutgoingRequest {
   return {
     url: destination.secret
-      ? signDingTalkUrl(destination.url, destination.secret, context.now)
+      ? signDingTalkUrl(destination.url, destination.secret, Math.floor(context.now))
       : destination.url,
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -4,7 +4,7 @@ import type { JobEvent } from '../store/store.ts';
 import type { ChatDestination, ChatPlatformType, Destination, WebhookDestination } from './destination.ts';
 import type { DestinationThrottle } from './destination-throttle.ts';
 import type { DeliveryOutcome, OutgoingRequest, Platform, RenderContext } from './platform.ts';
-import { inCyclePause, MAX_IN_CYCLE_PAUSE_MS } from './retry-schedule.ts';
+import { inCyclePause } from './retry-schedule.ts';
 import { isPlatformResponse, sendOutgoing } from './send.ts';
 
 /** Every destination type's platform: chat platforms share the chat destination shape. */
@@ -69,10 +69,12 @@ export async function sendMessage(message: OutgoingMessage, options: OutboxOptio
   };
   let attempts = 0;
   for (;;) {
+    // A destination's messages go out one after another, beside other destinations', so waiting here for its
+    // next slot holds up nobody else; a slot beyond the budget defers the message to a later cycle instead.
     const closedFor = await options.throttle.reserve(
       destination.url,
       platform.rateLimit,
-      Math.max(0, Math.min(MAX_IN_CYCLE_PAUSE_MS, options.deadline - clock.now())),
+      Math.max(0, options.deadline - clock.now()),
       options.signal,
     );
     if (closedFor > 0) {

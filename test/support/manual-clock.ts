@@ -14,7 +14,8 @@ export function createManualClock(start = Date.now()): ManualClock {
   return {
     now: () => now,
     sleep: async (ms) => {
-      const step = Math.max(0, ms);
+      // Timers fire on whole milliseconds, and so does Date.now(): signatures carry integer timestamps.
+      const step = Math.max(0, Math.ceil(ms));
       now += step;
       slept += step;
     },
