@@ -1,20 +1,33 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type JobStatusResponse,
   jobStatusResponseSchema,
   type TerminalStatus,
 } from '../../lib/dli/schemas.ts';
-import { createChatDestination } from '../../lib/notify/destination.ts';
-import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
-import type { PlatformResponse, RenderContext } from '../../lib/notify/platform.ts';
+import { type ChatDestination, createChatDestination, type Mentions } from '../../lib/notify/destination.ts';
+import { countCodePoints, DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
+import type {
+  DeliveryOutcome,
+  OutgoingRequest,
+  PlatformResponse,
+  RenderContext,
+} from '../../lib/notify/platform.ts';
+import { isPlatformResponse, sendOutgoing } from '../../lib/notify/send.ts';
 import {
+  countThatFit,
+  describeDigest,
+  fitLines,
+  renderSlackDigest,
+  renderSlackMentions,
   renderSlackMessage,
   type SlackBlock,
   type SlackMessage,
   slackPlatform,
 } from '../../lib/notify/slack.ts';
 import type { JobEvent } from '../../lib/store/store.ts';
+import { createManualClock, type ManualClock } from '../support/manual-clock.ts';
+import { createSlackReceiver, type SlackReceiver } from '../support/platforms/slack-receiver.ts';
 
 const finishedJob = jobStatusResponseSchema.parse(
   JSON.parse(readFileSync(new URL('../fixtures/dli/status-finished.json', import.meta.url), 'utf8')),
@@ -41,6 +54,7 @@ function makeEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): J
     projectId: '0123456789abcdef0123456789abcdef',
     labels: {},
     job,
+    routedTo: ['team-channel'],
     ...overrides,
   };
 }
@@ -298,5 +312,238 @@ describe('slackPlatform.judge', () => {
     if (outcome.kind !== 'reject') return;
     expect(outcome.reason.startsWith('400 invalid_blocks x')).toBe(true);
     expect(outcome.reason.length).toBeLessThanOrEqual(210);
+  });
+});
+
+const MENTIONS: Mentions = { users: ['U012ALICE', 'W034BOB'], groups: ['S056ONCALL'], all: true };
+
+describe('Slack mentions', () => {
+  it('renders users, user groups and the channel in Slack syntax', () => {
+    expect(renderSlackMentions(MENTIONS)).toBe('<!channel> <@U012ALICE> <@W034BOB> <!subteam^S056ONCALL>');
+    expect(renderSlackMentions({ users: [], groups: [], all: false })).toBe('');
+  });
+
+  it('escapes a malformed id so it cannot become another mention', () => {
+    expect(renderSlackMentions({ users: ['U1><!here'], groups: [], all: false })).toBe('<@U1&gt;&lt;!here>');
+  });
+
+  it('puts the mentions of a FAILED job in the notification text and the first section, where Slack notifies', () => {
+    const failed = { ...finishedJob, status: 'FAILED', message: 'boom' };
+    const message = renderSlackMessage(makeEvent(failed), context, MENTIONS);
+
+    expect(message.text).toBe(
+      '<!channel> <@U012ALICE> <@W034BOB> <!subteam^S056ONCALL> ❌ DLI job 208b08d4… FAILED on queue default after 2.5 s',
+    );
+    expect(message.blocks[0]?.type).toBe('header');
+    expect(message.blocks[1]).toEqual({
+      type: 'section',
+      text: { type: 'mrkdwn', text: '<!channel> <@U012ALICE> <@W034BOB> <!subteam^S056ONCALL>' },
+    });
+    expect(headerText(message)).not.toContain('<@');
+    expectWithinBlockKitLimits(message);
+  });
+
+  it.each(['FINISHED', 'CANCELLED'])('mentions nobody for a %s job', (status) => {
+    const message = renderSlackMessage(makeEvent({ ...finishedJob, status }), context, MENTIONS);
+    expect(JSON.stringify(message)).not.toMatch(/<@|<!subteam|<!channel>/);
+  });
+
+  it('keeps whole mentions only, and the section within its limit, however many are configured', () => {
+    const many = {
+      users: Array.from({ length: 400 }, (_, i) => `U${String(i).padStart(10, '0')}`),
+      groups: [],
+      all: true,
+    };
+    const message = renderSlackMessage(makeEvent({ ...finishedJob, status: 'FAILED' }), context, many);
+    const mentionSection = sectionTexts(message)[0] ?? '';
+    expect(mentionSection.length).toBeLessThanOrEqual(1000);
+    expect(mentionSection).toMatch(/^<!channel>( <@U\d{10}>)+$/);
+    expect(message.text.length).toBeLessThanOrEqual(1000 + 1 + 300);
+    expectWithinBlockKitLimits(message);
+  });
+});
+
+function manyEvents(count: number): JobEvent[] {
+  return Array.from({ length: count }, (_, i) => {
+    const status = i % 10 === 3 ? 'FAILED' : i % 10 === 7 ? 'CANCELLED' : 'FINISHED';
+    const jobId = `${String(i).padStart(8, '0')}-0dc2-4dd7-8879-ddd4c020d7aa`;
+    return makeEvent(
+      { ...finishedJob, job_id: jobId, status, queue_name: i % 2 ? 'etl<&>' : 'default' },
+      { occurredAt: Date.UTC(2024, 0, 2, 3, 0, 0) + i * 1000 },
+    );
+  });
+}
+
+describe('describeDigest and the shared digest helpers', () => {
+  it('counts by status, failures first then in the order the jobs ended, one line each', () => {
+    const digest = describeDigest(manyEvents(12), context);
+    expect(digest.title).toBe('12 DLI jobs ended');
+    expect(digest.counts).toBe('❌ 1 failed · ✅ 10 finished · 🚫 1 cancelled');
+    expect(digest.status).toBe('FAILED');
+    expect(digest.anyFailed).toBe(true);
+    expect(digest.lines.slice(0, 3)).toEqual([
+      '❌ 00000003… FAILED · etl<&> · 2.5 s',
+      '✅ 00000000… FINISHED · default · 2.5 s',
+      '✅ 00000001… FINISHED · etl<&> · 2.5 s',
+    ]);
+    expect(describeDigest(manyEvents(1), context).title).toBe('1 DLI job ended');
+  });
+
+  it('colours a digest without failures by its finished jobs, or grey when all were cancelled', () => {
+    const cancelled = makeEvent({ ...finishedJob, status: 'CANCELLED' });
+    expect(describeDigest([cancelled], context).status).toBe('CANCELLED');
+    expect(describeDigest([cancelled, makeEvent(finishedJob)], context).status).toBe('FINISHED');
+  });
+
+  it('keeps a digest line on one short line whatever the queue name', () => {
+    const odd = makeEvent({ ...finishedJob, queue_name: `a\nb${'q'.repeat(500)}` });
+    const [line] = describeDigest([odd], context).lines;
+    expect(line).not.toContain('\n');
+    expect(countCodePoints(line ?? '')).toBe(160);
+  });
+
+  it('fits whole lines and says how many were left out', () => {
+    const lines = ['a'.repeat(10), 'b'.repeat(10), 'c'.repeat(10), 'd'.repeat(10)];
+    expect(fitLines(lines, 43, countCodePoints)).toBe(lines.join('\n'));
+    expect(fitLines(lines, 35, countCodePoints)).toBe(`${'a'.repeat(10)}\n${'b'.repeat(10)}\n… and 2 more`);
+    expect(fitLines(lines, 35, countCodePoints)).toHaveLength(34);
+    expect(fitLines(lines, 22, countCodePoints)).toBe('… and 4 more');
+    expect(countThatFit([5, 5, 5], 15, () => 3)).toBe(3);
+    expect(countThatFit([5, 5, 5], 14, () => 3)).toBe(2);
+    expect(countThatFit([5, 5, 5], 4, () => 3)).toBe(0);
+  });
+});
+
+describe('renderSlackDigest', () => {
+  it('sums up 200 jobs in one message within Block Kit limits, with "… and N more"', () => {
+    const message = renderSlackDigest(manyEvents(200), context, MENTIONS);
+    expectWithinBlockKitLimits(message);
+    expect(headerText(message)).toBe('200 DLI jobs ended');
+    const [countsSection, linesSection] = sectionTexts(message);
+    expect(countsSection).toBe(
+      '<!channel> <@U012ALICE> <@W034BOB> <!subteam^S056ONCALL> ❌ 20 failed · ✅ 160 finished · 🚫 20 cancelled',
+    );
+    const lines = (linesSection ?? '').split('\n');
+    expect(lines[0]).toBe('❌ 00000003… FAILED · etl&lt;&amp;&gt; · 2.5 s');
+    expect(lines.slice(0, 20).every((line) => line.startsWith('❌'))).toBe(true);
+    expect(lines.at(-1)).toBe(`… and ${200 - (lines.length - 1)} more`);
+    expect(linesSection?.length).toBeGreaterThan(2950);
+    expect(message.text).toBe(
+      '<!channel> <@U012ALICE> <@W034BOB> <!subteam^S056ONCALL> 200 DLI jobs ended: ❌ 20 failed · ✅ 160 finished · 🚫 20 cancelled',
+    );
+  });
+
+  it('mentions nobody when no job failed', () => {
+    const events = manyEvents(3).filter((event) => event.status !== 'FAILED');
+    const message = renderSlackDigest(events, context, MENTIONS);
+    expect(JSON.stringify(message)).not.toMatch(/<@|<!subteam|<!channel>/);
+    expect(sectionTexts(message)).toEqual([
+      '✅ 3 finished',
+      '✅ 00000000… FINISHED · default · 2.5 s\n✅ 00000001… FINISHED · etl&lt;&amp;&gt; · 2.5 s\n✅ 00000002… FINISHED · default · 2.5 s',
+    ]);
+  });
+});
+
+describe('slackPlatform, delivered to a Slack-like incoming webhook', () => {
+  const TOKEN = 'XXsecretTOKEN0123456789';
+  let clock: ManualClock;
+  let receiver: SlackReceiver;
+  let slack: ChatDestination;
+
+  beforeEach(async () => {
+    clock = createManualClock(Date.UTC(2024, 0, 2, 3, 4, 5));
+    receiver = createSlackReceiver({ token: TOKEN, now: clock.now });
+    slack = createChatDestination({
+      name: 'team-channel',
+      type: 'slack',
+      url: await receiver.start(),
+      mentions: MENTIONS,
+    });
+  });
+
+  afterEach(async () => {
+    await receiver.close();
+  });
+
+  /** Sends for real and judges the answer; then moves the clock past the one-a-second window. */
+  async function deliver(request: OutgoingRequest | undefined): Promise<DeliveryOutcome> {
+    if (!request) throw new Error('no request');
+    const answer = await sendOutgoing(request, { timeoutMs: 5000 });
+    clock.advance(1000);
+    return isPlatformResponse(answer) ? slackPlatform.judge(answer) : answer;
+  }
+
+  it('delivers FINISHED, FAILED (50 KB SQL, 10 KB error) and CANCELLED; only the failure notifies', async () => {
+    const failed = {
+      ...finishedJob,
+      status: 'FAILED',
+      statement: `select 1 -- ${'x'.repeat(50 * 1024)}`,
+      message: 'at org.apache.spark.Foo(Foo.scala:1)\n'.repeat(300),
+    };
+    const cancelled = { ...finishedJob, status: 'CANCELLED' };
+    for (const job of [finishedJob, failed, cancelled]) {
+      expect(await deliver(slackPlatform.render(makeEvent(job), slack, context))).toEqual({
+        kind: 'delivered',
+      });
+    }
+    expect(receiver.posted.map((posted) => posted.notified)).toEqual([
+      { users: [], groups: [], channel: false },
+      { users: ['U012ALICE', 'W034BOB'], groups: ['S056ONCALL'], channel: true },
+      { users: [], groups: [], channel: false },
+    ]);
+    for (const request of receiver.http.requests) expectWithinBlockKitLimits(JSON.parse(request.body));
+  });
+
+  it('delivers a digest of 200 jobs', async () => {
+    expect(await deliver(slackPlatform.renderDigest?.(manyEvents(200), slack, context))).toEqual({
+      kind: 'delivered',
+    });
+    expect(receiver.posted[0]?.notified.channel).toBe(true);
+  });
+
+  it('rejects a wrong token (403 invalid_token) and a removed webhook (404 no_service) for good', async () => {
+    const wrongToken = { ...slack, url: slack.url.replace(TOKEN, 'nope') };
+    expect(await deliver(slackPlatform.render(makeEvent(finishedJob), wrongToken, context))).toEqual({
+      kind: 'reject',
+      reason: '403 invalid_token',
+    });
+    const removed = { ...slack, url: slack.url.replace('/services/T0DLIWATCH', '/services/T0GONE') };
+    expect(await deliver(slackPlatform.render(makeEvent(finishedJob), removed, context))).toEqual({
+      kind: 'reject',
+      reason: '404 no_service',
+    });
+  });
+
+  it('rejects a payload Slack refuses (400 invalid_blocks) for good', async () => {
+    const request = slackPlatform.render(makeEvent(finishedJob), slack, context);
+    const bad = {
+      text: 'x',
+      blocks: [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }],
+    };
+    expect(await deliver({ ...request, body: JSON.stringify(bad) })).toEqual({
+      kind: 'reject',
+      reason: '400 invalid_blocks',
+    });
+  });
+
+  it('retries after Retry-After when sent faster than one a second (429 rate_limited)', async () => {
+    const event = makeEvent(finishedJob);
+    const first = await sendOutgoing(slackPlatform.render(event, slack, context), { timeoutMs: 5000 });
+    expect(isPlatformResponse(first) && slackPlatform.judge(first)).toEqual({ kind: 'delivered' });
+    clock.advance(300);
+    expect(await deliver(slackPlatform.render(event, slack, context))).toEqual({
+      kind: 'retry',
+      reason: '429 rate_limited (rate limited)',
+      retryAfterMs: 1000,
+    });
+    expect(receiver.posted).toHaveLength(1);
+  });
+
+  it('retries server trouble (500 rollup_error)', async () => {
+    receiver.http.respondNext({ status: 500, body: 'rollup_error' });
+    expect(await deliver(slackPlatform.render(makeEvent(finishedJob), slack, context))).toEqual({
+      kind: 'retry',
+      reason: '500 rollup_error',
+    });
   });
 });
