@@ -190,10 +190,11 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
     const lease = deadline + deliveryLeaseMs(sendTimeoutMs);
     const held = (await Promise.all(records.map((record) => claimDue(record, lease)))).flat();
     const byDestination = Map.groupBy(held, (item) => item.delivery.destination);
-    const results = new Map<string, Map<string, Delivery | null>>();
+    // Per job: the record as we hold it and, per destination, what its delivery became (null: delivered).
+    const results = new Map<string, { record: JobRecord; next: Map<string, Delivery | null> }>();
     const setResult = (item: HeldDelivery, next: Delivery | null) => {
-      const perJob = results.get(item.record.jobId) ?? new Map<string, Delivery | null>();
-      perJob.set(item.delivery.destination, next);
+      const perJob = results.get(item.record.jobId) ?? { record: item.record, next: new Map() };
+      perJob.next.set(item.delivery.destination, next);
       results.set(item.record.jobId, perJob);
     };
     await Promise.all(
@@ -237,12 +238,7 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
         }
       }),
     );
-    await Promise.all(
-      [...results].map(([jobId, perJob]) => {
-        const item = held.find((candidate) => candidate.record.jobId === jobId);
-        return item ? recordResults(item.record, perJob) : undefined;
-      }),
-    );
+    await Promise.all([...results.values()].map(({ record, next }) => recordResults(record, next)));
   }
 
   /** The delivery as it must be stored after this cycle's message. */
