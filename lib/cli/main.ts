@@ -9,7 +9,6 @@ import { openStore } from '../store/open-store.ts';
 import type { JobRecord, JobStore } from '../store/store.ts';
 import { StoreError } from '../store/store-error.ts';
 import { createWatcher } from '../watcher.ts';
-import { runDemo } from './demo.ts';
 import { runLoop } from './run-loop.ts';
 
 /** What a command may touch of the process: injected so tests run commands in-process. */
@@ -139,6 +138,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await testDestination(rest, io);
       default: {
         if (parse(rest, {}).positionals.length) usage('demo takes no arguments');
+        // Loaded only here: the simulator and receivers are no part of the other commands.
+        const { runDemo } = await import('./demo.ts');
         return await runDemo(io);
       }
     }
