@@ -20,8 +20,11 @@ export type DliAuth =
   | { kind: 'aksk'; accessKey: string; secretKey: string; securityToken: string | null }
   | { kind: 'token'; token: string };
 
-/** Where dli-watch keeps its state. `path` is absolute (resolved against the working directory). */
-export type StoreConfig = { kind: 'sqlite'; path: string };
+/**
+ * Where dli-watch keeps its state (`DLI_WATCH_STORE`): a SQLite file, whose `path` is absolute (resolved
+ * against the working directory), or a DynamoDB table in the account and region of the AWS environment.
+ */
+export type StoreConfig = { kind: 'sqlite'; path: string } | { kind: 'dynamodb'; table: string };
 
 export interface DliConfig {
   region: string;
@@ -83,6 +86,8 @@ export const CONSOLE_URL_PLACEHOLDERS = ['region', 'project_id', 'job_id', 'queu
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 const REGION_PATTERN = /^[a-z]{2}-[a-z]+-\d+$/;
 const PROJECT_ID_PATTERN = /^[A-Za-z0-9]{1,64}$/;
+/** DynamoDB's own rule for table names. */
+const DYNAMODB_TABLE_PATTERN = /^[A-Za-z0-9_.-]{3,255}$/;
 const DESTINATION_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 const ENV_REFERENCE_PATTERN = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const HTTPS_OR_LOOPBACK = 'must be https (or http on a loopback host)';
@@ -258,12 +263,15 @@ function storeSchema(cwd: string) {
     const scheme = separator < 0 ? '' : text.slice(0, separator);
     const location = text.slice(separator + 1);
     if (scheme === 'sqlite' && location !== '') return { kind: 'sqlite', path: resolve(cwd, location) };
+    if (scheme === 'dynamodb' && DYNAMODB_TABLE_PATTERN.test(location)) {
+      return { kind: 'dynamodb', table: location };
+    }
     const message =
       scheme === 'sqlite'
         ? 'sqlite: needs a file path (sqlite:<path>)'
         : scheme === 'dynamodb'
-          ? 'dynamodb:<table> is not supported yet; use sqlite:<path>'
-          : 'must be sqlite:<path> (dynamodb:<table> is not supported yet)';
+          ? 'dynamodb: needs a table name of 3 to 255 letters, digits, _ . or - (dynamodb:<table>)'
+          : 'must be sqlite:<path> or dynamodb:<table>';
     context.addIssue({ code: 'custom', message });
     return z.NEVER;
   });

@@ -136,20 +136,48 @@ describe('store configuration', () => {
 
   it('resolves relative sqlite paths and keeps absolute ones', () => {
     const cwd = tempDir();
-    expect(loadStoreConfig({ DLI_WATCH_STORE: 'sqlite:data/jobs.db' }, { cwd }).store.path).toBe(
-      join(cwd, 'data', 'jobs.db'),
-    );
+    expect(loadStoreConfig({ DLI_WATCH_STORE: 'sqlite:data/jobs.db' }, { cwd }).store).toEqual({
+      kind: 'sqlite',
+      path: join(cwd, 'data', 'jobs.db'),
+    });
     const absolute = join(tempDir(), 'state.db');
-    expect(loadStoreConfig({ DLI_WATCH_STORE: `sqlite:${absolute}` }, { cwd }).store.path).toBe(absolute);
+    expect(loadStoreConfig({ DLI_WATCH_STORE: `sqlite:${absolute}` }, { cwd }).store).toEqual({
+      kind: 'sqlite',
+      path: absolute,
+    });
+  });
+
+  it('takes a DynamoDB table name as it is, in the whole config too', () => {
+    const cwd = tempDir();
+    for (const table of ['jobs', 'dli-watch-prod_Jobs.v2', 'a'.repeat(255)]) {
+      expect(loadStoreConfig({ DLI_WATCH_STORE: `dynamodb:${table}` }, { cwd }).store).toEqual({
+        kind: 'dynamodb',
+        table,
+      });
+    }
+    expect(loadConfig({ ...BASE_ENV, DLI_WATCH_STORE: 'dynamodb:dli-watch-prod' }, { cwd }).store).toEqual({
+      kind: 'dynamodb',
+      table: 'dli-watch-prod',
+    });
+  });
+
+  it('refuses a DynamoDB table name DynamoDB would refuse', () => {
+    for (const table of [
+      '',
+      'ab',
+      'a'.repeat(256),
+      'jobs table',
+      'jobs/prod',
+      'arn:aws:dynamodb:x',
+      'tâble',
+    ]) {
+      expect(problemsOf({ ...BASE_ENV, DLI_WATCH_STORE: `dynamodb:${table}` }), table).toEqual([
+        'DLI_WATCH_STORE: dynamodb: needs a table name of 3 to 255 letters, digits, _ . or - (dynamodb:<table>)',
+      ]);
+    }
   });
 
   it('refuses other schemes, naming the accepted forms', () => {
-    const dynamo = configError(() =>
-      loadStoreConfig({ DLI_WATCH_STORE: 'dynamodb:jobs' }, { cwd: tempDir() }),
-    );
-    expect(dynamo.problems).toEqual([
-      'DLI_WATCH_STORE: dynamodb:<table> is not supported yet; use sqlite:<path>',
-    ]);
     const other = configError(() =>
       loadStoreConfig(
         { DLI_WATCH_STORE: 'postgres://u:p@db/x', DLI_WATCH_LOG_LEVEL: 'loud' },
@@ -157,12 +185,15 @@ describe('store configuration', () => {
       ),
     );
     expect(other.problems).toEqual([
-      'DLI_WATCH_STORE: must be sqlite:<path> (dynamodb:<table> is not supported yet)',
+      'DLI_WATCH_STORE: must be sqlite:<path> or dynamodb:<table>',
       'DLI_WATCH_LOG_LEVEL: must be one of debug, info, warn, error',
     ]);
     expect(other.message).toBe(other.problems.join('\n'));
     expect(problemsOf({ ...BASE_ENV, DLI_WATCH_STORE: 'sqlite:' })).toEqual([
       'DLI_WATCH_STORE: sqlite: needs a file path (sqlite:<path>)',
+    ]);
+    expect(problemsOf({ ...BASE_ENV, DLI_WATCH_STORE: 'jobs' })).toEqual([
+      'DLI_WATCH_STORE: must be sqlite:<path> or dynamodb:<table>',
     ]);
   });
 });

@@ -566,7 +566,7 @@ describe('tick', () => {
 
   it('a bad DLI_WATCH_STORE is listed with the other problems', async () => {
     const result = await cli(['tick'], {
-      env: { ...env, DLI_WATCH_STORE: 'dynamodb:jobs', DLI_REGION: undefined },
+      env: { ...env, DLI_WATCH_STORE: 'redis:jobs', DLI_REGION: undefined },
     });
     expect(result.code).toBe(EXIT_USAGE);
     expect(result.stderr).toContain('DLI_WATCH_STORE');

@@ -1,0 +1,685 @@
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  DynamoDBServiceException,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../clock.ts';
+import type {
+  Delivery,
+  DuePageQuery,
+  JobEvent,
+  JobPhase,
+  JobRecord,
+  JobStore,
+  Page,
+  TrackRequest,
+  TrackResult,
+} from './store.ts';
+import { InvalidCursorError, StoreError } from './store-error.ts';
+
+/** Name of the sparse global secondary index that `listDue` queries. */
+export const DYNAMODB_DUE_INDEX = 'due-by-last-poll';
+
+/** The attribute DynamoDB's time to live deletes finished jobs by (epoch seconds). */
+export const DYNAMODB_TTL_ATTRIBUTE = 'expires_at';
+
+/** How long a finished job with nothing left to deliver is kept before DynamoDB's TTL removes it. */
+export const DEFAULT_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
+
+/**
+ * Attempts per request, the first included. The SDK's standard retry strategy retries throttling
+ * (`ProvisionedThroughputExceededException`, `ThrottlingException`), 5xx answers and dropped connections with
+ * jittered exponential backoff (1 s base for throttling in this SDK version, so 5 retries wait 15 s on
+ * average and 31 s at most): enough to ride out an on-demand table scaling up, short enough to fit a cycle.
+ */
+export const DYNAMODB_MAX_ATTEMPTS = 6;
+
+/** Conditional writes `track` and `untrack` keep in flight at once: fast, without a burst that throttles. */
+export const DYNAMODB_WRITE_CONCURRENCY = 16;
+
+/** Partition key value of every item in the due index: the index only holds jobs that can need work. */
+const DUE_SHARD = 'due';
+
+/**
+ * Format of the items this code writes. An item with a higher `schema_version` came from a newer dli-watch
+ * that may store things this one does not understand, so it is refused rather than overwritten.
+ */
+const ITEM_SCHEMA_VERSION = 1;
+
+/** Digits of a last-poll instant in the due index's sort key: every non-negative safe integer fits. */
+const POLL_TIME_DIGITS = 16;
+const LARGEST_POLL_TIME = 10 ** POLL_TIME_DIGITS - 1;
+
+/** Reading fewer items per request than this would cost round trips when the filter drops most of them. */
+const MIN_DUE_QUERY_ITEMS = 100;
+
+const JOB_PHASES: readonly string[] = ['active', 'terminal', 'lost'] satisfies JobPhase[];
+
+/**
+ * One job as a DynamoDB item. The record's own fields are stored as attributes of their own (readable in the
+ * console); the attributes after them are derived from the record on every write, like SQLite's columns.
+ * Nullable fields are left out rather than stored as NULL.
+ */
+interface JobItem {
+  job_id: string;
+  schema_version: number;
+  version: number;
+  phase: JobPhase;
+  status?: string;
+  labels: Record<string, string>;
+  not_found_count: number;
+  tracked_at: number;
+  last_polled_at?: number;
+  status_changed_at?: number;
+  /**
+   * JSON text: the event carries DLI's full status response, whose numbers and shapes DynamoDB's types do
+   * not all hold exactly (numbers beyond 1e125, for one).
+   */
+  event?: string;
+  deliveries: Delivery[];
+  /** Earliest moment a pending delivery may be attempted; absent when nothing is pending. */
+  due_at?: number;
+  /** Present only while the job can need work (active, or owing a pending delivery): the index is sparse. */
+  due_shard?: typeof DUE_SHARD;
+  due_sort?: string;
+  /** Epoch seconds: set once the job is finished with nothing pending, so the TTL deletes it later. */
+  expires_at?: number;
+}
+
+/** Where the previous page of `listDue` ended: what the index key of the last job handed out is made of. */
+interface DueCursor {
+  kind: 'due';
+  lastPolledAt: number | null;
+  jobId: string;
+}
+
+/** Where the previous page of `list` ended. */
+interface ListCursor {
+  kind: 'all';
+  jobId: string;
+}
+
+export interface DynamoDbStoreOptions {
+  /** Table name; the table must have the layout {@link DynamoDbStore.createTable} creates. */
+  table: string;
+  /**
+   * Client to use; the caller keeps ownership (closing the store leaves it open). Without one the store
+   * makes its own with {@link createDynamoDbClient} and destroys it on close.
+   */
+  client?: DynamoDBClient;
+  /** How long a finished job with nothing left to deliver is kept; default {@link DEFAULT_RETENTION_MS}. */
+  retentionMs?: number;
+  /** Dates the expiry of finished jobs; default the system clock. */
+  clock?: Pick<Clock, 'now'>;
+}
+
+/**
+ * A DynamoDB client with dli-watch's retry settings ({@link DYNAMODB_MAX_ATTEMPTS}). Region, credentials and
+ * endpoint come from the standard AWS sources (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, the credential
+ * chain) unless `config` sets them.
+ */
+export function createDynamoDbClient(config: DynamoDBClientConfig = {}): DynamoDBClient {
+  return new DynamoDBClient({ maxAttempts: DYNAMODB_MAX_ATTEMPTS, ...config });
+}
+
+/**
+ * The table layout the store needs, as a `CreateTable` request. `serverless.yml` must declare the same:
+ * - partition key `job_id` (S), no sort key;
+ * - global secondary index `due-by-last-poll` ({@link DYNAMODB_DUE_INDEX}): partition key `due_shard` (S),
+ *   sort key `due_sort` (S), projection ALL;
+ * - attribute definitions for exactly those three attributes, billing mode PAY_PER_REQUEST;
+ * - time to live on `expires_at` ({@link DYNAMODB_TTL_ATTRIBUTE}), which `CreateTable` cannot set.
+ */
+export function dynamoDbTableDefinition(table: string): CreateTableCommandInput {
+  return {
+    TableName: table,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'job_id', AttributeType: 'S' },
+      { AttributeName: 'due_shard', AttributeType: 'S' },
+      { AttributeName: 'due_sort', AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: 'job_id', KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: DYNAMODB_DUE_INDEX,
+        KeySchema: [
+          { AttributeName: 'due_shard', KeyType: 'HASH' },
+          { AttributeName: 'due_sort', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}
+
+/**
+ * The earliest moment any pending delivery may be attempted: for each, the later of its next attempt and
+ * the end of its lease. `null` when nothing is pending (dead deliveries are never attempted again). Must
+ * agree with SqliteStore's `due_at`: both backends run the same contract suite.
+ */
+function earliestDeliveryAttemptAt(deliveries: readonly Delivery[]): number | null {
+  let earliest: number | null = null;
+  for (const delivery of deliveries) {
+    if (delivery.state !== 'pending') continue;
+    const attemptAt = Math.max(delivery.nextAttemptAt, delivery.leaseUntil ?? Number.NEGATIVE_INFINITY);
+    if (earliest === null || attemptAt < earliest) earliest = attemptAt;
+  }
+  return earliest;
+}
+
+/**
+ * Sort key in the due index: never polled (`0#<job id>`) before every polled job
+ * (`1<last poll, 16 digits>#<job id>`), polled ones oldest poll first, ties broken by id. Strings compare
+ * by UTF-8 bytes in DynamoDB, as in SQLite, so both backends order ids alike.
+ */
+function dueSortKey(lastPolledAt: number | null, jobId: string): string {
+  if (lastPolledAt === null) return `0#${jobId}`;
+  return `1${String(lastPolledAt).padStart(POLL_TIME_DIGITS, '0')}#${jobId}`;
+}
+
+/** The smallest sort key of a job polled at or after `cycleStartedAt`: polls wanted sort strictly below it. */
+function pollSortBound(cycleStartedAt: number): string {
+  if (cycleStartedAt <= 0) return '1';
+  if (cycleStartedAt > LARGEST_POLL_TIME) return '2';
+  // Poll instants are integers, so `polled < cycleStartedAt` is `polled < ceil(cycleStartedAt)`.
+  return `1${String(Math.ceil(cycleStartedAt)).padStart(POLL_TIME_DIGITS, '0')}`;
+}
+
+function assertPollTime(lastPolledAt: number | null): void {
+  if (lastPolledAt === null) return;
+  if (!Number.isSafeInteger(lastPolledAt) || lastPolledAt < 0) {
+    throw new RangeError(`lastPolledAt must be a non-negative integer (epoch ms), got ${lastPolledAt}`);
+  }
+}
+
+function encodeCursor(cursor: DueCursor | ListCursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+function decodeCursor(encoded: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+  } catch (error) {
+    throw new InvalidCursorError('Page cursor is not one this store handed out', { cause: error });
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function decodeDueCursor(encoded: string): DueCursor {
+  const value = decodeCursor(encoded);
+  if (
+    isObject(value) &&
+    value.kind === 'due' &&
+    typeof value.jobId === 'string' &&
+    (value.lastPolledAt === null ||
+      (Number.isSafeInteger(value.lastPolledAt) && (value.lastPolledAt as number) >= 0))
+  ) {
+    return { kind: 'due', lastPolledAt: value.lastPolledAt as number | null, jobId: value.jobId };
+  }
+  throw new InvalidCursorError('Page cursor is not one listDue handed out');
+}
+
+function decodeListCursor(encoded: string): ListCursor {
+  const value = decodeCursor(encoded);
+  if (isObject(value) && value.kind === 'all' && typeof value.jobId === 'string') {
+    return { kind: 'all', jobId: value.jobId };
+  }
+  throw new InvalidCursorError('Page cursor is not one list handed out');
+}
+
+function assertPageLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new RangeError(`Page limit must be a positive integer, got ${limit}`);
+  }
+}
+
+/** A compare-and-set or create-if-absent condition that did not hold: someone else got there first. */
+function isConditionFailure(error: unknown): boolean {
+  return isObject(error) && error.name === 'ConditionalCheckFailedException';
+}
+
+/** What a failure says about itself, without anything that came out of a record. */
+function describeCause(error: unknown): string {
+  // DynamoDB's own messages name attributes and limits, not values. Client-side failures can quote values
+  // (the marshaller names what it could not convert), so only their kind is kept, plus a system error code
+  // (ECONNREFUSED and the like) and the credential chain's message, which say what to fix.
+  if (error instanceof DynamoDBServiceException) return `${error.name}: ${error.message}`;
+  if (!(error instanceof Error)) return 'unknown error';
+  if (error.name === 'CredentialsProviderError') return `${error.name}: ${error.message}`;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? `${error.name} (${code})` : error.name;
+}
+
+/**
+ * Runs `work` on every item with at most `concurrency` in flight. On the first failure nothing new starts;
+ * the failure is thrown once the calls in flight have settled.
+ */
+async function forEachBounded<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const worker = async () => {
+    while (failure === null && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  if (failure !== null) throw (failure as { error: unknown }).error;
+}
+
+/**
+ * The job store in one DynamoDB table, for running dli-watch on AWS. One item per job; every change is a
+ * conditional write on its `version` (no transactions), so overlapping cycles, the API and the CLI can all
+ * use the table at once and a lost compare-and-set just means somebody else did the work.
+ *
+ * Jobs that can need work carry `due_shard`/`due_sort` and so appear in the sparse index
+ * {@link DYNAMODB_DUE_INDEX}, which `listDue` reads in least-recently-polled order; finished jobs leave it
+ * and get `expires_at`, so the table's TTL deletes them after the retention period. Reads of the index are
+ * eventually consistent: a page may hold a copy that was changed a moment ago, whose update then loses its
+ * compare-and-set, which is how a stale view is meant to end.
+ */
+export class DynamoDbStore implements JobStore {
+  readonly table: string;
+  readonly retentionMs: number;
+  readonly #client: DynamoDBClient;
+  readonly #documents: DynamoDBDocumentClient;
+  readonly #ownsClient: boolean;
+  readonly #clock: Pick<Clock, 'now'>;
+  #closed = false;
+
+  constructor(options: DynamoDbStoreOptions) {
+    const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    if (!Number.isSafeInteger(retentionMs) || retentionMs < 0) {
+      throw new RangeError(`retentionMs must be a non-negative integer, got ${retentionMs}`);
+    }
+    this.table = options.table;
+    this.retentionMs = retentionMs;
+    this.#ownsClient = options.client === undefined;
+    this.#client = options.client ?? createDynamoDbClient();
+    this.#documents = DynamoDBDocumentClient.from(this.#client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.#clock = options.clock ?? { now: () => Date.now() };
+  }
+
+  /**
+   * Opens the store on `table` with a client of its own configured from the environment. Checks only what
+   * can be checked without a request (a region is configured); a missing table or missing permissions
+   * surface as a {@link StoreError} from the first operation.
+   *
+   * @throws StoreError when no AWS region is configured.
+   */
+  static async open(options: Omit<DynamoDbStoreOptions, 'client'>): Promise<DynamoDbStore> {
+    const store = new DynamoDbStore(options);
+    try {
+      await store.#client.config.region();
+    } catch (error) {
+      await store.close();
+      throw new StoreError(
+        `Cannot open the DynamoDB table ${options.table}: no AWS region is configured (set AWS_REGION)`,
+        { cause: error },
+      );
+    }
+    return store;
+  }
+
+  /**
+   * Creates `table` with the layout of {@link dynamoDbTableDefinition}, waits until it is active, then turns
+   * on its time to live (`enableTimeToLive: false` skips that, for servers without `UpdateTimeToLive`,
+   * like dynalite). For tests and manual setups; deployments create the table from `serverless.yml`.
+   */
+  static async createTable(
+    client: DynamoDBClient,
+    table: string,
+    options: { enableTimeToLive?: boolean; maxWaitSeconds?: number } = {},
+  ): Promise<void> {
+    await client.send(new CreateTableCommand(dynamoDbTableDefinition(table)));
+    await waitUntilTableExists(
+      { client, maxWaitTime: options.maxWaitSeconds ?? 300, minDelay: 1, maxDelay: 10 },
+      { TableName: table },
+    );
+    if (options.enableTimeToLive ?? true) {
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: table,
+          TimeToLiveSpecification: { AttributeName: DYNAMODB_TTL_ATTRIBUTE, Enabled: true },
+        }),
+      );
+    }
+  }
+
+  async track(jobs: TrackRequest[], now: number): Promise<TrackResult> {
+    // A job named twice in one call keeps its first labels, as it would have had the calls been separate.
+    const firsts = new Map<string, TrackRequest>();
+    for (const job of jobs) if (!firsts.has(job.jobId)) firsts.set(job.jobId, job);
+    let added = 0;
+    await this.#run('track jobs', async () => {
+      try {
+        // BatchWriteItem cannot be conditional, and tracking must leave existing jobs alone: one
+        // create-if-absent PutItem per job.
+        await forEachBounded([...firsts.values()], DYNAMODB_WRITE_CONCURRENCY, async (job) => {
+          const record: JobRecord = {
+            jobId: job.jobId,
+            version: 1,
+            phase: 'active',
+            status: null,
+            labels: { ...(job.labels ?? {}) },
+            notFoundCount: 0,
+            trackedAt: now,
+            lastPolledAt: null,
+            statusChangedAt: null,
+            event: null,
+            deliveries: [],
+          };
+          try {
+            await this.#documents.send(
+              new PutCommand({
+                TableName: this.table,
+                Item: this.#toItem(record, 1),
+                ConditionExpression: 'attribute_not_exists(#jobId)',
+                ExpressionAttributeNames: { '#jobId': 'job_id' },
+              }),
+            );
+            added++;
+          } catch (error) {
+            if (!isConditionFailure(error)) throw error;
+          }
+        });
+      } catch (error) {
+        // Without a transaction the jobs added so far stay; tracking is idempotent, so a retry finishes it.
+        throw new StoreError(
+          `Cannot track jobs in the DynamoDB table ${this.table} (${added} of ${firsts.size} were added ` +
+            `before the failure; tracking them again is safe): ${describeCause(error)}`,
+          { cause: error },
+        );
+      }
+    });
+    return { added, existing: jobs.length - added };
+  }
+
+  async untrack(jobIds: string[]): Promise<string[]> {
+    const removed = new Set<string>();
+    await this.#run('untrack jobs', () =>
+      forEachBounded([...new Set(jobIds)], DYNAMODB_WRITE_CONCURRENCY, async (jobId) => {
+        try {
+          await this.#documents.send(
+            new DeleteCommand({
+              TableName: this.table,
+              Key: { job_id: jobId },
+              // Tells "was tracked" from "was not" without reading the item back.
+              ConditionExpression: 'attribute_exists(#jobId)',
+              ExpressionAttributeNames: { '#jobId': 'job_id' },
+            }),
+          );
+          removed.add(jobId);
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+        }
+      }),
+    );
+    return [...new Set(jobIds)].filter((jobId) => removed.has(jobId));
+  }
+
+  async get(jobId: string): Promise<JobRecord | null> {
+    return this.#run('read a job', async () => {
+      const { Item } = await this.#documents.send(
+        new GetCommand({ TableName: this.table, Key: { job_id: jobId }, ConsistentRead: true }),
+      );
+      return Item === undefined ? null : this.#toRecord(Item);
+    });
+  }
+
+  async list(options: { limit: number; cursor?: string | null }): Promise<Page<JobRecord>> {
+    assertPageLimit(options.limit);
+    const after = options.cursor == null ? null : decodeListCursor(options.cursor);
+    return this.#run('list jobs', async () => {
+      // A Scan: every job, in DynamoDB's hash order. One item more than asked tells whether a page follows.
+      const wanted = options.limit + 1;
+      const items: Record<string, unknown>[] = [];
+      let startKey: Record<string, unknown> | undefined =
+        after === null ? undefined : { job_id: after.jobId };
+      do {
+        const page = await this.#documents.send(
+          new ScanCommand({
+            TableName: this.table,
+            ConsistentRead: true,
+            Limit: wanted - items.length,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        items.push(...(page.Items ?? []));
+        startKey = page.LastEvaluatedKey;
+      } while (items.length < wanted && startKey !== undefined);
+      return this.#toPage(items, options.limit, (last) => ({ kind: 'all', jobId: last.jobId }));
+    });
+  }
+
+  async listDue(query: DuePageQuery): Promise<Page<JobRecord>> {
+    assertPageLimit(query.limit);
+    const after = query.cursor == null ? null : decodeDueCursor(query.cursor);
+    const afterSort = after === null ? null : dueSortKey(after.lastPolledAt, after.jobId);
+    const includePolls = query.only !== 'deliveries';
+    const includeDeliveries = query.only !== 'polls';
+    const names: Record<string, string> = { '#shard': 'due_shard' };
+    const values: Record<string, unknown> = { ':due': DUE_SHARD };
+    let keyCondition = '#shard = :due';
+    const wanted: string[] = [];
+    if (includePolls) {
+      Object.assign(names, { '#phase': 'phase', '#lastPolledAt': 'last_polled_at' });
+      Object.assign(values, { ':active': 'active', ':cycleStartedAt': query.cycleStartedAt });
+      wanted.push(
+        '(#phase = :active AND (attribute_not_exists(#lastPolledAt) OR #lastPolledAt < :cycleStartedAt))',
+      );
+    }
+    if (includeDeliveries) {
+      names['#dueAt'] = 'due_at';
+      values[':now'] = query.now;
+      // False when due_at is absent: nothing pending.
+      wanted.push('#dueAt <= :now');
+    }
+    if (query.only === 'polls') {
+      // Jobs polled in this cycle sort at or after the bound: the key condition skips them unread.
+      const bound = pollSortBound(query.cycleStartedAt);
+      if (afterSort !== null && afterSort >= bound) return { items: [], cursor: null };
+      names['#sort'] = 'due_sort';
+      values[':pollBound'] = bound;
+      keyCondition += ' AND #sort < :pollBound';
+    }
+    return this.#run('list due jobs', async () => {
+      const wantedItems = query.limit + 1;
+      const items: Record<string, unknown>[] = [];
+      // The cursor is the index key of the last job handed out, not DynamoDB's LastEvaluatedKey: a filtered
+      // page can end anywhere, and an item updated or removed since still marks a position in the index.
+      let startKey: Record<string, unknown> | undefined =
+        after === null ? undefined : { job_id: after.jobId, due_shard: DUE_SHARD, due_sort: afterSort };
+      do {
+        const request: QueryCommandInput = {
+          TableName: this.table,
+          IndexName: DYNAMODB_DUE_INDEX,
+          KeyConditionExpression: keyCondition,
+          FilterExpression: wanted.join(' OR '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          // Limit counts items read before the filter; a filtered page can hold fewer than asked, or none.
+          Limit: Math.max(wantedItems - items.length, MIN_DUE_QUERY_ITEMS),
+          ExclusiveStartKey: startKey,
+        };
+        const page = await this.#documents.send(new QueryCommand(request));
+        items.push(...(page.Items ?? []));
+        startKey = page.LastEvaluatedKey;
+      } while (items.length < wantedItems && startKey !== undefined);
+      return this.#toPage(items, query.limit, (last) => ({
+        kind: 'due',
+        lastPolledAt: last.lastPolledAt,
+        jobId: last.jobId,
+      }));
+    });
+  }
+
+  async update(next: JobRecord, expectedVersion: number): Promise<JobRecord | null> {
+    assertPollTime(next.lastPolledAt);
+    return this.#run('update a job', async () => {
+      const version = expectedVersion + 1;
+      try {
+        // A whole-item put: attributes the new record no longer derives (due_shard, expires_at) disappear.
+        // The condition also fails when the job was untracked, so an update never recreates it.
+        await this.#documents.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: this.#toItem(next, version),
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailure(error)) return null;
+        throw error;
+      }
+      return { ...next, version };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#ownsClient) this.#client.destroy();
+  }
+
+  /** Runs `work`, turning anything the SDK throws into a StoreError that names the table and operation. */
+  async #run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    if (this.#closed) {
+      throw new StoreError(`Cannot ${operation}: the store on DynamoDB table ${this.table} is closed`);
+    }
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(
+        `Cannot ${operation} in the DynamoDB table ${this.table}: ${describeCause(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** The first `limit` items as records, and a cursor after the last of them when more were read. */
+  #toPage(
+    items: readonly Record<string, unknown>[],
+    limit: number,
+    cursorAfter: (last: JobRecord) => DueCursor | ListCursor,
+  ): Page<JobRecord> {
+    const records = items.slice(0, limit).map((item) => this.#toRecord(item));
+    const last = records.at(-1);
+    return { items: records, cursor: items.length > limit && last ? encodeCursor(cursorAfter(last)) : null };
+  }
+
+  #toItem(record: JobRecord, version: number): JobItem {
+    assertPollTime(record.lastPolledAt);
+    const dueAt = earliestDeliveryAttemptAt(record.deliveries);
+    const canNeedWork = record.phase === 'active' || dueAt !== null;
+    return {
+      job_id: record.jobId,
+      schema_version: ITEM_SCHEMA_VERSION,
+      version,
+      phase: record.phase,
+      status: record.status ?? undefined,
+      labels: record.labels,
+      not_found_count: record.notFoundCount,
+      tracked_at: record.trackedAt,
+      last_polled_at: record.lastPolledAt ?? undefined,
+      status_changed_at: record.statusChangedAt ?? undefined,
+      event: record.event === null ? undefined : JSON.stringify(record.event),
+      deliveries: record.deliveries,
+      due_at: dueAt ?? undefined,
+      due_shard: canNeedWork ? DUE_SHARD : undefined,
+      due_sort: canNeedWork ? dueSortKey(record.lastPolledAt, record.jobId) : undefined,
+      expires_at: canNeedWork ? undefined : Math.ceil((this.#clock.now() + this.retentionMs) / 1000),
+    };
+  }
+
+  #toRecord(item: Record<string, unknown>): JobRecord {
+    const jobId = item.job_id;
+    const schemaVersion = item.schema_version;
+    if (
+      typeof jobId === 'string' &&
+      typeof schemaVersion === 'number' &&
+      schemaVersion > ITEM_SCHEMA_VERSION
+    ) {
+      throw new StoreError(
+        `Job ${jobId} in the DynamoDB table ${this.table} has item schema version ${schemaVersion}, written ` +
+          `by a newer dli-watch; this one only knows up to version ${ITEM_SCHEMA_VERSION}. Upgrade dli-watch.`,
+      );
+    }
+    const optionalNumber = (value: unknown) => value === undefined || typeof value === 'number';
+    if (
+      typeof jobId !== 'string' ||
+      typeof item.version !== 'number' ||
+      typeof item.phase !== 'string' ||
+      !JOB_PHASES.includes(item.phase) ||
+      !(item.status === undefined || typeof item.status === 'string') ||
+      !isObject(item.labels) ||
+      typeof item.not_found_count !== 'number' ||
+      typeof item.tracked_at !== 'number' ||
+      !optionalNumber(item.last_polled_at) ||
+      !optionalNumber(item.status_changed_at) ||
+      !(item.event === undefined || typeof item.event === 'string') ||
+      !Array.isArray(item.deliveries)
+    ) {
+      const which = typeof jobId === 'string' ? `Job ${jobId} in` : 'An item of';
+      throw new StoreError(`${which} the DynamoDB table ${this.table} was not written by dli-watch`);
+    }
+    let event: JobEvent | null = null;
+    if (item.event !== undefined) {
+      try {
+        event = JSON.parse(item.event) as JobEvent;
+      } catch (error) {
+        throw new StoreError(
+          `The stored event of job ${jobId} in the DynamoDB table ${this.table} is not valid JSON`,
+          {
+            cause: error,
+          },
+        );
+      }
+    }
+    return {
+      jobId,
+      version: item.version,
+      phase: item.phase as JobPhase,
+      status: item.status ?? null,
+      labels: item.labels as Record<string, string>,
+      notFoundCount: item.not_found_count,
+      trackedAt: item.tracked_at,
+      lastPolledAt: (item.last_polled_at as number | undefined) ?? null,
+      statusChangedAt: (item.status_changed_at as number | undefined) ?? null,
+      event,
+      deliveries: item.deliveries as Delivery[],
+    };
+  }
+}
