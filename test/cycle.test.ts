@@ -3,8 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CycleSummary, cycleBudgetMs } from '../lib/cycle.ts';
 import { DliAuthError } from '../lib/dli/errors.ts';
 import { deliveryLeaseMs, GIVE_UP_AFTER_MS } from '../lib/notify/retry-schedule.ts';
+import { DynamoDbStore } from '../lib/store/dynamodb-store.ts';
 import { SqliteStore } from '../lib/store/sqlite-store.ts';
 import { applyPoll } from '../lib/transitions.ts';
+import { localDynamoDbClient, startDynalite } from './support/dynalite.ts';
 import { statusResponse } from './support/records.ts';
 import {
   SECRET_KEY,
@@ -338,6 +340,41 @@ describe('a cycle', () => {
     expect(harness.slack.requests).toHaveLength(12);
     expect(harness.webhook.requests).toHaveLength(12);
     expect(new Set(webhookIds()).size).toBe(12);
+  });
+
+  it('never delivers a transition twice when two cycles race on one DynamoDB table', async () => {
+    const dynamo = await startDynalite();
+    try {
+      const table = await dynamo.createJobTable();
+      const a = new DynamoDbStore({ table, client: dynamo.client, clock: harness.clock });
+      const b = new DynamoDbStore({
+        table,
+        client: localDynamoDbClient(dynamo.endpoint),
+        clock: harness.clock,
+      });
+      const slack = harness.destinations[0];
+      if (slack?.type !== 'slack') throw new Error('the harness lists Slack first');
+      harness.destinations[0] = { ...slack, digestThreshold: 100 };
+      const jobIds = Array.from({ length: 12 }, (_, index) => `dyn-race-${index}`);
+      for (const jobId of jobIds) harness.simulator.addJob(jobId, { lifecycle: ['RUNNING', 'FINISHED'] });
+      await a.track(
+        jobIds.map((jobId) => ({ jobId })),
+        harness.clock.now(),
+      );
+      const first = harness.newWatcher({ store: a });
+      const second = harness.newWatcher({ store: b });
+      for (let round = 0; round < 3; round += 1) {
+        await Promise.all([first.tick(BUDGET), second.tick(BUDGET)]);
+        harness.clock.advance(60_000);
+      }
+      expect(harness.slack.requests).toHaveLength(12);
+      expect(new Set(webhookIds()).size).toBe(12);
+      expect(harness.webhook.requests).toHaveLength(12);
+      for (const jobId of jobIds)
+        expect(await a.get(jobId)).toMatchObject({ phase: 'terminal', deliveries: [] });
+    } finally {
+      await dynamo.close();
+    }
   });
 
   it('keeps going when DLI throttles, fails, times out or answers garbage, and leaves those jobs as they were', async () => {

@@ -17,6 +17,7 @@ import {
 } from '../../lib/simulator/dli-simulator.ts';
 import { createWebhookReceiver, type WebhookReceiver } from '../../lib/simulator/webhook-receiver.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
+import type { JobStore } from '../../lib/store/store.ts';
 import { createWatcher, type Watcher } from '../../lib/watcher.ts';
 import { createManualClock, type ManualClock } from './manual-clock.ts';
 
@@ -41,7 +42,7 @@ export interface WatchHarness {
   log: Log;
   config: Pick<Config, 'dli' | 'destinations' | 'consoleUrlTemplate'>;
   /** A watcher on its own store connection (as a second process would have), sharing clock and log. */
-  newWatcher(options?: { store?: SqliteStore; concurrency?: number; timeoutMs?: number }): Watcher;
+  newWatcher(options?: { store?: JobStore; concurrency?: number; timeoutMs?: number }): Watcher;
   close(): Promise<void>;
 }
 
