@@ -1,17 +1,15 @@
 import type { JobEvent } from '../store/store.ts';
 import type { ChatDestination, Mentions } from './destination.ts';
+import { fitLines, formatDigestLine, moreLine, summarizeDigest } from './digest.ts';
 import {
   countJsonStringBytes,
-  digestMoreLine,
+  describeJobEvent,
   fitEscaped,
-  fitLines,
-  formatDigestLine,
-  hmacSha256Base64,
+  mentionsFor,
   oneLine,
-  parseJsonObject,
-  summarizeDigest,
-} from './feishu.ts';
-import { describeJobEvent, truncateText } from './job-facts.ts';
+  truncateText,
+} from './job-facts.ts';
+import { jsonBodyBytes, parseJsonObject, postJson } from './json-body.ts';
 import type {
   DeliveryOutcome,
   OutgoingRequest,
@@ -20,6 +18,7 @@ import type {
   RenderContext,
 } from './platform.ts';
 import { describeAnswer, judgeCommonAnswer } from './retry-after.ts';
+import { hmacSha256Base64 } from './signing.ts';
 
 /**
  * DingTalk refuses messages over 20,000 bytes (errcode 460101, "message too long, exceed 20000 bytes"). We keep
@@ -115,8 +114,6 @@ export function dingTalkMentions(mentions: Mentions): { at: DingTalkMarkdownMess
   };
 }
 
-const NO_ONE: DingTalkMarkdownMessage['at'] = { atMobiles: [], atUserIds: [], isAtAll: false };
-
 /**
  * The markdown message for one event: a heading with the status emoji, the mentions (FAILED only), the facts as a
  * list, the error (FAILED) and the SQL as quotes cut to fit, the console link, and the project. The serialized
@@ -128,13 +125,12 @@ export function renderDingTalkMessage(
   context: RenderContext,
 ): DingTalkMarkdownMessage {
   const facts = describeJobEvent(event, context);
-  const mentions =
-    facts.status === 'FAILED' ? dingTalkMentions(destination.mentions) : { at: NO_ONE, text: '' };
+  const mentions = dingTalkMentions(mentionsFor(facts.status, destination.mentions));
   const heading = `### ${facts.statusEmoji} ${escapeInline(truncateText(oneLine(facts.title), TITLE_MAX_CHARS))} · ${escapeInline(facts.shortJobId)}`;
   const fieldList = facts.fields
     .map(
       ({ label, value }) =>
-        `- **${label}**: ${fitEscaped(oneLine(value), FIELD_VALUE_MAX_BYTES, escapeInline)}`,
+        `- **${label}**: ${fitEscaped(oneLine(value), FIELD_VALUE_MAX_BYTES, countJsonStringBytes, escapeInline)}`,
     )
     .join('\n');
   const link =
@@ -168,10 +164,10 @@ export function renderDingTalkMessage(
   const placeholder = (raw: string | undefined) => (raw === undefined ? undefined : '');
   let room =
     DINGTALK_BODY_MAX_BYTES -
-    bodyBytes(compose(placeholder(facts.failureMessage), placeholder(facts.statement)));
+    jsonBodyBytes(compose(placeholder(facts.failureMessage), placeholder(facts.statement)));
   const fitSection = (raw: string | undefined, maxBytes: number): string | undefined => {
     if (raw === undefined || maxBytes < MIN_SECTION_BYTES) return undefined;
-    const text = fitEscaped(raw.replace(/\r\n?/g, '\n'), maxBytes, quoted);
+    const text = fitEscaped(raw.replace(/\r\n?/g, '\n'), maxBytes, countJsonStringBytes, quoted);
     room -= countJsonStringBytes(text);
     return text;
   };
@@ -190,20 +186,20 @@ export function renderDingTalkDigest(
   context: RenderContext,
 ): DingTalkMarkdownMessage {
   const digest = summarizeDigest(events, context);
-  const mentions = digest.anyFailed ? dingTalkMentions(destination.mentions) : { at: NO_ONE, text: '' };
-  const compose = (lines: readonly string[]): DingTalkMarkdownMessage => ({
+  const mentions = dingTalkMentions(mentionsFor(digest.status, destination.mentions));
+  const compose = (list: string): DingTalkMarkdownMessage => ({
     msgtype: 'markdown',
     markdown: {
       title: digest.title,
-      text: [`### ${digest.title}`, `**${digest.counts}**`, mentions.text, lines.join('\n')]
+      text: [`### ${digest.title}`, `**${digest.counts}**`, mentions.text, list]
         .filter((block) => block !== '')
         .join('\n\n'),
     },
     at: mentions.at,
   });
-  const room = DINGTALK_BODY_MAX_BYTES - bodyBytes(compose([])) - countJsonStringBytes('\n\n');
+  const room = DINGTALK_BODY_MAX_BYTES - jsonBodyBytes(compose('')) - countJsonStringBytes('\n\n');
   const lines = digest.jobs.map((job) => `- ${formatDigestLine(job, escapeInline)}`);
-  return compose(fitLines(lines, room, '\n', (hidden) => `- ${digestMoreLine(hidden)}`));
+  return compose(fitLines(lines, room, countJsonStringBytes, '\n', (hidden) => `- ${moreLine(hidden)}`));
 }
 
 /** DingTalk's answer codes that mean something to us. */
@@ -254,23 +250,15 @@ function dingTalkPost(
   context: RenderContext,
   message: DingTalkMarkdownMessage,
 ): OutgoingRequest {
-  return {
-    url: destination.secret
-      ? signDingTalkUrl(destination.url, destination.secret, Math.floor(context.now))
-      : destination.url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(message),
-  };
+  const url = destination.secret
+    ? signDingTalkUrl(destination.url, destination.secret, Math.floor(context.now))
+    : destination.url;
+  return postJson(url, message);
 }
 
 function dingTalkErrcode(body: string): number | undefined {
   const errcode = parseJsonObject(body)?.errcode;
   return typeof errcode === 'number' ? errcode : undefined;
-}
-
-function bodyBytes(message: DingTalkMarkdownMessage): number {
-  return Buffer.byteLength(JSON.stringify(message), 'utf8');
 }
 
 /** A quoted block's text after its first `> `: escaped, each line break starting a new quoted line. */

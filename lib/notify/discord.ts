@@ -1,16 +1,20 @@
 import type { TerminalStatus } from '../dli/schemas.ts';
 import type { JobEvent } from '../store/store.ts';
 import { type ChatDestination, type Mentions, NO_MENTIONS } from './destination.ts';
-import { countUtf16Units, describeJobEvent, type JobFacts, truncateToFit } from './job-facts.ts';
-import type {
-  DeliveryOutcome,
-  OutgoingRequest,
-  Platform,
-  PlatformResponse,
-  RenderContext,
-} from './platform.ts';
+import { fitLines, formatDigestLine, summarizeDigest } from './digest.ts';
+import {
+  countUtf16Units,
+  defuseCodeFences,
+  describeJobEvent,
+  fitEscaped,
+  type JobFacts,
+  joinWhole,
+  mentionsFor,
+  truncateToFit,
+} from './job-facts.ts';
+import { parseJsonObject, postJson } from './json-body.ts';
+import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
 import { describeAnswer, judgeCommonAnswer } from './retry-after.ts';
-import { describeDigest, fitLines, joinWhole } from './slack.ts';
 
 // Discord's message and embed limits (chat-platforms.md). Discord counts characters; we count UTF-16 units,
 // which is never fewer, so a message we accept Discord accepts.
@@ -162,8 +166,7 @@ export function renderDiscordMessage(
     footer: { text: footer },
     timestamp: new Date(event.occurredAt).toISOString(),
   };
-  const mention = facts.status === 'FAILED' ? renderDiscordMentions(mentions) : null;
-  return withContent(embed, mention, facts.headline);
+  return withContent(embed, renderDiscordMentions(mentionsFor(facts.status, mentions)), facts.headline);
 }
 
 /**
@@ -176,12 +179,12 @@ export function renderDiscordDigest(
   context: RenderContext,
   mentions: Mentions = NO_MENTIONS,
 ): DiscordMessage {
-  const digest = describeDigest(events, context);
+  const digest = summarizeDigest(events, context);
   const title = truncateToFit(digest.title, DISCORD_LIMITS.title, countUtf16Units);
   const counts = fitMarkdown(digest.counts, 500);
   const room = Math.min(DISCORD_LIMITS.description, DISCORD_LIMITS.embedTotal - title.length);
   const lines = fitLines(
-    digest.lines.map((line) => escapeDiscordMarkdown(line)),
+    digest.jobs.map((job) => formatDigestLine(job, escapeDiscordMarkdown)),
     room - counts.length - 2,
     countUtf16Units,
   );
@@ -192,7 +195,7 @@ export function renderDiscordDigest(
     color: STATUS_COLOR[digest.status],
     timestamp: new Date(latest).toISOString(),
   };
-  const mention = digest.anyFailed ? renderDiscordMentions(mentions) : null;
+  const mention = renderDiscordMentions(mentionsFor(digest.status, mentions));
   return withContent(embed, mention, `${digest.title}: ${digest.counts}`);
 }
 
@@ -212,16 +215,13 @@ export const discordPlatform: Platform<ChatDestination> = {
   // per 2 s, and a channel takes about 30 webhook messages a minute; we keep under both.
   rateLimit: { perMinute: 30, perSecond: 2 },
 
-  render(event: JobEvent, destination: ChatDestination, context: RenderContext): OutgoingRequest {
-    return postJson(destination.url, renderDiscordMessage(event, context, destination.mentions));
+  // Every request carries ?wait=true (see withWait): without it Discord's answer proves nothing.
+  render(event, destination, context) {
+    return postJson(withWait(destination.url), renderDiscordMessage(event, context, destination.mentions));
   },
 
-  renderDigest(
-    events: readonly JobEvent[],
-    destination: ChatDestination,
-    context: RenderContext,
-  ): OutgoingRequest {
-    return postJson(destination.url, renderDiscordDigest(events, context, destination.mentions));
+  renderDigest(events, destination, context) {
+    return postJson(withWait(destination.url), renderDiscordDigest(events, context, destination.mentions));
   },
 
   judge(response: PlatformResponse): DeliveryOutcome {
@@ -229,7 +229,7 @@ export const discordPlatform: Platform<ChatDestination> = {
     if (status === 429) {
       // The body's retry_after is in seconds with milliseconds (0.529); the Retry-After header is rounded, and a
       // 429 from Cloudflare in front of Discord has only the header (judgeCommonAnswer reads that).
-      const seconds = jsonObject(response.body)?.retry_after;
+      const seconds = parseJsonObject(response.body)?.retry_after;
       if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0) {
         return {
           kind: 'retry',
@@ -241,7 +241,7 @@ export const discordPlatform: Platform<ChatDestination> = {
     const common = judgeCommonAnswer(response);
     if (common) return common;
     if (status === 200) {
-      const id = jsonObject(response.body)?.id;
+      const id = parseJsonObject(response.body)?.id;
       if (typeof id === 'string' && id !== '') return { kind: 'delivered' };
       // A proxy's page or a captive portal answers 200 too: nothing proves Discord posted the message.
       return {
@@ -271,10 +271,10 @@ const DISCORD_HINTS: Record<number, string> = {
 
 function withContent(
   embed: DiscordEmbed,
-  mention: { text: string; allowed: DiscordAllowedMentions } | null,
+  mention: { text: string; allowed: DiscordAllowedMentions },
   line: string,
 ): DiscordMessage {
-  if (mention === null || mention.text === '') return { embeds: [embed], allowed_mentions: { parse: [] } };
+  if (mention.text === '') return { embeds: [embed], allowed_mentions: { parse: [] } };
   const content = `${mention.text} ${fitMarkdown(line, DISCORD_LIMITS.content - mention.text.length - 1)}`;
   return { content, embeds: [embed], allowed_mentions: mention.allowed };
 }
@@ -295,46 +295,21 @@ function renderDescription(facts: JobFacts, max: number): string {
     const frame = prefix.length + suffix.length;
     const later = sections.slice(index + 1);
     // Give this block at least its share of the room, and all that the later blocks will not need.
-    const laterNeed = later.reduce((sum, s) => sum + defuseFences(s.text).length + 20, 0);
+    const laterNeed = later.reduce((sum, s) => sum + defuseCodeFences(s.text).length + 20, 0);
     const share = Math.max(Math.floor(room / (later.length + 1)), room - laterNeed);
     if (share <= frame + 1) return;
-    const body = truncateToFit(defuseFences(section.text), share - frame, countUtf16Units);
+    const body = truncateToFit(defuseCodeFences(section.text), share - frame, countUtf16Units);
     rendered.push(prefix + body + suffix);
     room -= prefix.length + body.length + suffix.length;
   });
   return rendered.join(separator);
 }
 
-/** A ``` inside a code block would close it early; a zero-width space between the backticks defuses it. */
-function defuseFences(text: string): string {
-  return text.replace(/```/g, '`\u200b`\u200b`');
-}
-
 /** Escapes `raw` and cuts it so the escaped text is at most `max` UTF-16 units, never inside an escape. */
 function fitMarkdown(raw: string, max: number): string {
-  return escapeDiscordMarkdown(truncateToFit(raw, max, (text) => escapeDiscordMarkdown(text).length));
+  return fitEscaped(raw, max, countUtf16Units, escapeDiscordMarkdown);
 }
 
 function isSnowflake(id: string): boolean {
   return /^\d{1,20}$/.test(id);
-}
-
-function postJson(url: string, message: DiscordMessage): OutgoingRequest {
-  return {
-    url: withWait(url),
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(message),
-  };
-}
-
-function jsonObject(body: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(body);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }

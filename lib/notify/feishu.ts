@@ -1,162 +1,19 @@
-import { createHmac } from 'node:crypto';
 import type { TerminalStatus } from '../dli/schemas.ts';
 import type { JobEvent } from '../store/store.ts';
 import type { ChatDestination, Mentions } from './destination.ts';
-import { describeJobEvent, type JobFacts, type TextMeasure, truncateText } from './job-facts.ts';
+import { fitLines, formatDigestLine, summarizeDigest } from './digest.ts';
+import {
+  countJsonStringBytes,
+  describeJobEvent,
+  fitEscaped,
+  mentionsFor,
+  oneLine,
+  truncateText,
+} from './job-facts.ts';
+import { jsonBodyBytes, parseJsonObject, postJson } from './json-body.ts';
 import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
 import { describeAnswer, judgeCommonAnswer } from './retry-after.ts';
-
-// ---------------------------------------------------------------------------------------------------------------
-// Helpers shared by the Feishu and DingTalk renderers (dingtalk.ts imports them from here).
-// ---------------------------------------------------------------------------------------------------------------
-
-/**
- * The UTF-8 bytes `text` takes inside a JSON string literal, quotes excluded: what a body-size limit counts, since
- * quotes, backslashes and control characters grow when serialized. Additive over concatenation (JSON escapes one
- * character at a time), so it can measure where to cut.
- */
-export const countJsonStringBytes: TextMeasure = (text) =>
-  Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
-
-/** Base64 of HMAC-SHA256(`key`, `message`): both Feishu and DingTalk sign this way, with different key and message. */
-export function hmacSha256Base64(key: string, message: string): string {
-  return createHmac('sha256', key).update(message, 'utf8').digest('base64');
-}
-
-const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
-
-/**
- * Cuts raw user text so that, once escaped by `escapeText`, it takes at most `maxBytes` in a JSON body (counting
- * `marker`, appended only when something was cut), and returns it escaped. Cuts between grapheme clusters only.
- * The cut is found by bisection on the escaped size, so escapes that depend on context (a `-` only at the start
- * of a line) are measured exactly; `escapeText` must never get shorter when text is appended.
- */
-export function fitEscaped(
-  raw: string,
-  maxBytes: number,
-  escapeText: (text: string) => string,
-  marker = '…',
-): string {
-  const size = (text: string) => countJsonStringBytes(escapeText(text));
-  if (size(raw) <= maxBytes) return escapeText(raw);
-  const ends = [0];
-  for (const { index, segment } of graphemes.segment(raw)) ends.push(index + segment.length);
-  // Largest number of graphemes whose escaped text plus the marker fits; none may fit at all.
-  let low = -1;
-  let high = ends.length - 1;
-  while (low < high) {
-    const middle = Math.ceil((low + high) / 2);
-    if (size(raw.slice(0, ends[middle]) + marker) <= maxBytes) low = middle;
-    else high = middle - 1;
-  }
-  return low < 0 ? '' : escapeText(raw.slice(0, ends[low]) + marker);
-}
-
-const STATUS_ORDER: readonly TerminalStatus[] = ['FAILED', 'FINISHED', 'CANCELLED'];
-const STATUS_WORDS: Record<TerminalStatus, string> = {
-  FAILED: 'failed',
-  FINISHED: 'finished',
-  CANCELLED: 'cancelled',
-};
-const STATUS_EMOJI: Record<TerminalStatus, string> = { FINISHED: '✅', FAILED: '❌', CANCELLED: '🚫' };
-/** A queue name longer than this is cut in a digest line: one line per job has to stay one line. */
-const DIGEST_QUEUE_MAX_CHARS = 64;
-
-/** What a digest says, before each platform lays it out in its own markup. */
-export interface ChatDigest {
-  /** "12 DLI jobs ended" ("1 DLI job ended"). */
-  title: string;
-  /** "❌ 3 failed · ✅ 8 finished · 🚫 1 cancelled": only the statuses present, failures first. */
-  counts: string;
-  /** Whether any job FAILED: mentions and the alarm colour depend on it. */
-  anyFailed: boolean;
-  /** The worst status present (FAILED, then FINISHED, then CANCELLED): what colours the message. */
-  worstStatus: TerminalStatus;
-  /** One entry per event, FAILED first, then FINISHED, then CANCELLED (stable within a status): a cut keeps failures. */
-  jobs: JobFacts[];
-}
-
-/** Counts and orders the events of one digest. */
-export function summarizeDigest(events: readonly JobEvent[], context: RenderContext): ChatDigest {
-  const jobs = events
-    .map((event) => describeJobEvent(event, context))
-    .map((facts, index) => ({ facts, index }))
-    .sort(
-      (a, b) =>
-        STATUS_ORDER.indexOf(a.facts.status) - STATUS_ORDER.indexOf(b.facts.status) || a.index - b.index,
-    )
-    .map(({ facts }) => facts);
-  const counts = STATUS_ORDER.map((status) => ({
-    status,
-    count: jobs.filter((job) => job.status === status).length,
-  })).filter(({ count }) => count > 0);
-  return {
-    title: `${events.length} DLI job${events.length === 1 ? '' : 's'} ended`,
-    counts: counts
-      .map(({ status, count }) => `${STATUS_EMOJI[status]} ${count} ${STATUS_WORDS[status]}`)
-      .join(' · '),
-    anyFailed: counts.some(({ status }) => status === 'FAILED'),
-    worstStatus: counts[0]?.status ?? 'FINISHED',
-    jobs,
-  };
-}
-
-/**
- * One digest line: "❌ 208b08d4… FAILED · default · 3 min 12 s". `escapeText` is applied to the user text in it (job
- * id and queue); the queue is cut first so that no line grows without bound.
- */
-export function formatDigestLine(job: JobFacts, escapeText: (text: string) => string): string {
-  let line = `${job.statusEmoji} ${escapeText(job.shortJobId)} ${job.status}`;
-  if (job.queue !== undefined)
-    line += ` · ${escapeText(oneLine(truncateText(job.queue, DIGEST_QUEUE_MAX_CHARS)))}`;
-  if (job.duration !== undefined) line += ` · ${job.duration}`;
-  return line;
-}
-
-/** "… and 5 more": what replaces the lines that did not fit. */
-export function digestMoreLine(hidden: number): string {
-  return `… and ${hidden} more`;
-}
-
-/**
- * The longest prefix of `lines` that, joined by `separator`, fits in `maxBytes` (measured by `measure`, JSON bytes
- * by default), followed by `formatMore(hidden)` when lines were left out. The room for that last line is kept
- * whenever anything has to be cut, so the result always fits.
- */
-export function fitLines(
-  lines: readonly string[],
-  maxBytes: number,
-  separator: string,
-  formatMore: (hidden: number) => string,
-  measure: TextMeasure = countJsonStringBytes,
-): string[] {
-  const sizes = lines.map((line) => measure(line));
-  const separatorSize = measure(separator);
-  const total = sizes.reduce((sum, size) => sum + size, 0) + separatorSize * Math.max(0, lines.length - 1);
-  if (total <= maxBytes) return [...lines];
-  // The "more" line for the most hidden lines has the most digits: reserving its size is always enough.
-  const reserve = separatorSize + measure(formatMore(lines.length));
-  const kept: string[] = [];
-  let used = 0;
-  for (const [index, line] of lines.entries()) {
-    const size = (kept.length > 0 ? separatorSize : 0) + (sizes[index] ?? 0);
-    if (used + size + reserve > maxBytes) break;
-    kept.push(line);
-    used += size;
-  }
-  const more = formatMore(lines.length - kept.length);
-  // With no line kept there is no separator before the "more" line; without room even for it, say nothing.
-  return measure(more) <= maxBytes ? [...kept, more] : kept;
-}
-
-/** Replaces each line break (with the whitespace around it) by one space: for text shown on one line. */
-export function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ');
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Feishu / Lark custom bot.
-// ---------------------------------------------------------------------------------------------------------------
+import { hmacSha256Base64 } from './signing.ts';
 
 /**
  * Feishu's limit is "20 KB" of request body; every body we send is at most this many bytes, under the limit
@@ -274,9 +131,7 @@ export function renderFeishuMessage(
   context: RenderContext,
 ): FeishuMessage {
   const facts = describeJobEvent(event, context);
-  const elements: FeishuElement[] = [];
-  const mentions = facts.status === 'FAILED' ? larkMentions(destination.mentions) : '';
-  if (mentions !== '') elements.push(larkDiv(mentions));
+  const elements = mentionDivs(mentionsFor(facts.status, destination.mentions));
   elements.push({ tag: 'div', fields: facts.fields.map(({ label, value }) => larkField(label, value)) });
   const errorDiv = facts.failureMessage === undefined ? undefined : larkDiv('**Error**\n');
   const sqlDiv = facts.statement === undefined ? undefined : larkDiv('**SQL**\n');
@@ -326,14 +181,14 @@ export function renderFeishuMessage(
 
   // Everything but the error and the SQL is capped already; those two share the room that is left, error first
   // (what a person acts on). Adding text to a string grows the body by exactly its JSON size.
-  let room = FEISHU_BODY_MAX_BYTES - bodyBytes(message);
+  let room = FEISHU_BODY_MAX_BYTES - jsonBodyBytes(message);
   const fill = (div: { text: FeishuText } | undefined, raw: string | undefined, maxBytes: number) => {
     if (!div || raw === undefined) return;
     if (maxBytes < MIN_SECTION_BYTES) {
       elements.splice(elements.indexOf(div as FeishuElement), 1);
       return;
     }
-    const text = fitEscaped(raw, maxBytes, escapeLarkMd);
+    const text = fitEscaped(raw, maxBytes, countJsonStringBytes, escapeLarkMd);
     div.text.content += text;
     room -= countJsonStringBytes(text);
   };
@@ -352,9 +207,7 @@ export function renderFeishuDigest(
   context: RenderContext,
 ): FeishuMessage {
   const digest = summarizeDigest(events, context);
-  const elements: FeishuElement[] = [];
-  const mentions = digest.anyFailed ? larkMentions(destination.mentions) : '';
-  if (mentions !== '') elements.push(larkDiv(mentions));
+  const elements = mentionDivs(mentionsFor(digest.status, destination.mentions));
   elements.push(larkDiv(`**${escapeLarkMd(digest.counts)}**`));
   const listDiv = larkDiv('');
   elements.push(listDiv);
@@ -362,7 +215,7 @@ export function renderFeishuDigest(
     {
       config: { wide_screen_mode: true },
       header: {
-        template: HEADER_TEMPLATES[digest.worstStatus],
+        template: HEADER_TEMPLATES[digest.status],
         title: { tag: 'plain_text', content: digest.title },
       },
       elements,
@@ -373,10 +226,9 @@ export function renderFeishuDigest(
   const lines = digest.jobs.map((job) => formatDigestLine(job, escapeLarkMd));
   listDiv.text.content = fitLines(
     lines,
-    FEISHU_BODY_MAX_BYTES - bodyBytes(message),
-    '\n',
-    digestMoreLine,
-  ).join('\n');
+    FEISHU_BODY_MAX_BYTES - jsonBodyBytes(message),
+    countJsonStringBytes,
+  );
   if (listDiv.text.content === '') elements.splice(elements.indexOf(listDiv), 1);
   return message;
 }
@@ -399,10 +251,10 @@ export const feishuPlatform: Platform<ChatDestination> = {
   // Published per custom bot: 100 messages a minute and 5 a second.
   rateLimit: { perMinute: 100, perSecond: 5 },
   render(event, destination, context) {
-    return jsonPost(destination.url, renderFeishuMessage(event, destination, context));
+    return postJson(destination.url, renderFeishuMessage(event, destination, context));
   },
   renderDigest(events, destination, context) {
-    return jsonPost(destination.url, renderFeishuDigest(events, destination, context));
+    return postJson(destination.url, renderFeishuDigest(events, destination, context));
   },
   judge(response: PlatformResponse): DeliveryOutcome {
     const common = judgeCommonAnswer(response);
@@ -433,27 +285,6 @@ function describeCode(response: PlatformResponse, code: number): string {
   return hint === undefined ? describeAnswer(response) : `${describeAnswer(response)} (${hint})`;
 }
 
-/** The body as a JSON object, or `undefined` when it is not one. */
-export function parseJsonObject(body: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(body);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function jsonPost(url: string, body: unknown) {
-  return {
-    url,
-    method: 'POST' as const,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  };
-}
-
 function feishuEnvelope(
   card: FeishuCard,
   destination: ChatDestination,
@@ -469,10 +300,6 @@ function feishuEnvelope(
   };
 }
 
-function bodyBytes(message: FeishuMessage): number {
-  return Buffer.byteLength(JSON.stringify(message), 'utf8');
-}
-
 function larkDiv(content: string): { tag: 'div'; text: FeishuText } {
   return { tag: 'div', text: { tag: 'lark_md', content } };
 }
@@ -482,9 +309,15 @@ function larkField(label: string, value: string): FeishuField {
     is_short: value.length <= SHORT_FIELD_MAX_CHARS,
     text: {
       tag: 'lark_md',
-      content: `**${label}**\n${fitEscaped(value, FIELD_VALUE_MAX_BYTES, escapeLarkMd)}`,
+      content: `**${label}**\n${fitEscaped(value, FIELD_VALUE_MAX_BYTES, countJsonStringBytes, escapeLarkMd)}`,
     },
   };
+}
+
+/** The `lark_md` div that mentions people, first in a card; none when nobody is to be mentioned. */
+function mentionDivs(mentions: Mentions): FeishuElement[] {
+  const text = larkMentions(mentions);
+  return text === '' ? [] : [larkDiv(text)];
 }
 
 /**

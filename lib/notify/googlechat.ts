@@ -1,13 +1,21 @@
 import { createHash } from 'node:crypto';
 import type { JobEvent } from '../store/store.ts';
 import type { ChatDestination, Mentions } from './destination.ts';
+import { fitLines, formatDigestLine, summarizeDigest } from './digest.ts';
 import {
   countCodePoints,
+  countJsonStringBytes,
+  countUtf16Units,
   describeJobEvent,
-  type TextMeasure,
+  fitEscaped,
+  joinWhole,
+  mentionsFor,
+  oneLine,
   truncateText,
   truncateToFit,
+  ZERO_WIDTH_SPACE,
 } from './job-facts.ts';
+import { jsonBodyBytes, parseJsonObject, postJson } from './json-body.ts';
 import type {
   DeliveryOutcome,
   OutgoingRequest,
@@ -16,15 +24,6 @@ import type {
   RenderContext,
 } from './platform.ts';
 import { describeAnswer, judgeCommonAnswer } from './retry-after.ts';
-import {
-  fitEscaped,
-  fitLines,
-  formatDigestLine,
-  oneLine,
-  shouldMention,
-  summarizeDigest,
-  ZERO_WIDTH_SPACE,
-} from './wecom.ts';
 
 /** Google Chat's documented maximum message size, text and cards included. */
 export const GOOGLE_CHAT_MAX_BODY_BYTES = 32_000;
@@ -51,7 +50,6 @@ const ERROR_TEXT_MAX_BYTES = 4000;
 const SQL_TEXT_MAX_BYTES = 6000;
 /** A cut link would point somewhere else; a link this long is left out instead. */
 const LINK_MAX_CHARS = 2000;
-const DIGEST_QUEUE_MAX_BYTES = 64;
 
 export interface GoogleChatDecoratedText {
   decoratedText: { topLabel: string; text: string; wrapText: boolean };
@@ -80,9 +78,6 @@ export interface GoogleChatMessage {
   text: string;
   cardsV2: { cardId: string; card: GoogleChatCard }[];
 }
-
-/** UTF-8 bytes of `text` once written as a JSON string (quotes, backslashes and control characters escaped). */
-export const countJsonUtf8Bytes: TextMeasure = (text) => Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
 
 /**
  * Escapes user text for card text fields, which take a small HTML subset: `&`, `<` and `>` become entities, and
@@ -121,13 +116,9 @@ export function googleChatMentionTokens(mentions: Mentions): string[] {
 
 /** Mentions first (whole tokens only, as many as fit), then `rest`, all within the text limit. */
 function composeText(mentionTokens: readonly string[], rest: string): string {
-  let text = '';
-  for (const token of mentionTokens) {
-    const next = `${text}${token} `;
-    if (countCodePoints(next) + countCodePoints(rest) > GOOGLE_CHAT_TEXT_MAX_CHARS) break;
-    text = next;
-  }
-  return text + rest;
+  const room = GOOGLE_CHAT_TEXT_MAX_CHARS - countCodePoints(rest) - 1;
+  const mentionText = joinWhole(mentionTokens, room, countCodePoints);
+  return mentionText === '' ? rest : `${mentionText} ${rest}`;
 }
 
 const REQUEST_ID_NAMESPACE = 'd92781e6-4d8b-4568-9f68-b10c5177ae43';
@@ -164,10 +155,8 @@ export function withRequestId(webhookUrl: string, requestId: string): string {
 }
 
 function fitCardText(raw: string, maxBytes: number): string {
-  return fitEscaped(raw, maxBytes, countJsonUtf8Bytes, escapeGoogleChatCardText);
+  return fitEscaped(raw, maxBytes, countJsonStringBytes, escapeGoogleChatCardText);
 }
-
-const bodyBytes = (message: GoogleChatMessage): number => Buffer.byteLength(JSON.stringify(message), 'utf8');
 
 /**
  * Renders one job event as a Google Chat message: `text` carries the mentions (FAILED only) and the headline; a
@@ -180,7 +169,7 @@ export function renderGoogleChatMessage(
   context: RenderContext,
 ): GoogleChatMessage {
   const facts = describeJobEvent(event, context);
-  const mentionTokens = shouldMention([facts.status], mentions) ? googleChatMentionTokens(mentions) : [];
+  const mentionTokens = googleChatMentionTokens(mentionsFor(facts.status, mentions));
   const headline = fitEscaped(
     oneLine(facts.headline),
     HEADLINE_MAX_CHARS,
@@ -238,13 +227,13 @@ export function renderGoogleChatMessage(
 
   // Measure everything but the two long texts, then give them what the budget leaves: the error first (it says
   // why the job failed), the SQL the rest.
-  let remaining = GOOGLE_CHAT_BODY_BUDGET_BYTES - bodyBytes(message);
+  let remaining = GOOGLE_CHAT_BODY_BUDGET_BYTES - jsonBodyBytes(message);
   if (facts.failureMessage !== undefined) {
     errorParagraph.textParagraph.text = fitCardText(
       facts.failureMessage,
       Math.max(0, Math.min(ERROR_TEXT_MAX_BYTES, Math.floor(remaining / 2))),
     );
-    remaining -= countJsonUtf8Bytes(errorParagraph.textParagraph.text);
+    remaining -= countJsonStringBytes(errorParagraph.textParagraph.text);
   }
   if (facts.statement !== undefined) {
     sqlParagraph.textParagraph.text = fitCardText(
@@ -266,25 +255,23 @@ export function renderGoogleChatDigest(
   context: RenderContext,
 ): GoogleChatMessage {
   const summary = summarizeDigest(events, context);
-  const mentionTokens = shouldMention(summary.statuses, mentions) ? googleChatMentionTokens(mentions) : [];
+  const mentionTokens = googleChatMentionTokens(mentionsFor(summary.status, mentions));
   const paragraph: GoogleChatTextParagraph = { textParagraph: { text: '' } };
   const message: GoogleChatMessage = {
-    text: composeText(mentionTokens, `${summary.title}: ${summary.countsLine}`),
+    text: composeText(mentionTokens, `${summary.title}: ${summary.counts}`),
     cardsV2: [
       {
         cardId: 'dli-digest',
         card: {
-          header: { title: summary.title, subtitle: summary.countsLine },
+          header: { title: summary.title, subtitle: summary.counts },
           sections: [{ widgets: [paragraph] }],
         },
       },
     ],
   };
-  const lines = summary.jobs.map((job) =>
-    formatDigestLine(job, escapeGoogleChatCardText, DIGEST_QUEUE_MAX_BYTES),
-  );
-  const budget = GOOGLE_CHAT_BODY_BUDGET_BYTES - bodyBytes(message);
-  paragraph.textParagraph.text = fitLines(lines, budget, countJsonUtf8Bytes, '<br>').text;
+  const lines = summary.jobs.map((job) => formatDigestLine(job, escapeGoogleChatCardText));
+  const budget = GOOGLE_CHAT_BODY_BUDGET_BYTES - jsonBodyBytes(message);
+  paragraph.textParagraph.text = fitLines(lines, budget, countJsonStringBytes, '<br>');
   return message;
 }
 
@@ -293,44 +280,30 @@ function request(
   eventIds: readonly string[],
   message: GoogleChatMessage,
 ): OutgoingRequest {
-  return {
-    url: withRequestId(destination.url, googleChatRequestId(destination.url, eventIds)),
-    method: 'POST',
-    // Google Chat wants JSON declared as UTF-8.
-    headers: { 'content-type': 'application/json; charset=UTF-8' },
-    body: JSON.stringify(message),
-  };
+  const url = withRequestId(destination.url, googleChatRequestId(destination.url, eventIds));
+  // Google Chat wants JSON declared as UTF-8.
+  return postJson(url, message, 'application/json; charset=UTF-8');
 }
 
 /** Google's error body: `{"error":{"code":400,"message":"…","status":"INVALID_ARGUMENT"}}`. */
 function describeGoogleError(response: PlatformResponse): string {
-  try {
-    const parsed = JSON.parse(response.body) as { error?: { message?: unknown; status?: unknown } };
-    const { message, status } = parsed.error ?? {};
-    if (typeof message === 'string' || typeof status === 'string') {
-      const parts = [String(response.status), typeof status === 'string' ? status : undefined];
-      const head = parts.filter((part) => part !== undefined).join(' ');
-      const text = typeof message === 'string' ? `${head}: ${oneLine(message)}` : head;
-      return truncateToFit(text, 200, (t) => t.length);
-    }
-  } catch {
-    // Not Google's JSON (a proxy's page): describe it as it is.
+  const error = parseJsonObject(response.body)?.error;
+  const fields = typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : undefined;
+  const message = fields?.message;
+  const status = fields?.status;
+  if (typeof message === 'string' || typeof status === 'string') {
+    const parts = [String(response.status), typeof status === 'string' ? status : undefined];
+    const head = parts.filter((part) => part !== undefined).join(' ');
+    const text = typeof message === 'string' ? `${head}: ${oneLine(message)}` : head;
+    return truncateToFit(text, 200, countUtf16Units);
   }
+  // Not Google's JSON (a proxy's page): describe it as it is.
   return describeAnswer(response);
 }
 
 function isCreatedMessage(body: string): boolean {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return (
-      typeof parsed === 'object' &&
-      parsed !== null &&
-      typeof (parsed as { name?: unknown }).name === 'string' &&
-      (parsed as { name: string }).name.includes('/messages/')
-    );
-  } catch {
-    return false;
-  }
+  const name = parseJsonObject(body)?.name;
+  return typeof name === 'string' && name.includes('/messages/');
 }
 
 /**
@@ -342,11 +315,11 @@ export const googleChatPlatform: Platform<ChatDestination> = {
   // Google Chat allows 60 message writes a minute per space (one a second), shared by every app in it.
   rateLimit: { perMinute: 60, perSecond: 1 },
 
-  render(event: JobEvent, destination: ChatDestination, context: RenderContext) {
+  render(event, destination, context) {
     return request(destination, [event.id], renderGoogleChatMessage(event, destination.mentions, context));
   },
 
-  renderDigest(events: readonly JobEvent[], destination: ChatDestination, context: RenderContext) {
+  renderDigest(events, destination, context) {
     return request(
       destination,
       events.map((event) => event.id),

@@ -1,5 +1,6 @@
 import type { TerminalStatus } from '../dli/schemas.ts';
 import type { JobEvent } from '../store/store.ts';
+import { type Mentions, NO_MENTIONS } from './destination.ts';
 import type { RenderContext } from './platform.ts';
 
 /**
@@ -64,7 +65,8 @@ export interface JobFacts {
   fields: JobFact[];
 }
 
-const STATUS_EMOJI: Record<TerminalStatus, string> = { FINISHED: '✅', FAILED: '❌', CANCELLED: '🚫' };
+/** The emoji that stands for each terminal status, wherever a status is shown. */
+export const STATUS_EMOJI: Record<TerminalStatus, string> = { FINISHED: '✅', FAILED: '❌', CANCELLED: '🚫' };
 
 const SHORT_JOB_ID_LENGTH = 8;
 
@@ -166,6 +168,15 @@ export function describeJobEvent(event: JobEvent, context: RenderContext): JobFa
 }
 
 /**
+ * Who a message about a job with `status` mentions: the destination's `mentions` when the job FAILED, nobody
+ * otherwise, because mentions are for failures only. For a digest, pass its worst status (FAILED when any job
+ * failed). Every platform renders an empty mention list as no mention at all.
+ */
+export function mentionsFor(status: TerminalStatus, mentions: Mentions): Mentions {
+  return status === 'FAILED' ? mentions : NO_MENTIONS;
+}
+
+/**
  * A duration for people: "850 ms", "2.5 s", "3 min 12 s", "1 h 4 min", "2 d 3 h". Precision drops as the
  * duration grows because nobody cares about the seconds of a job that ran for hours. Negative or non-finite
  * input counts as 0.
@@ -220,6 +231,14 @@ export const countUtf16Units: TextMeasure = (text) => text.length;
 /** Counts UTF-8 bytes. */
 export const countUtf8Bytes: TextMeasure = (text) => Buffer.byteLength(text, 'utf8');
 
+/**
+ * Counts the UTF-8 bytes `text` takes inside a JSON string, quotes excluded: what a body-size limit counts, since
+ * quotes, backslashes and control characters grow when serialized. Additive over concatenation (JSON escapes one
+ * character at a time), so it can measure where to cut.
+ */
+export const countJsonStringBytes: TextMeasure = (text) =>
+  Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
+
 const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
 
 /**
@@ -258,6 +277,69 @@ export function truncateText(text: string, maxChars: number, marker = '…'): st
  */
 export function truncateUtf8(text: string, maxBytes: number, marker = '…'): string {
   return truncateToFit(text, maxBytes, countUtf8Bytes, marker);
+}
+
+/**
+ * Cuts raw user text so that, once escaped by `escapeText`, it measures at most `max` (counting `marker`, which is
+ * appended only when something was cut), and returns it escaped; an empty string when not even the marker fits.
+ * Measuring the escaped text means a cut never lands inside an escape. The cut is found by bisection over whole
+ * grapheme clusters on the escaped size, so escapes that depend on context (a `-` only at the start of a line) are
+ * measured exactly; `escapeText` must never get shorter when text is appended.
+ */
+export function fitEscaped(
+  raw: string,
+  max: number,
+  measure: TextMeasure,
+  escapeText: (text: string) => string,
+  marker = '…',
+): string {
+  const limit = Math.floor(max);
+  const size = (text: string) => measure(escapeText(text));
+  if (size(raw) <= limit) return escapeText(raw);
+  const ends = [0];
+  for (const { index, segment } of graphemes.segment(raw)) ends.push(index + segment.length);
+  // Largest number of graphemes whose escaped text plus the marker fits; none may fit at all.
+  let low = -1;
+  let high = ends.length - 1;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (size(raw.slice(0, ends[middle]) + marker) <= limit) low = middle;
+    else high = middle - 1;
+  }
+  return low < 0 ? '' : escapeText(raw.slice(0, ends[low]) + marker);
+}
+
+/** Collapses every run of whitespace (line breaks included) to one space and trims: for text shown on one line. */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Joins `tokens` with spaces, keeping only those that fit whole within `max`: half a mention token notifies
+ * nobody, so one that does not fit is left out, and later, shorter ones may still fit.
+ */
+export function joinWhole(tokens: readonly string[], max: number, measure: TextMeasure): string {
+  const kept: string[] = [];
+  let used = 0;
+  for (const token of tokens) {
+    const size = measure(token) + (kept.length > 0 ? measure(' ') : 0);
+    if (used + size > max) continue;
+    kept.push(token);
+    used += size;
+  }
+  return kept.join(' ');
+}
+
+/**
+ * Inserted where user text would otherwise form markup (a ``` fence, `<@userid>`, `<users/all>`): invisible to
+ * readers, but the platform's parser no longer sees the token. Platforms that document no escape character leave
+ * no other reliable way to show user text literally.
+ */
+export const ZERO_WIDTH_SPACE = '\u200b';
+
+/** A ``` inside a Markdown code block would close it early; zero-width spaces between the backticks defuse it. */
+export function defuseCodeFences(text: string): string {
+  return text.replace(/```/g, `\`${ZERO_WIDTH_SPACE}\`${ZERO_WIDTH_SPACE}\``);
 }
 
 /** The values a console URL template can refer to. */

@@ -1,15 +1,18 @@
-import type { TerminalStatus } from '../dli/schemas.ts';
 import type { JobEvent } from '../store/store.ts';
 import { type ChatDestination, type Mentions, NO_MENTIONS } from './destination.ts';
+import { fitLines, formatDigestLine, summarizeDigest } from './digest.ts';
 import {
   countUtf16Units,
+  defuseCodeFences,
   describeJobEvent,
+  fitEscaped,
   type JobFact,
   type JobFacts,
-  type TextMeasure,
-  truncateText,
+  joinWhole,
+  mentionsFor,
   truncateToFit,
 } from './job-facts.ts';
+import { postJson } from './json-body.ts';
 import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
 import { describeAnswer, judgeCommonAnswer } from './retry-after.ts';
 
@@ -79,7 +82,7 @@ export function renderSlackMessage(
   mentions: Mentions = NO_MENTIONS,
 ): SlackMessage {
   const facts = describeJobEvent(event, context);
-  const mentionText = facts.status === 'FAILED' ? renderSlackMentions(mentions) : '';
+  const mentionText = renderSlackMentions(mentionsFor(facts.status, mentions));
   const blocks: SlackBlock[] = [
     {
       type: 'header',
@@ -139,8 +142,8 @@ export function renderSlackDigest(
   context: RenderContext,
   mentions: Mentions = NO_MENTIONS,
 ): SlackMessage {
-  const digest = describeDigest(events, context);
-  const mentionText = digest.anyFailed ? renderSlackMentions(mentions) : '';
+  const digest = summarizeDigest(events, context);
+  const mentionText = renderSlackMentions(mentionsFor(digest.status, mentions));
   const counts = fitMrkdwn(digest.counts, SECTION_TEXT_MAX - MENTIONS_MAX - 1);
   const blocks: SlackBlock[] = [
     {
@@ -154,7 +157,7 @@ export function renderSlackDigest(
     { type: 'section', text: { type: 'mrkdwn', text: withMentions(mentionText, counts) } },
   ];
   const lines = fitLines(
-    digest.lines.map((line) => escapeSlackText(line)),
+    digest.jobs.map((job) => formatDigestLine(job, escapeSlackText)),
     SECTION_TEXT_MAX,
     countUtf16Units,
   );
@@ -197,15 +200,6 @@ export const slackPlatform: Platform<ChatDestination> = {
   },
 };
 
-function postJson(url: string, message: SlackMessage) {
-  return {
-    url,
-    method: 'POST' as const,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(message),
-  };
-}
-
 function withMentions(mentionText: string, text: string): string {
   return mentionText === '' ? text : `${mentionText} ${text}`;
 }
@@ -224,9 +218,7 @@ function renderField(fact: JobFact, facts: JobFacts): string {
 function codeSection(title: string, raw: string): string {
   const prefix = `*${title}*\n\`\`\`\n`;
   const suffix = '\n```';
-  // A ``` inside the text would close the block early; a zero-width space between the backticks defuses it.
-  const defused = raw.replace(/```/g, '`\u200b`\u200b`');
-  return prefix + fitMrkdwn(defused, SECTION_TEXT_MAX - prefix.length - suffix.length) + suffix;
+  return prefix + fitMrkdwn(defuseCodeFences(raw), SECTION_TEXT_MAX - prefix.length - suffix.length) + suffix;
 }
 
 /**
@@ -234,134 +226,5 @@ function codeSection(title: string, raw: string): string {
  * each piece of the raw text means a cut never lands inside an entity such as `&amp;`.
  */
 function fitMrkdwn(raw: string, max: number): string {
-  return escapeSlackText(truncateToFit(raw, max, (text) => escapeSlackText(text).length));
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Shared by every chat platform's digest and mentions (Teams and Discord import these). They belong next to
-// `describeJobEvent` in job-facts.ts; they live here until that move, because this change may not touch it.
-// ---------------------------------------------------------------------------------------------------------
-
-/** Platform-neutral facts for a digest: many ended jobs in one message. Raw text: each renderer escapes it. */
-export interface DigestFacts {
-  /** "12 DLI jobs ended". */
-  title: string;
-  /** What colours the whole digest: FAILED if any job failed, else FINISHED if any finished, else CANCELLED. */
-  status: TerminalStatus;
-  /** "❌ 3 failed · ✅ 8 finished · 🚫 1 cancelled": statuses that occur, in this order. */
-  counts: string;
-  /** Whether mentions are due: they are only for failures. */
-  anyFailed: boolean;
-  /** The events' facts, failures first (so a cut list still shows them), otherwise in the order they ended. */
-  jobs: JobFacts[];
-  /** One line per job, same order: "❌ 208b08d4… FAILED · default · 3 min 12 s". */
-  lines: string[];
-}
-
-/** Longest digest line, in code points: a line must stay one line however long a queue name is. */
-export const DIGEST_LINE_MAX = 160;
-
-const COUNT_ORDER: readonly { status: TerminalStatus; word: string }[] = [
-  { status: 'FAILED', word: 'failed' },
-  { status: 'FINISHED', word: 'finished' },
-  { status: 'CANCELLED', word: 'cancelled' },
-];
-
-/** Gathers what a digest of `events` shows, for any chat platform to lay out. */
-export function describeDigest(events: readonly JobEvent[], context: RenderContext): DigestFacts {
-  const described = events.map((event, index) => ({ facts: describeJobEvent(event, context), event, index }));
-  // Stable: failures first, then the order the jobs ended in (the order of `events` breaks ties).
-  described.sort(
-    (a, b) =>
-      Number(b.facts.status === 'FAILED') - Number(a.facts.status === 'FAILED') ||
-      a.event.occurredAt - b.event.occurredAt ||
-      a.index - b.index,
-  );
-  const jobs = described.map((entry) => entry.facts);
-  const tally = new Map<TerminalStatus, number>();
-  for (const job of jobs) tally.set(job.status, (tally.get(job.status) ?? 0) + 1);
-  const emojiOf = new Map(jobs.map((job) => [job.status, job.statusEmoji]));
-  const counts = COUNT_ORDER.filter(({ status }) => (tally.get(status) ?? 0) > 0)
-    .map(({ status, word }) => `${emojiOf.get(status)} ${tally.get(status)} ${word}`)
-    .join(' · ');
-  const anyFailed = tally.has('FAILED');
-  return {
-    title: `${events.length} DLI ${events.length === 1 ? 'job' : 'jobs'} ended`,
-    status: anyFailed ? 'FAILED' : tally.has('FINISHED') || events.length === 0 ? 'FINISHED' : 'CANCELLED',
-    counts,
-    anyFailed,
-    jobs,
-    lines: jobs.map(digestLine),
-  };
-}
-
-/** "❌ 208b08d4… FAILED · default · 3 min 12 s": what a digest says about one job, on one line. */
-export function digestLine(facts: JobFacts): string {
-  const parts = [`${facts.statusEmoji} ${facts.shortJobId} ${facts.status}`];
-  if (facts.queue !== undefined) parts.push(facts.queue);
-  if (facts.duration !== undefined) parts.push(facts.duration);
-  return truncateText(parts.join(' · ').replace(/\s+/g, ' '), DIGEST_LINE_MAX);
-}
-
-/** The line that ends a cut list: "… and 37 more". */
-export function moreLine(omitted: number): string {
-  return `… and ${omitted} more`;
-}
-
-/**
- * How many of the items, taken in order, fit in `budget`, given each one's size; when not all fit, room is kept
- * for the closing "… and N more" (whose size `moreSize(n)` gives). Never fewer than 0.
- */
-export function countThatFit(
-  sizes: readonly number[],
-  budget: number,
-  moreSize: (omitted: number) => number,
-): number {
-  const total = sizes.reduce((sum, size) => sum + size, 0);
-  if (total <= budget) return sizes.length;
-  let used = 0;
-  let shown = 0;
-  for (const size of sizes) {
-    if (used + size + moreSize(sizes.length - shown - 1) > budget) break;
-    used += size;
-    shown++;
-  }
-  return shown;
-}
-
-/**
- * Joins already-escaped `lines` with `separator`, keeping whole lines only, so the result measures at most
- * `max`; when lines had to go, the last line says how many ("… and 37 more"). A list of which not even the
- * "more" line fits comes back cut with "…".
- */
-export function fitLines(
-  lines: readonly string[],
-  max: number,
-  measure: TextMeasure,
-  separator = '\n',
-): string {
-  const separatorSize = measure(separator);
-  // Each line but the first pays for the separator before it.
-  const sizes = lines.map((line, index) => measure(line) + (index === 0 ? 0 : separatorSize));
-  const shown = countThatFit(
-    sizes,
-    max,
-    (omitted) => measure(moreLine(omitted)) + (lines.length === omitted ? 0 : separatorSize),
-  );
-  const kept = lines.slice(0, shown);
-  if (shown < lines.length) kept.push(moreLine(lines.length - shown));
-  return truncateToFit(kept.join(separator), max, measure);
-}
-
-/** Joins `tokens` with spaces, keeping only those that fit whole within `max`. */
-export function joinWhole(tokens: readonly string[], max: number, measure: TextMeasure): string {
-  const kept: string[] = [];
-  let used = 0;
-  for (const token of tokens) {
-    const size = measure(token) + (kept.length > 0 ? measure(' ') : 0);
-    if (used + size > max) continue;
-    kept.push(token);
-    used += size;
-  }
-  return kept.join(' ');
+  return fitEscaped(raw, max, countUtf16Units, escapeSlackText);
 }

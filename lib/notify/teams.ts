@@ -1,16 +1,17 @@
 import type { TerminalStatus } from '../dli/schemas.ts';
 import type { JobEvent } from '../store/store.ts';
 import { type ChatDestination, type Mentions, NO_MENTIONS } from './destination.ts';
-import { countUtf16Units, describeJobEvent, type TextMeasure, truncateToFit } from './job-facts.ts';
-import type {
-  DeliveryOutcome,
-  OutgoingRequest,
-  Platform,
-  PlatformResponse,
-  RenderContext,
-} from './platform.ts';
+import { countThatFit, formatDigestLine, moreLine, summarizeDigest } from './digest.ts';
+import {
+  countJsonStringBytes,
+  countUtf16Units,
+  describeJobEvent,
+  mentionsFor,
+  truncateToFit,
+} from './job-facts.ts';
+import { jsonBodyBytes, postJson } from './json-body.ts';
+import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
 import { describeAnswer, judgeCommonAnswer } from './retry-after.ts';
-import { countThatFit, describeDigest, moreLine } from './slack.ts';
 
 /**
  * Teams refuses a message over about 28 KB (card, mentions and all). Every payload we build is at most this many
@@ -29,9 +30,6 @@ const MENTIONS_MAX_BYTES = 4000;
 const LINK_MAX_BYTES = 2048;
 /** Like Slack's section limit: nobody reads more SQL or stack trace than this in a chat card. */
 const CODE_MAX_CHARS = 3000;
-
-/** Counts the UTF-8 bytes `text` takes inside a JSON string (escapes included): additive, like all measures. */
-export const countJsonBytes: TextMeasure = (text) => Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
 
 /** The Adaptive Card colours and container styles dli-watch uses. */
 export type TeamsColor = 'Default' | 'Good' | 'Attention';
@@ -128,7 +126,7 @@ export function renderTeamsMentions(
     if (label === '') continue;
     const text = `<at>${label}</at>`;
     const entity: TeamsMention = { type: 'mention', text, mentioned: { id, name: label } };
-    const size = countJsonBytes(`${text} `) + Buffer.byteLength(JSON.stringify(entity)) + 1;
+    const size = countJsonStringBytes(`${text} `) + jsonBodyBytes(entity) + 1;
     if (used + size > MENTIONS_MAX_BYTES) continue;
     used += size;
     tokens.push(text);
@@ -150,24 +148,13 @@ export function renderTeamsMessage(
   mentions: Mentions = NO_MENTIONS,
 ): TeamsMessage {
   const facts = describeJobEvent(event, context);
-  const look = STATUS_LOOK[facts.status];
   const body: TeamsElement[] = [
-    {
-      type: 'Container',
-      style: look.style,
-      bleed: true,
-      items: [
-        richText([
-          textRun(fitJson(`${facts.statusEmoji} ${facts.title} · ${facts.shortJobId}`, TITLE_MAX_BYTES), {
-            size: 'Large',
-            weight: 'Bolder',
-            color: look.color,
-          }),
-        ]),
-      ],
-    },
+    statusBand(
+      facts.status,
+      fitJson(`${facts.statusEmoji} ${facts.title} · ${facts.shortJobId}`, TITLE_MAX_BYTES),
+    ),
   ];
-  const mentionLine = facts.status === 'FAILED' ? renderTeamsMentions(mentions) : null;
+  const mentionLine = renderTeamsMentions(mentionsFor(facts.status, mentions));
   if (mentionLine) body.push(mentionLine.block);
 
   body.push(
@@ -204,22 +191,22 @@ export function renderTeamsMessage(
   );
 
   const link =
-    facts.consoleUrl !== undefined && countJsonBytes(facts.consoleUrl) <= LINK_MAX_BYTES
+    facts.consoleUrl !== undefined && countJsonStringBytes(facts.consoleUrl) <= LINK_MAX_BYTES
       ? facts.consoleUrl
       : undefined;
   const message = teamsMessage(body, mentionLine?.entities ?? [], link);
 
   // JSON of the message = JSON with empty texts + each text's own JSON bytes: so this split can never overflow.
-  let room = TEAMS_PAYLOAD_MAX_BYTES - payloadBytes(message);
+  let room = TEAMS_PAYLOAD_MAX_BYTES - jsonBodyBytes(message);
   const error = facts.failureMessage === undefined ? '' : capCode(facts.failureMessage);
   const sql = facts.statement === undefined ? '' : capCode(facts.statement);
   if (errorRun) {
     // The error is what someone acts on: it gets at least half the room, and all of what the SQL does not need.
-    const errorBudget = sqlRun ? Math.max(Math.floor(room / 2), room - countJsonBytes(sql)) : room;
-    errorRun.text = truncateToFit(error, errorBudget, countJsonBytes);
-    room -= countJsonBytes(errorRun.text);
+    const errorBudget = sqlRun ? Math.max(Math.floor(room / 2), room - countJsonStringBytes(sql)) : room;
+    errorRun.text = truncateToFit(error, errorBudget, countJsonStringBytes);
+    room -= countJsonStringBytes(errorRun.text);
   }
-  if (sqlRun) sqlRun.text = truncateToFit(sql, room, countJsonBytes);
+  if (sqlRun) sqlRun.text = truncateToFit(sql, room, countJsonStringBytes);
   return message;
 }
 
@@ -233,32 +220,23 @@ export function renderTeamsDigest(
   context: RenderContext,
   mentions: Mentions = NO_MENTIONS,
 ): TeamsMessage {
-  const digest = describeDigest(events, context);
-  const look = STATUS_LOOK[digest.status];
+  const digest = summarizeDigest(events, context);
   const body: TeamsElement[] = [
-    {
-      type: 'Container',
-      style: look.style,
-      bleed: true,
-      items: [
-        richText([textRun(digest.title, { size: 'Large', weight: 'Bolder', color: look.color })]),
-        richText([textRun(digest.counts)], 'None'),
-      ],
-    },
+    statusBand(digest.status, digest.title, richText([textRun(digest.counts)], 'None')),
   ];
-  const mentionLine = digest.anyFailed ? renderTeamsMentions(mentions) : null;
+  const mentionLine = renderTeamsMentions(mentionsFor(digest.status, mentions));
   if (mentionLine) body.push(mentionLine.block);
   const message = teamsMessage(body, mentionLine?.entities ?? []);
 
-  const lineBlocks = digest.lines.map((line, index) =>
-    richText([textRun(line)], index === 0 ? 'Medium' : 'None'),
+  const lineBlocks = digest.jobs.map((job, index) =>
+    richText([textRun(formatDigestLine(job))], index === 0 ? 'Medium' : 'None'),
   );
   // Each block added to the body array costs its JSON plus one comma.
-  const sizeOf = (block: TeamsElement) => Buffer.byteLength(JSON.stringify(block)) + 1;
+  const sizeOf = (block: TeamsElement) => jsonBodyBytes(block) + 1;
   const moreBlock = (omitted: number) => richText([textRun(moreLine(omitted), { isSubtle: true })], 'None');
   const shown = countThatFit(
     lineBlocks.map(sizeOf),
-    TEAMS_PAYLOAD_MAX_BYTES - payloadBytes(message),
+    TEAMS_PAYLOAD_MAX_BYTES - jsonBodyBytes(message),
     (omitted) => sizeOf(moreBlock(omitted)),
   );
   body.push(...lineBlocks.slice(0, shown));
@@ -273,15 +251,11 @@ export const teamsPlatform: Platform<ChatDestination> = {
   // sustained rate and stay well under the burst (4 a second was also the retired connectors' own limit).
   rateLimit: { perMinute: 30, perSecond: 4 },
 
-  render(event: JobEvent, destination: ChatDestination, context: RenderContext): OutgoingRequest {
+  render(event, destination, context) {
     return postJson(destination.url, renderTeamsMessage(event, context, destination.mentions));
   },
 
-  renderDigest(
-    events: readonly JobEvent[],
-    destination: ChatDestination,
-    context: RenderContext,
-  ): OutgoingRequest {
+  renderDigest(events, destination, context) {
     return postJson(destination.url, renderTeamsDigest(events, context, destination.mentions));
   },
 
@@ -319,17 +293,15 @@ function teamsMessage(body: TeamsElement[], entities: TeamsMention[], link?: str
   };
 }
 
-function postJson(url: string, message: TeamsMessage): OutgoingRequest {
+/** The band a card starts with: `title` large, in the colour of `status`, then any `more` under it. */
+function statusBand(status: TerminalStatus, title: string, ...more: TeamsElement[]): TeamsContainer {
+  const look = STATUS_LOOK[status];
   return {
-    url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(message),
+    type: 'Container',
+    style: look.style,
+    bleed: true,
+    items: [richText([textRun(title, { size: 'Large', weight: 'Bolder', color: look.color })]), ...more],
   };
-}
-
-function payloadBytes(message: TeamsMessage): number {
-  return Buffer.byteLength(JSON.stringify(message));
 }
 
 function textRun(text: string, style: Omit<TeamsTextRun, 'type' | 'text'> = {}): TeamsTextRun {
@@ -341,7 +313,7 @@ function richText(inlines: TeamsTextRun[], spacing?: TeamsRichTextBlock['spacing
 }
 
 function fitJson(text: string, maxBytes: number): string {
-  return truncateToFit(text, maxBytes, countJsonBytes);
+  return truncateToFit(text, maxBytes, countJsonStringBytes);
 }
 
 function capCode(text: string): string {

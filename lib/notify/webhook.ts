@@ -1,10 +1,11 @@
-import { createHmac } from 'node:crypto';
 import type { TerminalStatus } from '../dli/schemas.ts';
 import type { JobEvent } from '../store/store.ts';
 import type { WebhookDestination } from './destination.ts';
-import { truncateToFit } from './job-facts.ts';
+import { countJsonStringBytes, truncateToFit } from './job-facts.ts';
+import { jsonBodyBytes } from './json-body.ts';
 import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
 import { describeAnswer, judgeCommonAnswer } from './retry-after.ts';
+import { hmacSha256Base64 } from './signing.ts';
 
 /**
  * Standard Webhooks asks bodies to stay under 20 KB: every body is strictly smaller than this many bytes, which
@@ -76,7 +77,7 @@ export function renderWebhookBody(event: JobEvent): WebhookBody {
       project_id: event.projectId,
     },
   };
-  if (byteSize(body) <= WEBHOOK_BODY_MAX_BYTES) return body;
+  if (jsonBodyBytes(body) <= WEBHOOK_BODY_MAX_BYTES) return body;
 
   body.data.truncated = true;
   const otherTextFields = Object.keys(body.data)
@@ -87,17 +88,17 @@ export function renderWebhookBody(event: JobEvent): WebhookBody {
   // First pass spares short fields: cutting a 16-byte statement to the marker gains nothing and loses the SQL.
   for (const minimumBytes of [WORTH_CUTTING_BYTES, 0]) {
     for (const field of cutOrder) {
-      const overflow = byteSize(body) - WEBHOOK_BODY_MAX_BYTES;
+      const overflow = jsonBodyBytes(body) - WEBHOOK_BODY_MAX_BYTES;
       if (overflow <= 0) return body;
       const value = body.data[field];
       if (typeof value !== 'string') continue;
       // Measure in JSON-encoded bytes: quotes, backslashes and control characters grow when serialized.
-      const encodedSize = jsonStringBytes(value);
+      const encodedSize = countJsonStringBytes(value);
       if (encodedSize < minimumBytes) continue;
       // A field that must go entirely keeps the marker, so a receiver can tell "cut" from "empty".
-      const target = Math.max(jsonStringBytes(WEBHOOK_TRUNCATION_MARKER), encodedSize - overflow);
+      const target = Math.max(countJsonStringBytes(WEBHOOK_TRUNCATION_MARKER), encodedSize - overflow);
       if (target >= encodedSize) continue;
-      body.data[field] = truncateToFit(value, target, jsonStringBytes, WEBHOOK_TRUNCATION_MARKER);
+      body.data[field] = truncateToFit(value, target, countJsonStringBytes, WEBHOOK_TRUNCATION_MARKER);
     }
   }
   return body;
@@ -113,10 +114,7 @@ export function signWebhook(secret: string, id: string, timestampSeconds: number
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) throw new WebhookSecretError();
   const key = Buffer.from(encoded, 'base64');
   if (key.length === 0) throw new WebhookSecretError();
-  const signature = createHmac('sha256', key)
-    .update(`${id}.${timestampSeconds}.${body}`, 'utf8')
-    .digest('base64');
-  return `v1,${signature}`;
+  return `v1,${hmacSha256Base64(key, `${id}.${timestampSeconds}.${body}`)}`;
 }
 
 /**
@@ -151,12 +149,3 @@ export const webhookPlatform: Platform<WebhookDestination> = {
     return { kind: 'retry', reason: `${describeAnswer(response)} (unexpected status)` };
   },
 };
-
-function byteSize(body: WebhookBody): number {
-  return Buffer.byteLength(JSON.stringify(body), 'utf8');
-}
-
-function jsonStringBytes(text: string): number {
-  // Minus the two quotes JSON.stringify adds around a string.
-  return Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
-}

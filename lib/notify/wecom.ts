@@ -1,161 +1,21 @@
 import type { TerminalStatus } from '../dli/schemas.ts';
 import type { JobEvent } from '../store/store.ts';
 import type { ChatDestination, Mentions } from './destination.ts';
+import { fitLines, formatDigestLine, summarizeDigest } from './digest.ts';
 import {
   countUtf8Bytes,
+  countUtf16Units,
   describeJobEvent,
+  fitEscaped,
   type JobFacts,
-  type TextMeasure,
+  mentionsFor,
+  oneLine,
   truncateToFit,
+  ZERO_WIDTH_SPACE,
 } from './job-facts.ts';
+import { parseJsonObject, postJson } from './json-body.ts';
 import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
 import { describeAnswer, judgeCommonAnswer } from './retry-after.ts';
-
-// ---------------------------------------------------------------------------------------------------------------
-// Helpers shared by the WeCom and Google Chat renderers (kept here, once, rather than in both files).
-// ---------------------------------------------------------------------------------------------------------------
-
-/**
- * Inserted after characters that would otherwise start markup (`<@userid>`, `<users/all>`, `<font …>`, `](…)`):
- * invisible to readers, but the platform's parser no longer sees the token. Neither WeCom nor Google Chat text
- * documents an escape character, so breaking the token is the only reliable way to show user text literally.
- */
-export const ZERO_WIDTH_SPACE = '\u200b';
-
-/** Whether a message for events with these statuses should mention people: only when a job FAILED. */
-export function shouldMention(statuses: readonly TerminalStatus[], mentions: Mentions): boolean {
-  return statuses.includes('FAILED') && (mentions.users.length > 0 || mentions.all);
-}
-
-const STATUS_ORDER: readonly TerminalStatus[] = ['FAILED', 'FINISHED', 'CANCELLED'];
-const STATUS_EMOJI: Record<TerminalStatus, string> = { FINISHED: '✅', FAILED: '❌', CANCELLED: '🚫' };
-const STATUS_WORD: Record<TerminalStatus, string> = {
-  FAILED: 'failed',
-  FINISHED: 'finished',
-  CANCELLED: 'cancelled',
-};
-
-/** One status's share of a digest: "❌ 3 failed". */
-export interface DigestCount {
-  status: TerminalStatus;
-  count: number;
-  /** "❌ 3 failed". */
-  text: string;
-}
-
-/** What every platform's digest shows, before each lays it out in its own markup. */
-export interface DigestSummary {
-  /** "12 DLI jobs ended" ("1 DLI job ended"). */
-  title: string;
-  /** Non-zero counts, failed first: what a person needs to see first. */
-  counts: DigestCount[];
-  /** "❌ 3 failed · ✅ 8 finished · 🚫 1 cancelled". */
-  countsLine: string;
-  /** One entry per event, FAILED first then FINISHED then CANCELLED (stable within a status), so a cut keeps failures. */
-  jobs: JobFacts[];
-  /** The statuses present, for {@link shouldMention}. */
-  statuses: TerminalStatus[];
-}
-
-/** Counts and orders the events of one digest. */
-export function summarizeDigest(events: readonly JobEvent[], context: RenderContext): DigestSummary {
-  // A digest has no single job to put in a title: the destination's title template is for single events.
-  const jobContext: RenderContext = { ...context, titleTemplate: null };
-  const jobs = events
-    .map((event) => describeJobEvent(event, jobContext))
-    .map((facts, index) => ({ facts, index }))
-    .sort(
-      (a, b) =>
-        STATUS_ORDER.indexOf(a.facts.status) - STATUS_ORDER.indexOf(b.facts.status) || a.index - b.index,
-    )
-    .map(({ facts }) => facts);
-  const counts: DigestCount[] = [];
-  for (const status of STATUS_ORDER) {
-    const count = jobs.filter((job) => job.status === status).length;
-    if (count > 0)
-      counts.push({ status, count, text: `${STATUS_EMOJI[status]} ${count} ${STATUS_WORD[status]}` });
-  }
-  const total = events.length;
-  return {
-    title: `${total} DLI ${total === 1 ? 'job' : 'jobs'} ended`,
-    counts,
-    countsLine: counts.map((c) => c.text).join(' · '),
-    jobs,
-    statuses: counts.map((c) => c.status),
-  };
-}
-
-/**
- * One digest line, "❌ 208b08d4… FAILED · default · 3 min 12 s", with the queue (the only user text in it) passed
- * through `escapeText` and cut to `queueMax` UTF-8 bytes so one absurd queue name cannot crowd out other jobs.
- */
-export function formatDigestLine(job: JobFacts, escapeText: (text: string) => string, queueMax = 64): string {
-  const parts = [`${job.statusEmoji} ${escapeText(job.shortJobId)} ${job.status}`];
-  if (job.queue !== undefined)
-    parts.push(escapeText(truncateToFit(oneLine(job.queue), queueMax, countUtf8Bytes)));
-  if (job.duration !== undefined) parts.push(job.duration);
-  return parts.join(' · ');
-}
-
-/** "… and 12 more": what a cut digest ends with. */
-export function moreLine(hidden: number): string {
-  return `… and ${hidden} more`;
-}
-
-/**
- * Joins as many `lines` as fit in `max` (as measured by `measure`), ending with `more(hidden)` when some were
- * left out; the marker's own size is accounted for, so the result never exceeds `max`. Returns the number of
- * lines shown as well, for callers and tests that need it.
- */
-export function fitLines(
-  lines: readonly string[],
-  max: number,
-  measure: TextMeasure,
-  separator: string,
-  more: (hidden: number) => string = moreLine,
-): { text: string; shown: number } {
-  const separatorSize = measure(separator);
-  const sizes = lines.map(measure);
-  const total = sizes.reduce((sum, size, i) => sum + size + (i > 0 ? separatorSize : 0), 0);
-  if (total <= max) return { text: lines.join(separator), shown: lines.length };
-  let used = 0;
-  let shown = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const next = used + (i > 0 ? separatorSize : 0) + (sizes[i] ?? 0);
-    const marker = more(lines.length - i - 1);
-    const markerCost = i + 1 < lines.length ? separatorSize + measure(marker) : 0;
-    if (next + markerCost > max) break;
-    used = next;
-    shown = i + 1;
-  }
-  const marker = more(lines.length - shown);
-  const text = shown === 0 ? marker : `${lines.slice(0, shown).join(separator)}${separator}${marker}`;
-  // Only when even the marker is too big (a max of a few bytes) could this cut; it keeps the promise anyway.
-  return { text: truncateToFit(text, max, measure), shown };
-}
-
-/**
- * Cuts raw user text so that `escapeText(result)` measures at most `max`, then escapes it. Measuring the escaped
- * form of each piece means a cut never lands inside an inserted escape. `escapeText` must work character by
- * character (the escaped length of a text is the sum over its characters).
- */
-export function fitEscaped(
-  raw: string,
-  max: number,
-  measure: TextMeasure,
-  escapeText: (text: string) => string,
-): string {
-  return escapeText(truncateToFit(raw, max, (text) => measure(escapeText(text))));
-}
-
-/** Collapses every run of whitespace (newlines included) to one space: for single-line values. */
-export function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// WeCom group robot
-// ---------------------------------------------------------------------------------------------------------------
 
 /** WeCom counts UTF-8 bytes, not characters: a CJK character is 3 bytes, most emoji 4. */
 export const WECOM_MARKDOWN_MAX_BYTES = 4096;
@@ -197,7 +57,7 @@ export type WecomMessage = WecomMarkdownMessage | WecomTextMessage;
 /**
  * Escapes user text for WeCom markdown: `<` cannot open `<font>` or a `<@userid>` mention, `]` cannot close a
  * link label before `(url)`, and a newline continues the surrounding `> ` quote so user text cannot start a
- * heading or leave the quote. Works character by character, as {@link fitEscaped} requires.
+ * heading or leave the quote. Works character by character, so escaped lengths add up.
  */
 export function escapeWecomMarkdown(text: string): string {
   return text
@@ -342,14 +202,11 @@ export function renderWecomMessage(
   context: RenderContext,
 ): WecomMessage {
   const facts = describeJobEvent(event, context);
-  if (shouldMention([facts.status], mentions)) {
+  if (mentionsSomeone(mentionsFor(facts.status, mentions))) {
     return textMessage(composeJobContent(facts, textDialect), mentions);
   }
   return { msgtype: 'markdown', markdown: { content: composeJobContent(facts, markdownDialect) } };
 }
-
-/** Digest lines are short; a queue name is cut to this many bytes so each line stays one line. */
-const DIGEST_QUEUE_MAX_BYTES = 64;
 
 /**
  * Renders many job events as one WeCom message: title, counts by status, then one line per job (failures first)
@@ -363,21 +220,27 @@ export function renderWecomDigest(
 ): WecomMessage {
   const summary = summarizeDigest(events, context);
   const bytes = countUtf8Bytes;
-  if (shouldMention(summary.statuses, mentions)) {
-    const head = `${summary.title}\n${summary.countsLine}\n`;
-    const lines = summary.jobs.map((job) => formatDigestLine(job, escapeWecomText, DIGEST_QUEUE_MAX_BYTES));
-    const body = fitLines(lines, WECOM_TEXT_MAX_BYTES - bytes(head), bytes, '\n').text;
+  if (mentionsSomeone(mentionsFor(summary.status, mentions))) {
+    const head = `${summary.title}\n${summary.counts}\n`;
+    const lines = summary.jobs.map((job) => formatDigestLine(job, escapeWecomText));
+    const body = fitLines(lines, WECOM_TEXT_MAX_BYTES - bytes(head), bytes);
     return textMessage(head + body, mentions);
   }
-  const counts = summary.counts
+  const counts = summary.countsByStatus
     .map((c) => `<font color="${STATUS_COLOR[c.status]}">${c.text}</font>`)
     .join(' · ');
   const head = `### ${summary.title}\n${counts}\n`;
-  const lines = summary.jobs.map(
-    (job) => `> ${formatDigestLine(job, escapeWecomMarkdown, DIGEST_QUEUE_MAX_BYTES)}`,
-  );
-  const body = fitLines(lines, WECOM_MARKDOWN_MAX_BYTES - bytes(head), bytes, '\n').text;
+  const lines = summary.jobs.map((job) => `> ${formatDigestLine(job, escapeWecomMarkdown)}`);
+  const body = fitLines(lines, WECOM_MARKDOWN_MAX_BYTES - bytes(head), bytes);
   return { msgtype: 'markdown', markdown: { content: head + body } };
+}
+
+/**
+ * Whether WeCom has anyone to notify: only a `text` message can mention, so only then is one sent instead of
+ * markdown. Groups have no WeCom equivalent.
+ */
+function mentionsSomeone(mentions: Mentions): boolean {
+  return mentions.users.length > 0 || mentions.all;
 }
 
 function textMessage(content: string, mentions: Mentions): WecomTextMessage {
@@ -399,15 +262,10 @@ interface WecomAnswer {
 }
 
 function parseWecomAnswer(body: string): WecomAnswer | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    if (typeof parsed !== 'object' || parsed === null) return undefined;
-    const { errcode, errmsg } = parsed as Record<string, unknown>;
-    if (typeof errcode !== 'number') return undefined;
-    return { errcode, errmsg: typeof errmsg === 'string' ? errmsg : '' };
-  } catch {
-    return undefined;
-  }
+  const answer = parseJsonObject(body);
+  const errcode = answer?.errcode;
+  if (typeof errcode !== 'number') return undefined;
+  return { errcode, errmsg: typeof answer?.errmsg === 'string' ? answer.errmsg : '' };
 }
 
 /**
@@ -419,7 +277,7 @@ function describeWecomError(status: number, answer: WecomAnswer): string {
   return truncateToFit(
     `${status} errcode ${answer.errcode}${message ? ` ${message}` : ''}`,
     200,
-    (t) => t.length,
+    countUtf16Units,
   );
 }
 
@@ -431,22 +289,12 @@ export const wecomPlatform: Platform<ChatDestination> = {
   // Published: 20 messages a minute per robot.
   rateLimit: { perMinute: 20 },
 
-  render(event: JobEvent, destination: ChatDestination, context: RenderContext) {
-    return {
-      url: destination.url,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(renderWecomMessage(event, destination.mentions, context)),
-    };
+  render(event, destination, context) {
+    return postJson(destination.url, renderWecomMessage(event, destination.mentions, context));
   },
 
-  renderDigest(events: readonly JobEvent[], destination: ChatDestination, context: RenderContext) {
-    return {
-      url: destination.url,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(renderWecomDigest(events, destination.mentions, context)),
-    };
+  renderDigest(events, destination, context) {
+    return postJson(destination.url, renderWecomDigest(events, destination.mentions, context));
   },
 
   judge(response: PlatformResponse): DeliveryOutcome {

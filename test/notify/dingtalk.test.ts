@@ -15,8 +15,7 @@ import {
   renderDingTalkDigest,
   renderDingTalkMessage,
 } from '../../lib/notify/dingtalk.ts';
-import { countJsonStringBytes } from '../../lib/notify/feishu.ts';
-import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
+import { countJsonStringBytes, DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
 import type {
   DeliveryOutcome,
   OutgoingRequest,

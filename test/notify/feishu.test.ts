@@ -7,18 +7,16 @@ import {
   type TerminalStatus,
 } from '../../lib/dli/schemas.ts';
 import { type ChatDestination, createChatDestination } from '../../lib/notify/destination.ts';
+import { fitLines, summarizeDigest } from '../../lib/notify/digest.ts';
 import {
-  countJsonStringBytes,
   escapeLarkMd,
   type FeishuElement,
   type FeishuMessage,
   feishuPlatform,
-  fitLines,
   renderFeishuDigest,
   renderFeishuMessage,
-  summarizeDigest,
 } from '../../lib/notify/feishu.ts';
-import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
+import { countJsonStringBytes, DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
 import type {
   DeliveryOutcome,
   OutgoingRequest,
@@ -380,12 +378,14 @@ describe('fitLines', () => {
   it('keeps every line that fits and says how many were left out', () => {
     const lines = ['aaaa', 'bbbb', 'cccc', 'dddd'];
     // Four lines of 4 bytes and three separators of 2 (a line break is "\n" in JSON): 22 bytes.
-    expect(fitLines(lines, 22, '\n', (n) => `+${n}`)).toEqual(['aaaa', 'bbbb', 'cccc', 'dddd']);
-    expect(fitLines(lines, 21, '\n', (n) => `+${n}`)).toEqual(['aaaa', 'bbbb', 'cccc', '+1']);
+    const fitted = (max: number) => fitLines(lines, max, countJsonStringBytes, '\n', (n) => `+${n}`);
+    expect(fitted(22).split('\n')).toEqual(['aaaa', 'bbbb', 'cccc', 'dddd']);
+    expect(fitted(21).split('\n')).toEqual(['aaaa', 'bbbb', 'cccc', '+1']);
     // 'aaaa\nbbbb' (10 bytes incl. the JSON "\n") + '\n+2' (4) = 14 ≤ 15.
-    expect(fitLines(lines, 15, '\n', (n) => `+${n}`)).toEqual(['aaaa', 'bbbb', '+2']);
-    expect(fitLines(lines, 3, '\n', (n) => `+${n}`)).toEqual(['+4']);
-    expect(fitLines(lines, 1, '\n', (n) => `+${n}`)).toEqual([]);
+    expect(fitted(15).split('\n')).toEqual(['aaaa', 'bbbb', '+2']);
+    expect(fitted(3).split('\n')).toEqual(['+4']);
+    // Not even "+4" fits: nothing is shown.
+    expect(fitted(1)).toBe('');
   });
 });
 

@@ -7,7 +7,6 @@ import {
 } from '../../lib/dli/schemas.ts';
 import { type ChatDestination, createChatDestination, type Mentions } from '../../lib/notify/destination.ts';
 import {
-  countJsonUtf8Bytes,
   escapeGoogleChatCardText,
   GOOGLE_CHAT_BODY_BUDGET_BYTES,
   GOOGLE_CHAT_MAX_BODY_BYTES,
@@ -21,7 +20,7 @@ import {
   renderGoogleChatMessage,
   withRequestId,
 } from '../../lib/notify/googlechat.ts';
-import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
+import { countJsonStringBytes, DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
 import type { DeliveryOutcome, OutgoingRequest, RenderContext } from '../../lib/notify/platform.ts';
 import { isPlatformResponse, sendOutgoing } from '../../lib/notify/send.ts';
 import type { JobEvent } from '../../lib/store/store.ts';
@@ -111,7 +110,8 @@ function expectWithinGoogleChatLimits(body: string): void {
   expect([...header.title].length).toBeLessThanOrEqual(200);
   expect([...(header.subtitle ?? '')].length).toBeLessThanOrEqual(200);
   expect(sections.flatMap((s) => s.widgets).length).toBeLessThanOrEqual(GOOGLE_CHAT_MAX_WIDGETS_PER_CARD);
-  for (const { text } of decoratedTexts(message)) expect(countJsonUtf8Bytes(text)).toBeLessThanOrEqual(1000);
+  for (const { text } of decoratedTexts(message))
+    expect(countJsonStringBytes(text)).toBeLessThanOrEqual(1000);
   expect(body.isWellFormed()).toBe(true);
 }
 
@@ -218,14 +218,14 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
       error.startsWith('java.lang.RuntimeException: &lt;users/all&gt; &amp; "quoted"<br>at org.apache'),
     ).toBe(true);
     expect(error.endsWith('…')).toBe(true);
-    expect(countJsonUtf8Bytes(error)).toBeLessThanOrEqual(4000);
-    expect(countJsonUtf8Bytes(error)).toBeGreaterThan(3950);
+    expect(countJsonStringBytes(error)).toBeLessThanOrEqual(4000);
+    expect(countJsonStringBytes(error)).toBeGreaterThan(3950);
     const sql = paragraph(section(message, 'SQL'));
     expect(sql).toMatch(
       /^select '😀数据 &lt;users\/all&gt; &amp; &lt;b&gt;x&lt;\/b&gt;' from t where a &gt; 1 -- x+…$/,
     );
-    expect(countJsonUtf8Bytes(sql)).toBeLessThanOrEqual(6000);
-    expect(countJsonUtf8Bytes(sql)).toBeGreaterThan(5990);
+    expect(countJsonStringBytes(sql)).toBeLessThanOrEqual(6000);
+    expect(countJsonStringBytes(sql)).toBeGreaterThan(5990);
     expect(decoratedTexts(message)).toContainEqual({ topLabel: 'Queue', text: 'etl &lt;users/all&gt;' });
 
     expect(space.posted).toHaveLength(1);
@@ -408,16 +408,18 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
     if (!request) throw new Error('Google Chat renders digests');
 
     expectWithinGoogleChatLimits(request.body);
-    expect(bytes(request.body)).toBeGreaterThan(GOOGLE_CHAT_BODY_BUDGET_BYTES - 200);
     const message = JSON.parse(request.body) as GoogleChatMessage;
     // Nothing FAILED: nobody is mentioned.
     expect(message.text).toBe('1000 DLI jobs ended: ✅ 1000 finished');
     const lines = paragraph(card(message).sections[0]).split('<br>');
     const shown = lines.length - 1;
     expect(lines.at(-1)).toBe(`… and ${1000 - shown} more`);
-    // The queue is cut to 64 bytes (61 and the 3-byte "…") before escaping, so no cut lands inside an entity.
-    expect(lines[0]).toBe(
-      `✅ job-0000… FINISHED · ${escapeGoogleChatCardText(`${'q<&>'.repeat(15)}q`)}… · 2.5 s`,
+    // The queue is cut so the line stays within 160 characters (128 and the "…"), before escaping, so no cut
+    // lands inside an entity.
+    expect(lines[0]).toBe(`✅ job-0000… FINISHED · ${escapeGoogleChatCardText('q<&>'.repeat(32))}… · 2.5 s`);
+    // The lines fill the card: less room is left than one more line would take.
+    expect(bytes(request.body)).toBeGreaterThan(
+      GOOGLE_CHAT_BODY_BUDGET_BYTES - countJsonStringBytes(`<br>${lines[0]}`),
     );
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
   });

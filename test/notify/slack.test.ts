@@ -6,6 +6,7 @@ import {
   type TerminalStatus,
 } from '../../lib/dli/schemas.ts';
 import { type ChatDestination, createChatDestination, type Mentions } from '../../lib/notify/destination.ts';
+import { countThatFit, fitLines, formatDigestLine, summarizeDigest } from '../../lib/notify/digest.ts';
 import { countCodePoints, DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
 import type {
   DeliveryOutcome,
@@ -15,9 +16,6 @@ import type {
 } from '../../lib/notify/platform.ts';
 import { isPlatformResponse, sendOutgoing } from '../../lib/notify/send.ts';
 import {
-  countThatFit,
-  describeDigest,
-  fitLines,
   renderSlackDigest,
   renderSlackMentions,
   renderSlackMessage,
@@ -374,30 +372,30 @@ function manyEvents(count: number): JobEvent[] {
   });
 }
 
-describe('describeDigest and the shared digest helpers', () => {
+describe('summarizeDigest and the shared digest helpers', () => {
   it('counts by status, failures first then in the order the jobs ended, one line each', () => {
-    const digest = describeDigest(manyEvents(12), context);
+    const digest = summarizeDigest(manyEvents(12), context);
     expect(digest.title).toBe('12 DLI jobs ended');
     expect(digest.counts).toBe('❌ 1 failed · ✅ 10 finished · 🚫 1 cancelled');
     expect(digest.status).toBe('FAILED');
     expect(digest.anyFailed).toBe(true);
-    expect(digest.lines.slice(0, 3)).toEqual([
+    expect(digest.jobs.slice(0, 3).map((job) => formatDigestLine(job))).toEqual([
       '❌ 00000003… FAILED · etl<&> · 2.5 s',
       '✅ 00000000… FINISHED · default · 2.5 s',
       '✅ 00000001… FINISHED · etl<&> · 2.5 s',
     ]);
-    expect(describeDigest(manyEvents(1), context).title).toBe('1 DLI job ended');
+    expect(summarizeDigest(manyEvents(1), context).title).toBe('1 DLI job ended');
   });
 
   it('colours a digest without failures by its finished jobs, or grey when all were cancelled', () => {
     const cancelled = makeEvent({ ...finishedJob, status: 'CANCELLED' });
-    expect(describeDigest([cancelled], context).status).toBe('CANCELLED');
-    expect(describeDigest([cancelled, makeEvent(finishedJob)], context).status).toBe('FINISHED');
+    expect(summarizeDigest([cancelled], context).status).toBe('CANCELLED');
+    expect(summarizeDigest([cancelled, makeEvent(finishedJob)], context).status).toBe('FINISHED');
   });
 
   it('keeps a digest line on one short line whatever the queue name', () => {
     const odd = makeEvent({ ...finishedJob, queue_name: `a\nb${'q'.repeat(500)}` });
-    const [line] = describeDigest([odd], context).lines;
+    const [line] = summarizeDigest([odd], context).jobs.map((job) => formatDigestLine(job));
     expect(line).not.toContain('\n');
     expect(countCodePoints(line ?? '')).toBe(160);
   });

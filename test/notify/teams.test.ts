@@ -6,11 +6,10 @@ import {
   type TerminalStatus,
 } from '../../lib/dli/schemas.ts';
 import { type ChatDestination, createChatDestination, type Mentions } from '../../lib/notify/destination.ts';
-import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
+import { countJsonStringBytes, DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
 import type { DeliveryOutcome, OutgoingRequest, RenderContext } from '../../lib/notify/platform.ts';
 import { isPlatformResponse, sendOutgoing } from '../../lib/notify/send.ts';
 import {
-  countJsonBytes,
   renderTeamsMentions,
   TEAMS_PAYLOAD_MAX_BYTES,
   type TeamsElement,
@@ -232,10 +231,10 @@ describe('teamsPlatform.render, delivered to a Teams-Workflows-like webhook', ()
     expect(sqlText.length).toBe(3000);
     // Facts are capped at 600 bytes of JSON each; the title at 600.
     const queue = texts.find((text) => text.startsWith('Queue: ')) ?? '';
-    expect(countJsonBytes(queue.slice('Queue: '.length))).toBeLessThanOrEqual(600);
+    expect(countJsonStringBytes(queue.slice('Queue: '.length))).toBeLessThanOrEqual(600);
     expect(queue).toMatch(/^Queue: 队+…$/);
     const tags = texts.find((text) => text.startsWith('Tags: ')) ?? '';
-    expect(countJsonBytes(tags.slice('Tags: '.length))).toBeLessThanOrEqual(600);
+    expect(countJsonStringBytes(tags.slice('Tags: '.length))).toBeLessThanOrEqual(600);
     expect(tags).toMatch(/^Tags: tag0="+, tag1=.*…$/);
   });
 
@@ -258,7 +257,7 @@ describe('teamsPlatform.render, delivered to a Teams-Workflows-like webhook', ()
     const errorText = texts[texts.indexOf('Error') + 1] ?? '';
     const sqlText = texts[texts.indexOf('SQL') + 1] ?? '';
     // The error gets at least half the room.
-    expect(countJsonBytes(errorText)).toBeGreaterThanOrEqual(countJsonBytes(sqlText) - 6);
+    expect(countJsonStringBytes(errorText)).toBeGreaterThanOrEqual(countJsonStringBytes(sqlText) - 6);
     expect(errorText).toBe(`${'\u0001'.repeat(errorText.length - 1)}…`);
     expect(sqlText).toBe(`select 1 -- ${'\u0002'.repeat(sqlText.length - 13)}…`);
   });
@@ -475,13 +474,13 @@ describe('teamsPlatform.renderDigest', () => {
   });
 });
 
-describe('countJsonBytes', () => {
+describe('countJsonStringBytes', () => {
   it('counts what a text costs inside JSON: escapes and UTF-8 included', () => {
-    expect(countJsonBytes('abc')).toBe(3);
-    expect(countJsonBytes('"\\')).toBe(4);
-    expect(countJsonBytes('\u0001')).toBe(6);
-    expect(countJsonBytes('数')).toBe(3);
-    expect(countJsonBytes('😀')).toBe(4);
+    expect(countJsonStringBytes('abc')).toBe(3);
+    expect(countJsonStringBytes('"\\')).toBe(4);
+    expect(countJsonStringBytes('\u0001')).toBe(6);
+    expect(countJsonStringBytes('数')).toBe(3);
+    expect(countJsonStringBytes('😀')).toBe(4);
     const sample: TeamsRichTextBlock = {
       type: 'RichTextBlock',
       inlines: [{ type: 'TextRun', text: '数"\n' }],

@@ -6,12 +6,12 @@ import {
   type TerminalStatus,
 } from '../../lib/dli/schemas.ts';
 import { type ChatDestination, createChatDestination, type Mentions } from '../../lib/notify/destination.ts';
+import { fitLines } from '../../lib/notify/digest.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
 import type { DeliveryOutcome, OutgoingRequest, RenderContext } from '../../lib/notify/platform.ts';
 import { isPlatformResponse, sendOutgoing } from '../../lib/notify/send.ts';
 import {
   escapeWecomMarkdown,
-  fitLines,
   renderWecomDigest,
   renderWecomMessage,
   WECOM_MARKDOWN_MAX_BYTES,
@@ -471,10 +471,10 @@ describe('WeCom helpers', () => {
     const lines = ['aaaa', 'bbbb', 'cccc', 'dddd', 'eeee', 'ffff'];
     const measure = (t: string) => t.length;
     // All six lines with their separators are 29 characters.
-    expect(fitLines(lines, 29, measure, '\n')).toEqual({ text: lines.join('\n'), shown: 6 });
+    expect(fitLines(lines, 29, measure, '\n')).toBe(lines.join('\n'));
     // "aaaa\nbbbb\n… and 4 more" is 22; with a third line it would be 27.
-    expect(fitLines(lines, 26, measure, '\n')).toEqual({ text: 'aaaa\nbbbb\n… and 4 more', shown: 2 });
-    expect(fitLines(lines, 18, measure, '\n')).toEqual({ text: 'aaaa\n… and 5 more', shown: 1 });
-    expect(fitLines(lines, 12, measure, '\n')).toEqual({ text: '… and 6 more', shown: 0 });
+    expect(fitLines(lines, 26, measure, '\n')).toBe('aaaa\nbbbb\n… and 4 more');
+    expect(fitLines(lines, 18, measure, '\n')).toBe('aaaa\n… and 5 more');
+    expect(fitLines(lines, 12, measure, '\n')).toBe('… and 6 more');
   });
 });
