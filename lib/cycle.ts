@@ -7,7 +7,13 @@ import type { DestinationThrottle } from './notify/destination-throttle.ts';
 import { type MessageResult, type PlatformRegistry, sendMessage, wantsDigest } from './notify/outbox.ts';
 import type { RenderContext } from './notify/platform.ts';
 import { deliveryLeaseMs, scheduleAfterFailure } from './notify/retry-schedule.ts';
-import type { Delivery, JobEvent, JobRecord, JobStore } from './store/store.ts';
+import {
+  type Delivery,
+  earliestDeliveryAttemptAt,
+  type JobEvent,
+  type JobRecord,
+  type JobStore,
+} from './store/store.ts';
 import { applyPoll, type PollOutcome } from './transitions.ts';
 
 export interface CycleDependencies {
@@ -327,7 +333,7 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
 }
 
 function isDue(delivery: Delivery, now: number): boolean {
-  return delivery.state === 'pending' && delivery.nextAttemptAt <= now && (delivery.leaseUntil ?? 0) <= now;
+  return (earliestDeliveryAttemptAt([delivery]) ?? Number.POSITIVE_INFINITY) <= now;
 }
 
 /** The store's due jobs, a page at a time. */

@@ -28,6 +28,7 @@ import type {
   TrackRequest,
   TrackResult,
 } from './store.ts';
+import { earliestDeliveryAttemptAt } from './store.ts';
 import { InvalidCursorError, StoreError } from './store-error.ts';
 
 /** Name of the sparse global secondary index that `listDue` queries. */
@@ -164,21 +165,6 @@ export function dynamoDbTableDefinition(table: string): CreateTableCommandInput 
       },
     ],
   };
-}
-
-/**
- * The earliest moment any pending delivery may be attempted: for each, the later of its next attempt and
- * the end of its lease. `null` when nothing is pending (dead deliveries are never attempted again). Must
- * agree with SqliteStore's `due_at`: both backends run the same contract suite.
- */
-function earliestDeliveryAttemptAt(deliveries: readonly Delivery[]): number | null {
-  let earliest: number | null = null;
-  for (const delivery of deliveries) {
-    if (delivery.state !== 'pending') continue;
-    const attemptAt = Math.max(delivery.nextAttemptAt, delivery.leaseUntil ?? Number.NEGATIVE_INFINITY);
-    if (earliest === null || attemptAt < earliest) earliest = attemptAt;
-  }
-  return earliest;
 }
 
 /**

@@ -12,6 +12,7 @@ import type {
   TrackRequest,
   TrackResult,
 } from './store.ts';
+import { earliestDeliveryAttemptAt } from './store.ts';
 import { InvalidCursorError, StoreError } from './store-error.ts';
 
 /**
@@ -100,20 +101,6 @@ const DUE_FILTER = `
 // index when the query's WHERE visibly implies the index's.
 
 const DUE_ORDER = 'ORDER BY last_polled_at ASC, job_id ASC LIMIT :limit';
-
-/**
- * The earliest moment any pending delivery may be attempted: for each, the later of its next attempt and
- * the end of its lease. `null` when nothing is pending (dead deliveries are never attempted again).
- */
-function earliestDeliveryAttemptAt(deliveries: readonly Delivery[]): number | null {
-  let earliest: number | null = null;
-  for (const delivery of deliveries) {
-    if (delivery.state !== 'pending') continue;
-    const attemptAt = Math.max(delivery.nextAttemptAt, delivery.leaseUntil ?? Number.NEGATIVE_INFINITY);
-    if (earliest === null || attemptAt < earliest) earliest = attemptAt;
-  }
-  return earliest;
-}
 
 function toRow(record: JobRecord, version: number): JobRow {
   const body: StoredRecordBody = {

@@ -48,6 +48,21 @@ export interface Delivery {
   lastError: string | null;
 }
 
+/**
+ * The earliest moment any pending delivery may be attempted: for each, the later of its next attempt and the end of
+ * its lease. `null` when nothing is pending (dead deliveries are never attempted again). Stores index on it; the
+ * cycle takes what is due by it.
+ */
+export function earliestDeliveryAttemptAt(deliveries: readonly Delivery[]): number | null {
+  let earliest: number | null = null;
+  for (const delivery of deliveries) {
+    if (delivery.state !== 'pending') continue;
+    const attemptAt = Math.max(delivery.nextAttemptAt, delivery.leaseUntil ?? Number.NEGATIVE_INFINITY);
+    if (earliest === null || attemptAt < earliest) earliest = attemptAt;
+  }
+  return earliest;
+}
+
 /** One tracked job: one record in the store. */
 export interface JobRecord {
   jobId: string;
