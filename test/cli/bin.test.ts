@@ -1,14 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../lib/store/sqlite-store.ts';
-import type { JobRecord } from '../../lib/store/store.ts';
+import { type CliWorkspace, createCliWorkspace, WEBHOOK_PATH_TOKEN } from '../support/cli-workspace.ts';
 import {
-  ACCESS_KEY,
-  PROJECT_ID,
   SECRET_KEY,
   SLACK_PATH,
   startWatchHarness,
@@ -18,7 +12,6 @@ import {
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(PROJECT_ROOT, 'bin/dli-watch.js');
-const WEBHOOK_PATH_TOKEN = randomBytes(12).toString('hex');
 const SECRETS = [SECRET_KEY, WEBHOOK_SECRET, SLACK_PATH, WEBHOOK_PATH_TOKEN];
 /** How long a stopped `run` may take to exit: its cycle is tiny, so this is only a generous ceiling. */
 const EXIT_WITHIN_MS = 5_000;
@@ -36,47 +29,24 @@ interface Spawned {
 }
 
 let harness: WatchHarness;
-let directory: string;
+let workspace: CliWorkspace;
 let env: Record<string, string>;
 
 beforeEach(async () => {
   harness = await startWatchHarness();
-  directory = mkdtempSync(join(tmpdir(), 'dli-watch-bin-'));
-  const webhookOrigin = new URL(harness.destinations[1]?.url ?? '').origin;
-  writeFileSync(
-    join(directory, 'dli-watch.config.json'),
-    JSON.stringify({
-      destinations: [
-        { name: 'alerts', type: 'slack', url: harness.destinations[0]?.url },
-        {
-          name: 'audit',
-          type: 'webhook',
-          url: `${webhookOrigin}/dli/${WEBHOOK_PATH_TOKEN}`,
-          secret: WEBHOOK_SECRET,
-        },
-      ],
-    }),
-  );
-  // Only what the CLI needs: nothing of the test runner's environment leaks in.
-  env = {
-    DLI_REGION: 'cn-north-4',
-    DLI_PROJECT_ID: PROJECT_ID,
-    DLI_ENDPOINT: harness.dliUrl,
-    HUAWEICLOUD_SDK_AK: ACCESS_KEY,
-    HUAWEICLOUD_SDK_SK: SECRET_KEY,
-    DLI_WATCH_STORE: 'sqlite:state.db',
-    DLI_WATCH_LOG_LEVEL: 'debug',
-  };
+  // The configuration under the name the CLI looks for by itself.
+  workspace = createCliWorkspace(harness, 'dli-watch-bin-', 'dli-watch.config.json');
+  env = workspace.env;
 });
 
 afterEach(async () => {
   await harness?.close();
-  rmSync(directory, { recursive: true, force: true });
+  workspace?.remove();
 });
 
 /** Starts `node bin/dli-watch.js …` in the temporary directory. */
 function spawnCli(args: string[], options: { stdin?: string } = {}): Spawned {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: directory, env, stdio: 'pipe' });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: workspace.directory, env, stdio: 'pipe' });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -115,15 +85,6 @@ async function exitWithin(spawned: Spawned, ms: number): Promise<Exit> {
   }
 }
 
-async function storedJobs(): Promise<JobRecord[]> {
-  const store = SqliteStore.open(join(directory, 'state.db'));
-  try {
-    return (await store.list({ limit: 1000 })).items;
-  } finally {
-    await store.close();
-  }
-}
-
 describe('bin/dli-watch.js', () => {
   it('tick --json: stdout is exactly one JSON object, the logs go to stderr', async () => {
     harness.simulator.addJob('job-finished', { lifecycle: ['FINISHED'] });
@@ -145,7 +106,7 @@ describe('bin/dli-watch.js', () => {
       .exited;
     expect(code).toBe(0);
     expect(stdout).toContain('tracking 3 new job(s)');
-    expect((await storedJobs()).map((record) => record.jobId)).toEqual(['job-1', 'job-2', 'job-3']);
+    expect((await workspace.storedJobs()).map((record) => record.jobId)).toEqual(['job-1', 'job-2', 'job-3']);
   });
 
   it('run --interval 1 stops on SIGTERM with exit 0; nothing is lost or sent twice', async () => {
@@ -164,10 +125,14 @@ describe('bin/dli-watch.js', () => {
     expect(stopped.stderr).toContain('"message":"stopped"');
 
     // Follow-up cycles finish what the stopped run left: every job ends and is told exactly once.
-    for (let tick = 0; tick < 3 && (await storedJobs()).some((job) => job.phase === 'active'); tick += 1) {
+    for (
+      let tick = 0;
+      tick < 3 && (await workspace.storedJobs()).some((job) => job.phase === 'active');
+      tick += 1
+    ) {
       expect((await spawnCli(['tick', '--json']).exited).code).toBe(0);
     }
-    const jobs = await storedJobs();
+    const jobs = await workspace.storedJobs();
     expect(jobs.map((job) => [job.jobId, job.phase, job.status])).toEqual([
       ['job-cancelled', 'terminal', 'CANCELLED'],
       ['job-failed', 'terminal', 'FAILED'],

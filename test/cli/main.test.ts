@@ -1,14 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main } from '../../lib/cli/main.ts';
-import { SqliteStore } from '../../lib/store/sqlite-store.ts';
-import type { JobRecord } from '../../lib/store/store.ts';
+import { type CliWorkspace, createCliWorkspace, WEBHOOK_PATH_TOKEN } from '../support/cli-workspace.ts';
 import {
   ACCESS_KEY,
-  PROJECT_ID,
   SECRET_KEY,
   SLACK_PATH,
   startWatchHarness,
@@ -36,8 +33,6 @@ interface ListedJob {
 }
 
 const COMMANDS = ['track', 'untrack', 'list', 'tick', 'run', 'demo'] as const;
-/** The secret part of the webhook destination's URL: a webhook URL is a credential. */
-const WEBHOOK_PATH_TOKEN = randomBytes(12).toString('hex');
 const WRONG_SECRET_KEY = `SK-WRONG-${randomBytes(12).toString('hex')}`;
 const AUTH_TOKEN = `MIIT-${randomBytes(24).toString('hex')}`;
 /** Nothing the CLI prints, on either stream, may contain any of these. */
@@ -53,47 +48,18 @@ const SECRETS = [
 ];
 
 let harness: WatchHarness;
-let directory: string;
-let storePath: string;
+let workspace: CliWorkspace;
 let env: Env;
 
 beforeEach(async () => {
   harness = await startWatchHarness();
-  directory = mkdtempSync(join(tmpdir(), 'dli-watch-cli-'));
-  storePath = join(directory, 'state.db');
-  const slackUrl = harness.destinations[0]?.url ?? '';
-  const webhookOrigin = new URL(harness.destinations[1]?.url ?? '').origin;
-  writeFileSync(
-    join(directory, 'destinations.json'),
-    JSON.stringify({
-      destinations: [
-        { name: 'alerts', type: 'slack', url: slackUrl },
-        {
-          name: 'audit',
-          type: 'webhook',
-          url: `${webhookOrigin}/dli/${WEBHOOK_PATH_TOKEN}`,
-          secret: WEBHOOK_SECRET,
-        },
-      ],
-    }),
-  );
-  env = {
-    DLI_REGION: 'cn-north-4',
-    DLI_PROJECT_ID: PROJECT_ID,
-    DLI_ENDPOINT: harness.dliUrl,
-    HUAWEICLOUD_SDK_AK: ACCESS_KEY,
-    HUAWEICLOUD_SDK_SK: SECRET_KEY,
-    // Relative on purpose: resolved against the working directory the CLI is given.
-    DLI_WATCH_STORE: 'sqlite:state.db',
-    DLI_WATCH_CONFIG: 'destinations.json',
-    // The chattiest level: the best chance to catch a secret in a log line.
-    DLI_WATCH_LOG_LEVEL: 'debug',
-  };
+  workspace = createCliWorkspace(harness, 'dli-watch-cli-', 'destinations.json');
+  env = { ...workspace.env, DLI_WATCH_CONFIG: 'destinations.json' };
 });
 
 afterEach(async () => {
   await harness?.close();
-  rmSync(directory, { recursive: true, force: true });
+  workspace?.remove();
 });
 
 /** Runs the CLI in-process and checks that neither stream shows a secret. */
@@ -110,7 +76,7 @@ async function cli(
       options.onStderr?.(text);
     },
     env: options.env ?? env,
-    cwd: directory,
+    cwd: workspace.directory,
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const result = { code, stdout: stdout.join(''), stderr: stderr.join('') };
@@ -119,23 +85,6 @@ async function cli(
     expect(result.stderr, `stderr of ${argv[0]} shows a secret`).not.toContain(secret);
   }
   return result;
-}
-
-/** Reads every record back through a connection of its own, as another process would. */
-async function storedJobs(): Promise<JobRecord[]> {
-  const store = SqliteStore.open(storePath);
-  try {
-    const records: JobRecord[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await store.list({ limit: 1000, cursor });
-      records.push(...page.items);
-      cursor = page.cursor;
-    } while (cursor);
-    return records;
-  } finally {
-    await store.close();
-  }
 }
 
 async function listJson(): Promise<ListedJob[]> {
@@ -173,7 +122,7 @@ describe('help and usage', () => {
       expect(result.stderr).toBe('');
     }
     // Help needs no configuration and touches no store.
-    expect(() => readFileSync(storePath)).toThrow();
+    expect(() => readFileSync(workspace.storePath)).toThrow();
   });
 
   it('no command: usage on stderr (stdout stays clean for scripts), exit 2', async () => {
@@ -207,7 +156,7 @@ describe('help and usage', () => {
     expect(result.stderr).toContain(`'${argv.at(-1)}'`);
     expect(result.stderr).toContain(`dli-watch ${argv[0]} --help`);
     expect(result.stdout).toBe('');
-    expect(await storedJobs()).toEqual([]);
+    expect(await workspace.storedJobs()).toEqual([]);
   });
 
   it.each([
@@ -233,7 +182,7 @@ describe('track', () => {
     });
     expect(result).toMatchObject({ code: EXIT_OK, stderr: '' });
     expect(result.stdout).toContain('tracking 2 new job(s)');
-    const records = await storedJobs();
+    const records = await workspace.storedJobs();
     expect(records.map((record) => record.jobId)).toEqual(['job-a', 'job-b']);
     for (const record of records) {
       expect(record).toMatchObject({ phase: 'active', status: null, deliveries: [] });
@@ -244,11 +193,11 @@ describe('track', () => {
 
   it('is idempotent: tracking again adds nothing and keeps the first labels', async () => {
     expect((await cli(['track', 'job-a', '--label', 'team=bi'])).code).toBe(EXIT_OK);
-    const before = await storedJobs();
+    const before = await workspace.storedJobs();
     const again = await cli(['track', 'job-a', 'job-a', 'job-b', '--label', 'team=ops']);
     expect(again.code).toBe(EXIT_OK);
     expect(again.stdout).toContain('tracking 1 new job(s), 1 already tracked');
-    const after = await storedJobs();
+    const after = await workspace.storedJobs();
     expect(after).toHaveLength(2);
     expect(after[0]).toEqual(before[0]);
     expect(after[1]?.labels).toEqual({ team: 'ops' });
@@ -266,7 +215,7 @@ describe('track', () => {
     expect(result.stderr).toContain(shown);
     expect(result.stderr).toContain('Nothing was changed');
     expect(result.stdout).toBe('');
-    expect(await storedJobs()).toEqual([]);
+    expect(await workspace.storedJobs()).toEqual([]);
   });
 
   it('names every invalid id at once and stores none of the valid ones', async () => {
@@ -275,14 +224,14 @@ describe('track', () => {
     expect(result.code).toBe(EXIT_USAGE);
     for (const shown of ['"bad id"', '"x/y"', `"${long}"`, '""']) expect(result.stderr).toContain(shown);
     expect(result.stderr).toContain('4 invalid job id(s)');
-    expect(await storedJobs()).toEqual([]);
+    expect(await workspace.storedJobs()).toEqual([]);
   });
 
   it('keeps a tracked job exactly as it was when the next call has a bad id', async () => {
     await cli(['track', 'job-a', '--label', 'team=bi']);
-    const before = await storedJobs();
+    const before = await workspace.storedJobs();
     expect((await cli(['track', 'job-a', 'job-b', 'x/y'])).code).toBe(EXIT_USAGE);
-    expect(await storedJobs()).toEqual(before);
+    expect(await workspace.storedJobs()).toEqual(before);
   });
 
   it.each([['novalue'], ['=value'], ['bad key=value'], [`${'k'.repeat(65)}=v`]])(
@@ -291,7 +240,7 @@ describe('track', () => {
       const result = await cli(['track', 'job-a', 'job-b', '--label', label]);
       expect(result.code).toBe(EXIT_USAGE);
       expect(result.stderr).toContain(`--label ${JSON.stringify(label)}`);
-      expect(await storedJobs()).toEqual([]);
+      expect(await workspace.storedJobs()).toEqual([]);
     },
   );
 
@@ -300,29 +249,29 @@ describe('track', () => {
     const result = await cli(['track', ...jobIds]);
     expect(result.code).toBe(EXIT_OK);
     expect(result.stdout).toContain('tracking 1500 new job(s)');
-    expect((await storedJobs()).map((record) => record.jobId)).toEqual(jobIds);
+    expect((await workspace.storedJobs()).map((record) => record.jobId)).toEqual(jobIds);
   });
 
   it('tracks 1200 ids from --file (comments, blank lines and CRLF allowed) with the positional ones', async () => {
     const fromFile = ids('file', 1200);
     writeFileSync(
-      join(directory, 'jobs.txt'),
+      join(workspace.directory, 'jobs.txt'),
       `# nightly jobs\r\n\r\n${fromFile.map((id) => `  ${id}  `).join('\r\n')}\r\n`,
     );
     const result = await cli(['track', 'argv-only', '--file', 'jobs.txt', '-l', 'source=file']);
     expect(result.code).toBe(EXIT_OK);
     expect(result.stdout).toContain('tracking 1201 new job(s)');
-    const records = await storedJobs();
+    const records = await workspace.storedJobs();
     expect(records.map((record) => record.jobId).sort()).toEqual(['argv-only', ...fromFile].sort());
     expect(records.every((record) => record.labels.source === 'file')).toBe(true);
   });
 
   it('refuses a --file with one bad line and stores nothing from it', async () => {
-    writeFileSync(join(directory, 'jobs.txt'), `${ids('file', 300).join('\n')}\nnot a job id\n`);
+    writeFileSync(join(workspace.directory, 'jobs.txt'), `${ids('file', 300).join('\n')}\nnot a job id\n`);
     const result = await cli(['track', '--file', 'jobs.txt']);
     expect(result.code).toBe(EXIT_USAGE);
     expect(result.stderr).toContain('"not a job id"');
-    expect(await storedJobs()).toEqual([]);
+    expect(await workspace.storedJobs()).toEqual([]);
   });
 
   it('a missing --file: exit 2, names the file', async () => {
@@ -341,14 +290,14 @@ describe('track', () => {
     'a garbage file at the store path: %s exits 1 with a clear message and leaves the file as it was',
     async (...argv) => {
       const garbage = Buffer.concat([Buffer.from('this is not a database\n'), randomBytes(4096)]);
-      writeFileSync(storePath, garbage);
+      writeFileSync(workspace.storePath, garbage);
       const result = await cli(argv);
       expect(result.code).toBe(EXIT_FAILURE);
       expect(result.stderr).toContain('store is unusable');
-      expect(result.stderr).toContain(storePath);
+      expect(result.stderr).toContain(workspace.storePath);
       expect(result.stderr).toContain('not a SQLite database');
       expect(result.stdout).toBe('');
-      expect(readFileSync(storePath).equals(garbage)).toBe(true);
+      expect(readFileSync(workspace.storePath).equals(garbage)).toBe(true);
       expect(harness.simulator.requestCount).toBe(0);
     },
   );
@@ -368,7 +317,7 @@ describe('untrack', () => {
     expect(result.stdout).toContain('untracked 2 job(s)');
     expect(result.stdout).toMatch(/not tracked.*job-typo/);
     expect(result.stdout).not.toMatch(/not tracked.*job-a/);
-    expect((await storedJobs()).map((record) => record.jobId)).toEqual(['job-b']);
+    expect((await workspace.storedJobs()).map((record) => record.jobId)).toEqual(['job-b']);
   });
 
   it('an invalid id: exit 2 and nothing is removed', async () => {
@@ -376,7 +325,7 @@ describe('untrack', () => {
     const result = await cli(['untrack', 'job-a', 'x/y']);
     expect(result.code).toBe(EXIT_USAGE);
     expect(result.stderr).toContain('"x/y"');
-    expect((await storedJobs()).map((record) => record.jobId)).toEqual(['job-a']);
+    expect((await workspace.storedJobs()).map((record) => record.jobId)).toEqual(['job-a']);
   });
 });
 
@@ -498,21 +447,21 @@ describe('tick', () => {
     expect(
       logLines(result.stderr).some((line) => line.job_id === 'job-broken' && line.level === 'warn'),
     ).toBe(true);
-    const broken = (await storedJobs()).find((record) => record.jobId === 'job-broken');
+    const broken = (await workspace.storedJobs()).find((record) => record.jobId === 'job-broken');
     expect(broken).toMatchObject({ status: null, version: 1 });
   });
 
   it('rejected AK/SK: exit 1, names the credential variables, shows no secret, changes nothing', async () => {
     harness.simulator.addJob('job-done', { lifecycle: ['FINISHED'] });
     await cli(['track', 'job-done', 'job-other']);
-    const before = await storedJobs();
+    const before = await workspace.storedJobs();
     const result = await cli(['tick', '--json'], { env: { ...env, HUAWEICLOUD_SDK_SK: WRONG_SECRET_KEY } });
     expect(result.code).toBe(EXIT_FAILURE);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('DLI rejected the credentials');
     expect(result.stderr).toContain('HUAWEICLOUD_SDK_AK');
     expect(result.stderr).toContain('HUAWEICLOUD_SDK_SK');
-    expect(await storedJobs()).toEqual(before);
+    expect(await workspace.storedJobs()).toEqual(before);
     expect(harness.slack.requests).toHaveLength(0);
   });
 
@@ -527,7 +476,7 @@ describe('tick', () => {
   it('a bad configuration: exit 2, every problem listed by variable, nothing in the store changed', async () => {
     harness.simulator.addJob('job-done', { lifecycle: ['FINISHED'] });
     await cli(['track', 'job-done']);
-    const before = await storedJobs();
+    const before = await workspace.storedJobs();
     const bad: Env = {
       DLI_WATCH_STORE: env.DLI_WATCH_STORE,
       DLI_REGION: 'north-pole',
@@ -560,7 +509,7 @@ describe('tick', () => {
       expect(result.stderr).toContain(`${expected.length} problem(s)`);
       for (const variable of expected) expect(result.stderr).toMatch(new RegExp(`^  - ${variable}: `, 'm'));
     }
-    expect(await storedJobs()).toEqual(before);
+    expect(await workspace.storedJobs()).toEqual(before);
     expect(harness.simulator.requestCount).toBe(0);
   });
 
@@ -665,7 +614,7 @@ describe('test-destination', () => {
     const webhookBody = JSON.parse(harness.webhook.requests[0]?.body ?? '{}');
     expect(webhookBody.data).toMatchObject({ job_id: 'dli-watch-test', labels: { dli_watch_test: 'true' } });
     // Nothing was tracked or stored by a test message.
-    expect(await storedJobs()).toEqual([]);
+    expect(await workspace.storedJobs()).toEqual([]);
   });
 
   it('prints the platform’s own error for a destination that refuses, and exits 1', async () => {

@@ -1,11 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type JobStatusResponse,
-  jobStatusResponseSchema,
-  type TerminalStatus,
-} from '../../lib/dli/schemas.ts';
+import { describe, expect, it } from 'vitest';
+import { type JobStatusResponse, jobStatusResponseSchema } from '../../lib/dli/schemas.ts';
 import { type ChatDestination, createChatDestination } from '../../lib/notify/destination.ts';
 import {
   type DingTalkMarkdownMessage,
@@ -15,27 +10,28 @@ import {
   renderDingTalkDigest,
   renderDingTalkMessage,
 } from '../../lib/notify/dingtalk.ts';
-import { countJsonStringBytes, DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
-import type {
-  DeliveryOutcome,
-  OutgoingRequest,
-  PlatformResponse,
-  RenderContext,
-} from '../../lib/notify/platform.ts';
-import { isPlatformResponse, sendOutgoing } from '../../lib/notify/send.ts';
-import type { JobEvent } from '../../lib/store/store.ts';
-import { createManualClock, type ManualClock } from '../support/manual-clock.ts';
+import { countJsonStringBytes } from '../../lib/notify/job-facts.ts';
+import type { OutgoingRequest } from '../../lib/notify/platform.ts';
+import { platformResponse, sendAndJudge } from '../support/delivery.ts';
 import {
-  createDingTalkReceiver,
-  type DingTalkReceiver,
-  type DingTalkReceiverOptions,
-} from '../support/platforms/dingtalk-receiver.ts';
+  cancelledJob,
+  contextAt,
+  everySeventhFailed,
+  failedJob,
+  finishedJob,
+  hugeErrorText,
+  hugeFailedJob,
+  hugeStatement,
+  jobEvent,
+  NO_MENTIONS,
+  OVERSIZED_FACTS,
+  RENDER_CONTEXT,
+  RENDER_TIME,
+  timedDigestEvents,
+} from '../support/events.ts';
+import { createDingTalkReceiver } from '../support/platforms/dingtalk-receiver.ts';
+import { receiverStarter } from '../support/platforms/platform-receiver.ts';
 
-const finishedJob = jobStatusResponseSchema.parse(
-  JSON.parse(readFileSync(new URL('../fixtures/dli/status-finished.json', import.meta.url), 'utf8')),
-);
-
-const T0 = Date.UTC(2024, 0, 2, 3, 4, 5);
 const SECRET = 'SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd';
 const MENTIONS = {
   users: ['13800000000', '+86-139-0000-0000', 'manager4711', 'bad id!'],
@@ -44,10 +40,6 @@ const MENTIONS = {
 };
 const LIMIT_BYTES = 20_000;
 const MINUTE = 60_000;
-
-function contextAt(now: number, overrides: Partial<RenderContext> = {}): RenderContext {
-  return { now, region: 'cn-north-4', consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE, ...overrides };
-}
 
 function destinationFor(url: string, overrides: Partial<ChatDestination> = {}): ChatDestination {
   return createChatDestination({
@@ -61,37 +53,13 @@ function destinationFor(url: string, overrides: Partial<ChatDestination> = {}): 
 
 const offlineDestination = destinationFor('https://oapi.dingtalk.com/robot/send?access_token=abc123');
 
-function makeEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): JobEvent {
-  return {
-    id: `evt_${job.job_id}`,
-    status: job.status as TerminalStatus,
-    previousStatus: 'RUNNING',
-    occurredAt: T0 - 5000,
-    projectId: '0123456789abcdef0123456789abcdef',
-    labels: {},
-    job,
-    routedTo: ['team-dingtalk'],
-    ...overrides,
-  };
-}
-
-const failedJob = { ...finishedJob, status: 'FAILED', message: 'DLI.0005: Table not found: tbtest' };
-const cancelledJob = { ...finishedJob, status: 'CANCELLED', message: 'cancelled by user' };
-
 /** A FAILED job carrying a 50 KB statement and a 10 KB error, both with markup and multi-byte characters. */
-function hugeFailedJob(): JobStatusResponse {
-  const statement = `select '😀数据 & <x>' from t where a > 1 -- ${'x'.repeat(50 * 1024)}`;
-  const message = `java.lang.RuntimeException: <boom> **bold**\n${'at org.apache.spark.Foo(Foo.scala:1)\n'.repeat(280)}`;
-  expect(Buffer.byteLength(statement)).toBeGreaterThan(50 * 1024);
-  expect(message.length).toBeGreaterThan(10 * 1024);
-  return {
-    ...finishedJob,
-    status: 'FAILED',
-    message,
-    statement,
-    queue_name: 'q'.repeat(5000),
-    tags: Array.from({ length: 200 }, (_, i) => ({ key: `tag${i}`, value: 'v'.repeat(50) })),
-  };
+function hugeDingTalkFailure(): JobStatusResponse {
+  return hugeFailedJob(
+    hugeStatement("select '😀数据 & <x>' from t where a > 1"),
+    hugeErrorText('java.lang.RuntimeException: <boom> **bold**'),
+    OVERSIZED_FACTS,
+  );
 }
 
 /** The markdown text's blocks (separated by blank lines). */
@@ -108,7 +76,7 @@ function section(message: DingTalkMarkdownMessage, heading: string): string | un
 
 describe('renderDingTalkMessage', () => {
   it('renders the finished fixture: heading, facts, SQL, console link, project, mentioning nobody', () => {
-    const message = renderDingTalkMessage(makeEvent(finishedJob), offlineDestination, contextAt(T0));
+    const message = renderDingTalkMessage(jobEvent(finishedJob), offlineDestination, RENDER_CONTEXT);
 
     expect(message.msgtype).toBe('markdown');
     expect(message.markdown.title).toBe('✅ DLI job 208b08d4… FINISHED on queue default after 2.5 s');
@@ -138,7 +106,7 @@ describe('renderDingTalkMessage', () => {
   });
 
   it('mentions on FAILED: mobiles and user ids in `at` and as @… in the text, where DingTalk needs them', () => {
-    const message = renderDingTalkMessage(makeEvent(failedJob), offlineDestination, contextAt(T0));
+    const message = renderDingTalkMessage(jobEvent(failedJob), offlineDestination, RENDER_CONTEXT);
 
     expect(message.markdown.title).toBe('❌ DLI job 208b08d4… FAILED on queue default after 2.5 s');
     expect(message.at).toEqual({
@@ -157,12 +125,12 @@ describe('renderDingTalkMessage', () => {
 
   it('mentions everyone with isAtAll', () => {
     const destination = destinationFor('https://x', { mentions: { users: [], groups: [], all: true } });
-    const message = renderDingTalkMessage(makeEvent(failedJob), destination, contextAt(T0));
+    const message = renderDingTalkMessage(jobEvent(failedJob), destination, RENDER_CONTEXT);
     expect(message.at).toEqual({ atMobiles: [], atUserIds: [], isAtAll: true });
   });
 
   it('renders a CANCELLED job without an error section or mentions', () => {
-    const message = renderDingTalkMessage(makeEvent(cancelledJob), offlineDestination, contextAt(T0));
+    const message = renderDingTalkMessage(jobEvent(cancelledJob), offlineDestination, RENDER_CONTEXT);
 
     expect(blocks(message)[0]).toBe('### 🚫 DLI job CANCELLED · 208b08d4…');
     expect(section(message, 'Error')).toBeUndefined();
@@ -173,8 +141,8 @@ describe('renderDingTalkMessage', () => {
     const destination = destinationFor('https://oapi.dingtalk.com/robot/send?access_token=abc', {
       secret: SECRET,
     });
-    const event = makeEvent(hugeFailedJob(), { labels: { owner: 'x'.repeat(3000) } });
-    const request = dingtalkPlatform.render(event, destination, contextAt(T0));
+    const event = jobEvent(hugeDingTalkFailure(), { labels: { owner: 'x'.repeat(3000) } });
+    const request = dingtalkPlatform.render(event, destination, RENDER_CONTEXT);
     const message = JSON.parse(request.body) as DingTalkMarkdownMessage;
 
     // The whole body within 20,000 bytes, so the markdown text is too — and filled close to it.
@@ -215,8 +183,8 @@ describe('renderDingTalkMessage', () => {
         '# not a heading\n- not a list\n1. not numbered\n> not a quote\n[click](https://evil.example) <font color=red>x</font>',
       statement: 'select a - b, 2. from t -- ok',
     };
-    const destination = destinationFor('https://x', { mentions: { users: [], groups: [], all: false } });
-    const message = renderDingTalkMessage(makeEvent(job), destination, contextAt(T0));
+    const destination = destinationFor('https://x', { mentions: NO_MENTIONS });
+    const message = renderDingTalkMessage(jobEvent(job), destination, RENDER_CONTEXT);
 
     expect(section(message, 'Error')).toBe(
       [
@@ -234,9 +202,9 @@ describe('renderDingTalkMessage', () => {
 
   it("uses the destination's title template in the heading and the notification preview", () => {
     const message = renderDingTalkMessage(
-      makeEvent(failedJob),
+      jobEvent(failedJob),
       offlineDestination,
-      contextAt(T0, { titleTemplate: '[prod] {queue_name}: {status}' }),
+      contextAt(RENDER_TIME, { titleTemplate: '[prod] {queue_name}: {status}' }),
     );
     // The title is user text in the markdown: escaped there, as typed in the notification preview.
     expect(blocks(message)[0]).toBe('### ❌ \\[prod\\] default: FAILED · 208b08d4…');
@@ -245,7 +213,7 @@ describe('renderDingTalkMessage', () => {
 
   it('renders a job with only an id and a status, without "undefined" anywhere', () => {
     const bare = jobStatusResponseSchema.parse({ job_id: 'abc', status: 'CANCELLED' });
-    const message = renderDingTalkMessage(makeEvent(bare), offlineDestination, contextAt(T0));
+    const message = renderDingTalkMessage(jobEvent(bare), offlineDestination, RENDER_CONTEXT);
 
     expect(blocks(message).slice(0, 2)).toEqual(['### 🚫 DLI job CANCELLED · abc', '- **Job ID**: abc']);
     expect(JSON.stringify(message)).not.toMatch(/undefined|NaN|null/);
@@ -277,24 +245,8 @@ describe('escapeDingTalkMarkdown', () => {
 });
 
 describe('renderDingTalkDigest', () => {
-  const statuses: TerminalStatus[] = ['FINISHED', 'FAILED', 'FINISHED', 'CANCELLED', 'FINISHED'];
-
-  function manyEvents(count: number, queue: (i: number) => string = () => 'default'): JobEvent[] {
-    return Array.from({ length: count }, (_, i) => {
-      const id = `${String(i).padStart(8, '0')}-0dc2-4dd7-8879-ddd4c020d7aa`;
-      const status = statuses[i % statuses.length] ?? 'FINISHED';
-      return makeEvent({
-        ...finishedJob,
-        job_id: id,
-        status,
-        queue_name: queue(i),
-        duration: 1000 * (i + 1),
-      });
-    });
-  }
-
   it('summarizes 200 events: title, counts, mentions, one list item per job with failures first', () => {
-    const message = renderDingTalkDigest(manyEvents(200), offlineDestination, contextAt(T0));
+    const message = renderDingTalkDigest(timedDigestEvents(200), offlineDestination, RENDER_CONTEXT);
     const [heading, counts, mentions, list] = blocks(message);
     const lines = list?.split('\n') ?? [];
 
@@ -312,9 +264,9 @@ describe('renderDingTalkDigest', () => {
 
   it('cuts the list to 20,000 bytes with "… and N more" when it does not all fit', () => {
     const message = renderDingTalkDigest(
-      manyEvents(200, (i) => `queue_${i}_${'q'.repeat(200)}`),
+      timedDigestEvents(200, (i) => `queue_${i}_${'q'.repeat(200)}`),
       offlineDestination,
-      contextAt(T0),
+      RENDER_CONTEXT,
     );
     const lines = blocks(message)[3]?.split('\n') ?? [];
     const body = JSON.stringify(message);
@@ -328,7 +280,7 @@ describe('renderDingTalkDigest', () => {
   });
 
   it('mentions nobody when nothing failed', () => {
-    const message = renderDingTalkDigest(manyEvents(3).slice(2), offlineDestination, contextAt(T0));
+    const message = renderDingTalkDigest(timedDigestEvents(3).slice(2), offlineDestination, RENDER_CONTEXT);
     expect(message.at).toEqual({ atMobiles: [], atUserIds: [], isAtAll: false });
     expect(blocks(message).slice(0, 2)).toEqual(['### 1 DLI job ended', '**✅ 1 finished**']);
     expect(message.markdown.text).not.toContain('@');
@@ -337,9 +289,9 @@ describe('renderDingTalkDigest', () => {
 
 describe('dingtalkPlatform.render', () => {
   it('signs in the URL query: timestamp in ms and the URL-encoded HMAC of timestamp + "\\n" + secret', () => {
-    const now = T0 + 123;
+    const now = RENDER_TIME + 123;
     const request = dingtalkPlatform.render(
-      makeEvent(finishedJob),
+      jobEvent(finishedJob),
       { ...offlineDestination, secret: SECRET },
       contextAt(now),
     );
@@ -356,43 +308,28 @@ describe('dingtalkPlatform.render', () => {
   });
 
   it('leaves the URL alone without a secret', () => {
-    const request = dingtalkPlatform.render(makeEvent(finishedJob), offlineDestination, contextAt(T0));
+    const request = dingtalkPlatform.render(jobEvent(finishedJob), offlineDestination, RENDER_CONTEXT);
     expect(request.url).toBe(offlineDestination.url);
   });
 });
 
 describe('dingtalkPlatform against a DingTalk-like robot', () => {
-  const receivers: DingTalkReceiver[] = [];
-  afterEach(async () => {
-    await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
-  });
-
-  async function startRobot(options: DingTalkReceiverOptions & { clock?: ManualClock } = {}) {
-    const clock = options.clock ?? createManualClock(T0);
-    const receiver = createDingTalkReceiver({ now: clock.now, ...options });
-    receivers.push(receiver);
-    const url = await receiver.start();
-    return { receiver, clock, url };
-  }
-
-  async function deliver(request: OutgoingRequest): Promise<DeliveryOutcome> {
-    const answer = await sendOutgoing(request, { timeoutMs: 5000 });
-    return isPlatformResponse(answer) ? dingtalkPlatform.judge(answer) : answer;
-  }
+  const startRobot = receiverStarter(createDingTalkReceiver, RENDER_TIME);
+  const deliver = (request: OutgoingRequest) => sendAndJudge(dingtalkPlatform, request);
 
   it('delivers signed FINISHED, FAILED (50 KB SQL, 10 KB error, mentions) and CANCELLED messages', async () => {
     const { receiver, clock, url } = await startRobot({ secret: SECRET, keywords: ['DLI'] });
     const destination = destinationFor(url, { secret: SECRET });
 
-    for (const job of [finishedJob, hugeFailedJob(), cancelledJob]) {
-      const request = dingtalkPlatform.render(makeEvent(job), destination, contextAt(clock.now()));
+    for (const job of [finishedJob, hugeDingTalkFailure(), cancelledJob]) {
+      const request = dingtalkPlatform.render(jobEvent(job), destination, contextAt(clock.now()));
       expect(await deliver(request)).toEqual({ kind: 'delivered' });
       clock.advance(1000);
     }
 
-    expect(receiver.accepted).toHaveLength(3);
+    expect(receiver.posted).toHaveLength(3);
     // DingTalk notifies a mobile or user id only when it is both in `at` and written in the text: FAILED only.
-    expect(receiver.accepted.map((message) => [message.notifiedMobiles, message.notifiedUserIds])).toEqual([
+    expect(receiver.posted.map((message) => [message.notifiedMobiles, message.notifiedUserIds])).toEqual([
       [[], []],
       [['13800000000', '+86-139-0000-0000'], ['manager4711']],
       [[], []],
@@ -402,9 +339,9 @@ describe('dingtalkPlatform against a DingTalk-like robot', () => {
   it('is refused with 310000 for a wrong secret, judged never to retry', async () => {
     const { receiver, url } = await startRobot({ secret: SECRET });
     const wrong = dingtalkPlatform.render(
-      makeEvent(finishedJob),
+      jobEvent(finishedJob),
       destinationFor(url, { secret: 'SECwrong' }),
-      contextAt(T0),
+      RENDER_CONTEXT,
     );
 
     const outcome = await deliver(wrong);
@@ -412,24 +349,24 @@ describe('dingtalkPlatform against a DingTalk-like robot', () => {
     expect(outcome.kind === 'reject' && outcome.reason).toBe(
       '200 {"errcode":310000,"errmsg":"sign not match"} (security check failed: signature, timestamp, keyword or IP allowlist)',
     );
-    const unsigned = dingtalkPlatform.render(makeEvent(finishedJob), destinationFor(url), contextAt(T0));
+    const unsigned = dingtalkPlatform.render(jobEvent(finishedJob), destinationFor(url), RENDER_CONTEXT);
     expect((await deliver(unsigned)).kind).toBe('reject');
-    expect(receiver.accepted).toHaveLength(0);
+    expect(receiver.posted).toHaveLength(0);
   });
 
   it('is refused for a timestamp more than an hour off the robot’s clock, accepted within the hour', async () => {
     const { receiver, url } = await startRobot({ secret: SECRET });
     const destination = destinationFor(url, { secret: SECRET });
     const at = (now: number) =>
-      deliver(dingtalkPlatform.render(makeEvent(finishedJob), destination, contextAt(now)));
+      deliver(dingtalkPlatform.render(jobEvent(finishedJob), destination, contextAt(now)));
 
-    expect(await at(T0 - 3600_001)).toMatchObject({
+    expect(await at(RENDER_TIME - 3600_001)).toMatchObject({
       kind: 'reject',
       reason: expect.stringContaining('invalid timestamp'),
     });
-    expect((await at(T0 + 3600_001)).kind).toBe('reject');
-    expect(await at(T0 - 3599_000)).toEqual({ kind: 'delivered' });
-    expect(receiver.accepted).toHaveLength(1);
+    expect((await at(RENDER_TIME + 3600_001)).kind).toBe('reject');
+    expect(await at(RENDER_TIME - 3599_000)).toEqual({ kind: 'delivered' });
+    expect(receiver.posted).toHaveLength(1);
   });
 
   it.each([
@@ -438,7 +375,7 @@ describe('dingtalkPlatform against a DingTalk-like robot', () => {
   ])('is refused with 310000 for %s, judged never to retry', async (_name, options, errmsg) => {
     const { url } = await startRobot(options);
     const outcome = await deliver(
-      dingtalkPlatform.render(makeEvent(finishedJob), destinationFor(url), contextAt(T0)),
+      dingtalkPlatform.render(jobEvent(finishedJob), destinationFor(url), RENDER_CONTEXT),
     );
     expect(outcome).toMatchObject({ kind: 'reject', reason: expect.stringContaining(errmsg) });
   });
@@ -472,7 +409,7 @@ describe('dingtalkPlatform against a DingTalk-like robot', () => {
     const { receiver, clock, url } = await startRobot({ secret: SECRET });
     const destination = destinationFor(url, { secret: SECRET });
     const send = () =>
-      deliver(dingtalkPlatform.render(makeEvent(finishedJob), destination, contextAt(clock.now())));
+      deliver(dingtalkPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())));
 
     for (let i = 0; i < 20; i++) {
       expect(await send()).toEqual({ kind: 'delivered' });
@@ -492,16 +429,16 @@ describe('dingtalkPlatform against a DingTalk-like robot', () => {
     expect((await send()).kind).toBe('retry');
     clock.advance(5 * MINUTE);
     expect(await send()).toEqual({ kind: 'delivered' });
-    expect(receiver.accepted).toHaveLength(21);
+    expect(receiver.posted).toHaveLength(21);
   });
 
   it('retries server trouble and HTTP 429', async () => {
     const { receiver, url } = await startRobot();
-    receiver.respondNext(
+    receiver.http.respondNext(
       { status: 500, body: 'oops' },
       { status: 429, body: '', headers: { 'retry-after': '4' } },
     );
-    const request = dingtalkPlatform.render(makeEvent(finishedJob), destinationFor(url), contextAt(T0));
+    const request = dingtalkPlatform.render(jobEvent(finishedJob), destinationFor(url), RENDER_CONTEXT);
 
     expect(await deliver(request)).toEqual({ kind: 'retry', reason: '500 oops' });
     expect(await deliver(request)).toMatchObject({ kind: 'retry', retryAfterMs: 4000 });
@@ -510,36 +447,31 @@ describe('dingtalkPlatform against a DingTalk-like robot', () => {
 
   it('delivers a signed digest of 200 events, notifying the mentioned people', async () => {
     const { receiver, url } = await startRobot({ secret: SECRET, keywords: ['DLI jobs'] });
-    const events = Array.from({ length: 200 }, (_, i) =>
-      makeEvent({ ...finishedJob, job_id: `job-${i}`, status: i % 7 === 0 ? 'FAILED' : 'FINISHED' }),
-    );
     const request = dingtalkPlatform.renderDigest?.(
-      events,
+      everySeventhFailed(200),
       destinationFor(url, { secret: SECRET }),
-      contextAt(T0),
+      RENDER_CONTEXT,
     );
     if (!request) throw new Error('dingtalk has digests');
 
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
-    expect(receiver.accepted[0]?.notifiedMobiles).toEqual(['13800000000', '+86-139-0000-0000']);
+    expect(receiver.posted[0]?.notifiedMobiles).toEqual(['13800000000', '+86-139-0000-0000']);
   });
 });
 
 describe('dingtalkPlatform.judge', () => {
-  const answer = (status: number, body: string, headers: Record<string, string> = {}): PlatformResponse => ({
-    status,
-    body,
-    headers: new Headers(headers),
-  });
-
   it('counts only errcode 0 as delivered', () => {
-    expect(dingtalkPlatform.judge(answer(200, '{"errcode":0,"errmsg":"ok"}'))).toEqual({ kind: 'delivered' });
-    expect(dingtalkPlatform.judge(answer(200, '<html>captive portal</html>')).kind).toBe('retry');
-    expect(dingtalkPlatform.judge(answer(200, '{"errmsg":"ok"}')).kind).toBe('retry');
+    expect(dingtalkPlatform.judge(platformResponse(200, '{"errcode":0,"errmsg":"ok"}'))).toEqual({
+      kind: 'delivered',
+    });
+    expect(dingtalkPlatform.judge(platformResponse(200, '<html>captive portal</html>')).kind).toBe('retry');
+    expect(dingtalkPlatform.judge(platformResponse(200, '{"errmsg":"ok"}')).kind).toBe('retry');
   });
 
   it('retries 130101, pausing the destination for 10 minutes', () => {
-    expect(dingtalkPlatform.judge(answer(200, '{"errcode":130101,"errmsg":"send too fast"}'))).toEqual({
+    expect(
+      dingtalkPlatform.judge(platformResponse(200, '{"errcode":130101,"errmsg":"send too fast"}')),
+    ).toEqual({
       kind: 'retry',
       reason:
         '200 {"errcode":130101,"errmsg":"send too fast"} (more than 20 messages a minute: DingTalk throttles this robot for 10 minutes)',
@@ -549,14 +481,16 @@ describe('dingtalkPlatform.judge', () => {
   });
 
   it.each([310000, 300001, 460101, 400102])('never retries errcode %d', (errcode) => {
-    expect(dingtalkPlatform.judge(answer(200, `{"errcode":${errcode},"errmsg":"x"}`)).kind).toBe('reject');
+    expect(dingtalkPlatform.judge(platformResponse(200, `{"errcode":${errcode},"errmsg":"x"}`)).kind).toBe(
+      'reject',
+    );
   });
 
   it('retries 5xx and 429, rejects a redirect and a 4xx without a DingTalk body', () => {
-    expect(dingtalkPlatform.judge(answer(502, 'bad gateway')).kind).toBe('retry');
-    expect(dingtalkPlatform.judge(answer(429, 'slow down')).kind).toBe('retry');
-    expect(dingtalkPlatform.judge(answer(301, '')).kind).toBe('reject');
-    expect(dingtalkPlatform.judge(answer(404, 'not found')).kind).toBe('reject');
+    expect(dingtalkPlatform.judge(platformResponse(502, 'bad gateway')).kind).toBe('retry');
+    expect(dingtalkPlatform.judge(platformResponse(429, 'slow down')).kind).toBe('retry');
+    expect(dingtalkPlatform.judge(platformResponse(301, '')).kind).toBe('reject');
+    expect(dingtalkPlatform.judge(platformResponse(404, 'not found')).kind).toBe('reject');
   });
 
   it('publishes DingTalk’s per-robot limit: 20 a minute', () => {

@@ -1,10 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type JobStatusResponse,
-  jobStatusResponseSchema,
-  type TerminalStatus,
-} from '../../lib/dli/schemas.ts';
 import { type ChatDestination, createChatDestination, type Mentions } from '../../lib/notify/destination.ts';
 import {
   DISCORD_LIMITS,
@@ -14,16 +8,25 @@ import {
   renderDiscordMentions,
   withWait,
 } from '../../lib/notify/discord.ts';
-import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
-import type { DeliveryOutcome, OutgoingRequest, RenderContext } from '../../lib/notify/platform.ts';
+import type { DeliveryOutcome, OutgoingRequest } from '../../lib/notify/platform.ts';
 import { isPlatformResponse, sendOutgoing } from '../../lib/notify/send.ts';
 import type { JobEvent } from '../../lib/store/store.ts';
+import { sendAndJudge } from '../support/delivery.ts';
+import {
+  cancelledJob,
+  contextAt,
+  digestEvents,
+  finishedJob,
+  hugeErrorText,
+  hugeFailedJob,
+  hugeStatement,
+  jobEvent,
+  OVERSIZED_FACTS,
+  RENDER_TIME,
+} from '../support/events.ts';
 import { createManualClock, type ManualClock } from '../support/manual-clock.ts';
 import { createDiscordReceiver, type DiscordReceiver } from '../support/platforms/discord-receiver.ts';
-
-const finishedJob = jobStatusResponseSchema.parse(
-  JSON.parse(readFileSync(new URL('../fixtures/dli/status-finished.json', import.meta.url), 'utf8')),
-);
+import { lastSentJson } from '../support/platforms/platform-receiver.ts';
 
 const WEBHOOK_ID = '1200000000000000001';
 const TOKEN = 'tOkEn-secret_0123456789';
@@ -32,34 +35,16 @@ const BOB = '222222222222222222';
 const ONCALL_ROLE = '333333333333333333';
 const MENTIONS: Mentions = { users: [ALICE, BOB], groups: [ONCALL_ROLE], all: true };
 
-function makeEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): JobEvent {
-  return {
-    id: `evt_${job.job_id}`,
-    status: job.status as TerminalStatus,
-    previousStatus: 'RUNNING',
-    occurredAt: Date.UTC(2024, 0, 2, 3, 4, 0),
-    projectId: '0123456789abcdef0123456789abcdef',
-    labels: {},
-    job,
-    routedTo: ['ops'],
-    ...overrides,
-  };
-}
-
 /** A FAILED job at its worst: 50 KB of SQL, 10 KB of stack trace, Markdown and mentions in user text. */
 function hugeFailedEvent(): JobEvent {
-  const statement = `select '😀数据 **not bold** <@999999999999999999>' from t -- ${'x'.repeat(50 * 1024)}`;
-  const message = `java.lang.RuntimeException: *boom* @everyone\n${'at org.apache.spark.Foo(Foo.scala:1)\n'.repeat(280)}`;
-  expect(statement.length).toBeGreaterThan(50 * 1024);
-  expect(message.length).toBeGreaterThan(10 * 1024);
-  return makeEvent({
-    ...finishedJob,
-    status: 'FAILED',
-    statement,
-    message,
-    queue_name: 'q'.repeat(5000),
-    tags: Array.from({ length: 200 }, (_, i) => ({ key: `tag${i}`, value: 'v'.repeat(50) })),
-  });
+  const job = hugeFailedJob(
+    hugeStatement("select '😀数据 **not bold** <@999999999999999999>' from t"),
+    hugeErrorText('java.lang.RuntimeException: *boom* @everyone'),
+    OVERSIZED_FACTS,
+  );
+  // Discord counts its limits in characters: the statement is over 50 K of them too.
+  expect(job.statement?.length).toBeGreaterThan(50 * 1024);
+  return jobEvent(job);
 }
 
 /** Every Discord limit from chat-platforms.md, checked one by one, in UTF-16 units (never fewer than Discord's). */
@@ -91,25 +76,17 @@ let clock: ManualClock;
 let receiver: DiscordReceiver;
 let destination: ChatDestination;
 
-function context(): RenderContext {
-  return { now: clock.now(), region: 'cn-north-4', consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE };
-}
-
 /** Sends for real and judges the answer; then moves the clock past the rate-limit window. */
 async function deliver(request: OutgoingRequest): Promise<DeliveryOutcome> {
-  const answer = await sendOutgoing(request, { timeoutMs: 5000 });
+  const outcome = await sendAndJudge(discordPlatform, request);
   clock.advance(2000);
-  return isPlatformResponse(answer) ? discordPlatform.judge(answer) : answer;
+  return outcome;
 }
 
-function sentPayload(index = -1): DiscordMessage {
-  const request = receiver.http.requests.at(index);
-  if (!request) throw new Error('nothing was sent');
-  return JSON.parse(request.body) as DiscordMessage;
-}
+const sentPayload = () => lastSentJson<DiscordMessage>(receiver);
 
 beforeEach(async () => {
-  clock = createManualClock(Date.UTC(2024, 0, 2, 3, 4, 5));
+  clock = createManualClock(RENDER_TIME);
   receiver = createDiscordReceiver({ webhookId: WEBHOOK_ID, token: TOKEN, now: clock.now });
   const url = await receiver.start();
   destination = createChatDestination({ name: 'ops', type: 'discord', url, mentions: MENTIONS });
@@ -121,7 +98,9 @@ afterEach(async () => {
 
 describe('discordPlatform.render, delivered to a Discord-like webhook', () => {
   it('posts a FINISHED job as a green embed with the facts, the SQL and a console link, pinging nobody', async () => {
-    expect(await deliver(discordPlatform.render(makeEvent(finishedJob), destination, context()))).toEqual({
+    expect(
+      await deliver(discordPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now()))),
+    ).toEqual({
       kind: 'delivered',
     });
 
@@ -155,7 +134,9 @@ describe('discordPlatform.render, delivered to a Discord-like webhook', () => {
   });
 
   it('posts a FAILED job with 50 KB of SQL and 10 KB of error within every limit, pinging exactly the mentions', async () => {
-    const outcome = await deliver(discordPlatform.render(hugeFailedEvent(), destination, context()));
+    const outcome = await deliver(
+      discordPlatform.render(hugeFailedEvent(), destination, contextAt(clock.now())),
+    );
     expect(outcome).toEqual({ kind: 'delivered' });
 
     const message = sentPayload();
@@ -208,9 +189,9 @@ describe('discordPlatform.render, delivered to a Discord-like webhook', () => {
       table_name: long('t'),
     };
     const request = discordPlatform.render(
-      makeEvent(job, { labels: { team: long('l') }, projectId: long('p') }),
+      jobEvent(job, { labels: { team: long('l') }, projectId: long('p') }),
       destination,
-      { ...context(), titleTemplate: long('T') },
+      { ...contextAt(clock.now()), titleTemplate: long('T') },
     );
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
     const message = sentPayload();
@@ -229,8 +210,9 @@ describe('discordPlatform.render, delivered to a Discord-like webhook', () => {
   });
 
   it('posts a CANCELLED job as a grey embed without mentions, although mentions are configured', async () => {
-    const cancelled = { ...finishedJob, status: 'CANCELLED', message: 'cancelled by user' };
-    expect(await deliver(discordPlatform.render(makeEvent(cancelled), destination, context()))).toEqual({
+    expect(
+      await deliver(discordPlatform.render(jobEvent(cancelledJob), destination, contextAt(clock.now()))),
+    ).toEqual({
       kind: 'delivered',
     });
     const message = sentPayload();
@@ -243,7 +225,7 @@ describe('discordPlatform.render, delivered to a Discord-like webhook', () => {
   });
 
   it('never mentions anyone for a FINISHED job', async () => {
-    await deliver(discordPlatform.render(makeEvent(finishedJob), destination, context()));
+    await deliver(discordPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())));
     expect(sentPayload().content).toBeUndefined();
     expect(receiver.posted[0]?.message.mention_everyone).toBe(false);
   });
@@ -256,7 +238,7 @@ describe('discordPlatform.render, delivered to a Discord-like webhook', () => {
       message: 'no',
     };
     const quiet = { ...destination, mentions: { users: [ALICE], groups: [], all: false } };
-    expect(await deliver(discordPlatform.render(makeEvent(sneaky), quiet, context()))).toEqual({
+    expect(await deliver(discordPlatform.render(jobEvent(sneaky), quiet, contextAt(clock.now())))).toEqual({
       kind: 'delivered',
     });
     const message = sentPayload();
@@ -279,16 +261,18 @@ describe('discordPlatform.render, delivered to a Discord-like webhook', () => {
     expect(withWait(`${base}?thread_id=42`)).toBe(`${base}?thread_id=42&wait=true`);
     expect(withWait(`${base}?wait=false`)).toBe(`${base}?wait=true`);
     const request = discordPlatform.render(
-      makeEvent(finishedJob),
+      jobEvent(finishedJob),
       { ...destination, url: `${base}?thread_id=42` },
-      context(),
+      contextAt(clock.now()),
     );
     expect(request.url).toBe(`${base}?thread_id=42&wait=true`);
   });
 
   it('posts into a thread when the URL names one, still waiting for the message', async () => {
     const inThread = { ...destination, url: `${destination.url}?thread_id=1300000000000000001` };
-    expect(await deliver(discordPlatform.render(makeEvent(finishedJob), inThread, context()))).toEqual({
+    expect(
+      await deliver(discordPlatform.render(jobEvent(finishedJob), inThread, contextAt(clock.now()))),
+    ).toEqual({
       kind: 'delivered',
     });
     expect(receiver.posted[0]?.query.get('thread_id')).toBe('1300000000000000001');
@@ -299,7 +283,9 @@ describe('discordPlatform.render, delivered to a Discord-like webhook', () => {
 describe('discordPlatform.judge, on what the Discord-like webhook answers', () => {
   it('rejects a wrong token for good (401 Invalid Webhook Token)', async () => {
     const wrong = { ...destination, url: destination.url.replace(TOKEN, 'not-the-token') };
-    const outcome = await deliver(discordPlatform.render(makeEvent(finishedJob), wrong, context()));
+    const outcome = await deliver(
+      discordPlatform.render(jobEvent(finishedJob), wrong, contextAt(clock.now())),
+    );
     expect(outcome).toEqual({
       kind: 'reject',
       reason:
@@ -311,7 +297,9 @@ describe('discordPlatform.judge, on what the Discord-like webhook answers', () =
 
   it('rejects a deleted webhook for good (404 Unknown Webhook)', async () => {
     const deleted = { ...destination, url: destination.url.replace(WEBHOOK_ID, '1299999999999999999') };
-    const outcome = await deliver(discordPlatform.render(makeEvent(finishedJob), deleted, context()));
+    const outcome = await deliver(
+      discordPlatform.render(jobEvent(finishedJob), deleted, contextAt(clock.now())),
+    );
     expect(outcome).toEqual({
       kind: 'reject',
       reason: '404 {"message":"Unknown Webhook","code":10015} (the webhook was deleted: stop using it)',
@@ -346,15 +334,15 @@ describe('discordPlatform.judge, on what the Discord-like webhook answers', () =
   });
 
   it('retries after the body retry_after when the webhook bucket is empty (429)', async () => {
-    const event = makeEvent(finishedJob);
+    const event = jobEvent(finishedJob);
     for (let i = 0; i < 5; i++) {
-      const answer = await sendOutgoing(discordPlatform.render(event, destination, context()), {
+      const answer = await sendOutgoing(discordPlatform.render(event, destination, contextAt(clock.now())), {
         timeoutMs: 5000,
       });
       expect(isPlatformResponse(answer) && discordPlatform.judge(answer)).toEqual({ kind: 'delivered' });
       clock.advance(100);
     }
-    const answer = await sendOutgoing(discordPlatform.render(event, destination, context()), {
+    const answer = await sendOutgoing(discordPlatform.render(event, destination, contextAt(clock.now())), {
       timeoutMs: 5000,
     });
     if (!isPlatformResponse(answer)) throw new Error('no answer');
@@ -375,7 +363,7 @@ describe('discordPlatform.judge, on what the Discord-like webhook answers', () =
     });
     // Once the window has passed, the same message goes through.
     clock.advance(1500);
-    expect(await deliver(discordPlatform.render(event, destination, context()))).toEqual({
+    expect(await deliver(discordPlatform.render(event, destination, contextAt(clock.now())))).toEqual({
       kind: 'delivered',
     });
   });
@@ -386,7 +374,9 @@ describe('discordPlatform.judge, on what the Discord-like webhook answers', () =
       body: '<html>error code: 1015</html>',
       headers: { 'content-type': 'text/html', 'retry-after': '30' },
     });
-    const outcome = await deliver(discordPlatform.render(makeEvent(finishedJob), destination, context()));
+    const outcome = await deliver(
+      discordPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())),
+    );
     expect(outcome).toEqual({
       kind: 'retry',
       reason: '429 <html>error code: 1015</html> (rate limited)',
@@ -396,12 +386,14 @@ describe('discordPlatform.judge, on what the Discord-like webhook answers', () =
 
   it.each([500, 502, 503, 504])('retries %d', async (status) => {
     receiver.http.respondNext({ status, body: '{"message": "500: Internal Server Error", "code": 0}' });
-    const outcome = await deliver(discordPlatform.render(makeEvent(finishedJob), destination, context()));
+    const outcome = await deliver(
+      discordPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())),
+    );
     expect(outcome.kind).toBe('retry');
   });
 
   it('rejects 204: without ?wait=true Discord would not report a message it failed to save', async () => {
-    const request = discordPlatform.render(makeEvent(finishedJob), destination, context());
+    const request = discordPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now()));
     const outcome = await deliver({ ...request, url: destination.url });
     expect(outcome).toEqual({
       kind: 'reject',
@@ -411,7 +403,9 @@ describe('discordPlatform.judge, on what the Discord-like webhook answers', () =
 
   it('retries a 200 without a message object: nothing proves Discord posted it', async () => {
     receiver.http.respondNext({ status: 200, body: '<html>captive portal</html>' });
-    const outcome = await deliver(discordPlatform.render(makeEvent(finishedJob), destination, context()));
+    const outcome = await deliver(
+      discordPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())),
+    );
     expect(outcome.kind).toBe('retry');
   });
 
@@ -421,22 +415,12 @@ describe('discordPlatform.judge, on what the Discord-like webhook answers', () =
 });
 
 describe('discordPlatform.renderDigest', () => {
-  function manyEvents(count: number): JobEvent[] {
-    return Array.from({ length: count }, (_, i) => {
-      const status: TerminalStatus = i % 10 === 3 ? 'FAILED' : i % 10 === 7 ? 'CANCELLED' : 'FINISHED';
-      const jobId = `${String(i).padStart(8, '0')}-0dc2-4dd7-8879-ddd4c020d7aa`;
-      return makeEvent(
-        { ...finishedJob, job_id: jobId, status, queue_name: i % 2 ? 'etl_*nightly*' : 'default' },
-        { occurredAt: Date.UTC(2024, 0, 2, 3, 0, 0) + i * 1000 },
-      );
-    });
-  }
+  const digestRequest = (events: JobEvent[]) =>
+    discordPlatform.renderDigest?.(events, destination, contextAt(clock.now())) as OutgoingRequest;
 
   it('sums up 200 jobs in one embed within every limit, failures first, with "… and N more"', async () => {
-    const events = manyEvents(200);
-    expect(
-      await deliver(discordPlatform.renderDigest?.(events, destination, context()) as OutgoingRequest),
-    ).toEqual({
+    const events = digestEvents(200, 'etl_*nightly*');
+    expect(await deliver(digestRequest(events))).toEqual({
       kind: 'delivered',
     });
     const message = sentPayload();
@@ -460,10 +444,8 @@ describe('discordPlatform.renderDigest', () => {
   });
 
   it('lists every job when they fit, and mentions nobody when none failed', async () => {
-    const events = manyEvents(3).filter((event) => event.status !== 'FAILED');
-    expect(
-      await deliver(discordPlatform.renderDigest?.(events, destination, context()) as OutgoingRequest),
-    ).toEqual({
+    const events = digestEvents(3, 'etl_*nightly*').filter((event) => event.status !== 'FAILED');
+    expect(await deliver(digestRequest(events))).toEqual({
       kind: 'delivered',
     });
     const message = sentPayload();

@@ -1,11 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type JobStatusResponse,
-  jobStatusResponseSchema,
-  type TerminalStatus,
-} from '../../lib/dli/schemas.ts';
+import { describe, expect, it } from 'vitest';
+import { type JobStatusResponse, jobStatusResponseSchema } from '../../lib/dli/schemas.ts';
 import { type ChatDestination, createChatDestination } from '../../lib/notify/destination.ts';
 import { fitLines, summarizeDigest } from '../../lib/notify/digest.ts';
 import {
@@ -16,35 +11,32 @@ import {
   renderFeishuDigest,
   renderFeishuMessage,
 } from '../../lib/notify/feishu.ts';
-import { countJsonStringBytes, DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
-import type {
-  DeliveryOutcome,
-  OutgoingRequest,
-  PlatformResponse,
-  RenderContext,
-} from '../../lib/notify/platform.ts';
-import { isPlatformResponse, sendOutgoing } from '../../lib/notify/send.ts';
-import type { JobEvent } from '../../lib/store/store.ts';
-import { createManualClock, type ManualClock } from '../support/manual-clock.ts';
+import { countJsonStringBytes } from '../../lib/notify/job-facts.ts';
+import type { DeliveryOutcome, OutgoingRequest } from '../../lib/notify/platform.ts';
+import { platformResponse, sendAndJudge } from '../support/delivery.ts';
 import {
-  createFeishuReceiver,
-  type FeishuReceiver,
-  type FeishuReceiverOptions,
-} from '../support/platforms/feishu-receiver.ts';
+  cancelledJob,
+  contextAt,
+  everySeventhFailed,
+  failedJob,
+  finishedJob,
+  hugeErrorText,
+  hugeFailedJob,
+  hugeStatement,
+  jobEvent,
+  NO_MENTIONS,
+  OVERSIZED_FACTS,
+  RENDER_CONTEXT,
+  RENDER_TIME,
+  timedDigestEvents,
+} from '../support/events.ts';
+import { createFeishuReceiver } from '../support/platforms/feishu-receiver.ts';
+import { receiverStarter } from '../support/platforms/platform-receiver.ts';
 
-const finishedJob = jobStatusResponseSchema.parse(
-  JSON.parse(readFileSync(new URL('../fixtures/dli/status-finished.json', import.meta.url), 'utf8')),
-);
-
-const T0 = Date.UTC(2024, 0, 2, 3, 4, 5);
 const SECRET = 'fs-secret-0123456789';
 const MENTIONS = { users: ['ou_1a2b3c4d', 'ou_5e6f7a8b'], groups: ['g_not_used'], all: true };
 /** Feishu's limit, read strictly: 20 KB as 20,000 bytes. */
 const BODY_LIMIT = 20_000;
-
-function contextAt(now: number, overrides: Partial<RenderContext> = {}): RenderContext {
-  return { now, region: 'cn-north-4', consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE, ...overrides };
-}
 
 function destinationFor(url: string, overrides: Partial<ChatDestination> = {}): ChatDestination {
   return createChatDestination({
@@ -58,37 +50,13 @@ function destinationFor(url: string, overrides: Partial<ChatDestination> = {}): 
 
 const offlineDestination = destinationFor('https://open.feishu.cn/open-apis/bot/v2/hook/abc');
 
-function makeEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): JobEvent {
-  return {
-    id: `evt_${job.job_id}`,
-    status: job.status as TerminalStatus,
-    previousStatus: 'RUNNING',
-    occurredAt: T0 - 5000,
-    projectId: '0123456789abcdef0123456789abcdef',
-    labels: {},
-    job,
-    routedTo: ['team-feishu'],
-    ...overrides,
-  };
-}
-
-const failedJob = { ...finishedJob, status: 'FAILED', message: 'DLI.0005: Table not found: tbtest' };
-const cancelledJob = { ...finishedJob, status: 'CANCELLED', message: 'cancelled by user' };
-
 /** A FAILED job carrying a 50 KB statement and a 10 KB error, both with markup and multi-byte characters. */
-function hugeFailedJob(): JobStatusResponse {
-  const statement = `select '😀数据 & <x>' from t where a > 1 -- ${'x'.repeat(50 * 1024)}`;
-  const message = `java.lang.RuntimeException: <boom> **bold** [x](https://evil.example)\n${'at org.apache.spark.Foo(Foo.scala:1)\n'.repeat(280)}`;
-  expect(Buffer.byteLength(statement)).toBeGreaterThan(50 * 1024);
-  expect(message.length).toBeGreaterThan(10 * 1024);
-  return {
-    ...finishedJob,
-    status: 'FAILED',
-    message,
-    statement,
-    queue_name: 'q'.repeat(5000),
-    tags: Array.from({ length: 200 }, (_, i) => ({ key: `tag${i}`, value: 'v'.repeat(50) })),
-  };
+function hugeFeishuFailure(): JobStatusResponse {
+  return hugeFailedJob(
+    hugeStatement("select '😀数据 & <x>' from t where a > 1"),
+    hugeErrorText('java.lang.RuntimeException: <boom> **bold** [x](https://evil.example)'),
+    OVERSIZED_FACTS,
+  );
 }
 
 function textDivs(message: FeishuMessage): string[] {
@@ -115,7 +83,7 @@ function bodyBytes(request: OutgoingRequest): number {
 
 describe('renderFeishuMessage', () => {
   it('renders the finished fixture as a green card with the facts, the SQL and a console button, mentioning nobody', () => {
-    const message = renderFeishuMessage(makeEvent(finishedJob), offlineDestination, contextAt(T0));
+    const message = renderFeishuMessage(jobEvent(finishedJob), offlineDestination, RENDER_CONTEXT);
 
     expect(message.msg_type).toBe('interactive');
     expect(message.card.header).toEqual({
@@ -153,7 +121,7 @@ describe('renderFeishuMessage', () => {
   });
 
   it('renders a FAILED job red, with the mentions first in a lark_md div and the error before the SQL', () => {
-    const message = renderFeishuMessage(makeEvent(failedJob), offlineDestination, contextAt(T0));
+    const message = renderFeishuMessage(jobEvent(failedJob), offlineDestination, RENDER_CONTEXT);
 
     expect(message.card.header.template).toBe('red');
     expect(message.card.header.title.content).toBe('❌ DLI job FAILED · 208b08d4…');
@@ -168,7 +136,7 @@ describe('renderFeishuMessage', () => {
   });
 
   it('renders a CANCELLED job grey, without an error section or mentions', () => {
-    const message = renderFeishuMessage(makeEvent(cancelledJob), offlineDestination, contextAt(T0));
+    const message = renderFeishuMessage(jobEvent(cancelledJob), offlineDestination, RENDER_CONTEXT);
 
     expect(message.card.header.template).toBe('grey');
     expect(message.card.header.title.content).toBe('🚫 DLI job CANCELLED · 208b08d4…');
@@ -180,8 +148,8 @@ describe('renderFeishuMessage', () => {
     const destination = destinationFor('https://open.feishu.cn/open-apis/bot/v2/hook/abc', {
       secret: SECRET,
     });
-    const event = makeEvent(hugeFailedJob(), { labels: { owner: 'x'.repeat(3000) } });
-    const request = feishuPlatform.render(event, destination, contextAt(T0));
+    const event = jobEvent(hugeFeishuFailure(), { labels: { owner: 'x'.repeat(3000) } });
+    const request = feishuPlatform.render(event, destination, RENDER_CONTEXT);
     const message = JSON.parse(request.body) as FeishuMessage;
 
     // The whole body, signature included, within 20 KB — and filled close to it, not far below.
@@ -221,9 +189,9 @@ describe('renderFeishuMessage', () => {
       tags: [{ key: 'k', value: '<font color=red>x</font>' }],
     };
     const message = renderFeishuMessage(
-      makeEvent(job),
-      destinationFor('https://x', { mentions: { users: [], groups: [], all: false } }),
-      contextAt(T0),
+      jobEvent(job),
+      destinationFor('https://x', { mentions: NO_MENTIONS }),
+      RENDER_CONTEXT,
     );
     const everything = JSON.stringify(message);
 
@@ -238,9 +206,9 @@ describe('renderFeishuMessage', () => {
   });
 
   it('signs with the timestamp in seconds and an HMAC of an empty message keyed by timestamp + "\\n" + secret', () => {
-    const now = T0 + 999;
+    const now = RENDER_TIME + 999;
     const message = renderFeishuMessage(
-      makeEvent(finishedJob),
+      jobEvent(finishedJob),
       { ...offlineDestination, secret: SECRET },
       contextAt(now),
     );
@@ -254,9 +222,9 @@ describe('renderFeishuMessage', () => {
 
   it("uses the destination's title template in the header", () => {
     const message = renderFeishuMessage(
-      makeEvent(failedJob),
+      jobEvent(failedJob),
       offlineDestination,
-      contextAt(T0, { titleTemplate: '[prod] {queue_name}: {status}' }),
+      contextAt(RENDER_TIME, { titleTemplate: '[prod] {queue_name}: {status}' }),
     );
     expect(message.card.header.title.content).toBe('❌ [prod] default: FAILED · 208b08d4…');
   });
@@ -269,16 +237,16 @@ describe('renderFeishuMessage', () => {
         all: false,
       },
     });
-    const message = renderFeishuMessage(makeEvent(failedJob), destination, contextAt(T0));
+    const message = renderFeishuMessage(jobEvent(failedJob), destination, RENDER_CONTEXT);
     expect(textDivs(message)[0]).toBe('<at id=ou_ok></at>');
   });
 
   it('renders a job with only an id and a status, without "undefined" anywhere', () => {
     const bare = jobStatusResponseSchema.parse({ job_id: 'abc', status: 'FAILED' });
     const message = renderFeishuMessage(
-      makeEvent(bare),
-      destinationFor('https://x', { mentions: { users: [], groups: [], all: false } }),
-      contextAt(T0),
+      jobEvent(bare),
+      destinationFor('https://x', { mentions: NO_MENTIONS }),
+      RENDER_CONTEXT,
     );
 
     expect(fieldTexts(message)).toEqual(['**Job ID**\nabc']);
@@ -296,31 +264,13 @@ describe('escapeLarkMd', () => {
 
 describe('renderFeishuDigest', () => {
   const queues = ['default', 'etl', 'adhoc'];
-  const statuses: TerminalStatus[] = ['FINISHED', 'FAILED', 'FINISHED', 'CANCELLED', 'FINISHED'];
-
-  function manyEvents(
-    count: number,
-    queue: (i: number) => string = (i) => queues[i % 3] ?? 'default',
-  ): JobEvent[] {
-    return Array.from({ length: count }, (_, i) => {
-      const id = `${String(i).padStart(8, '0')}-0dc2-4dd7-8879-ddd4c020d7aa`;
-      const status = statuses[i % statuses.length] ?? 'FINISHED';
-      return makeEvent({
-        ...finishedJob,
-        job_id: id,
-        status,
-        queue_name: queue(i),
-        duration: 1000 * (i + 1),
-      });
-    });
-  }
 
   it('summarizes 200 events: title, counts by status, one line per job with failures first, mentions', () => {
-    const events = manyEvents(200);
+    const events = timedDigestEvents(200, (i) => queues[i % 3] ?? 'default');
     const request = feishuPlatform.renderDigest?.(
       events,
       { ...offlineDestination, secret: SECRET },
-      contextAt(T0),
+      RENDER_CONTEXT,
     );
     if (!request) throw new Error('feishu has digests');
     const message = JSON.parse(request.body) as FeishuMessage;
@@ -344,8 +294,8 @@ describe('renderFeishuDigest', () => {
   });
 
   it('cuts the job lines to 20 KB with "… and N more" when they do not all fit', () => {
-    const events = manyEvents(200, (i) => `queue_${i}_${'q'.repeat(200)}`);
-    const request = feishuPlatform.renderDigest?.(events, offlineDestination, contextAt(T0));
+    const events = timedDigestEvents(200, (i) => `queue_${i}_${'q'.repeat(200)}`);
+    const request = feishuPlatform.renderDigest?.(events, offlineDestination, RENDER_CONTEXT);
     if (!request) throw new Error('feishu has digests');
     const message = JSON.parse(request.body) as FeishuMessage;
     const lines = textDivs(message)[2]?.split('\n') ?? [];
@@ -360,13 +310,13 @@ describe('renderFeishuDigest', () => {
   });
 
   it('is green without mentions when nothing failed, grey when everything was cancelled', () => {
-    const finished = [makeEvent(finishedJob), makeEvent({ ...finishedJob, job_id: 'other' })];
-    const green = renderFeishuDigest(finished, offlineDestination, contextAt(T0));
+    const finished = [jobEvent(finishedJob), jobEvent({ ...finishedJob, job_id: 'other' })];
+    const green = renderFeishuDigest(finished, offlineDestination, RENDER_CONTEXT);
     expect(green.card.header.template).toBe('green');
     expect(textDivs(green)[0]).toBe('**✅ 2 finished**');
     expect(JSON.stringify(green)).not.toContain('<at');
 
-    const grey = renderFeishuDigest([makeEvent(cancelledJob)], offlineDestination, contextAt(T0));
+    const grey = renderFeishuDigest([jobEvent(cancelledJob)], offlineDestination, RENDER_CONTEXT);
     expect(grey.card.header).toEqual({
       template: 'grey',
       title: { tag: 'plain_text', content: '1 DLI job ended' },
@@ -391,7 +341,7 @@ describe('fitLines', () => {
 
 describe('summarizeDigest', () => {
   it('counts only the statuses present, failures first', () => {
-    const digest = summarizeDigest([makeEvent(cancelledJob), makeEvent(failedJob)], contextAt(T0));
+    const digest = summarizeDigest([jobEvent(cancelledJob), jobEvent(failedJob)], RENDER_CONTEXT);
     expect(digest).toMatchObject({
       title: '2 DLI jobs ended',
       counts: '❌ 1 failed · 🚫 1 cancelled',
@@ -402,28 +352,13 @@ describe('summarizeDigest', () => {
 });
 
 describe('feishuPlatform against a Feishu-like bot', () => {
-  const receivers: FeishuReceiver[] = [];
-  afterEach(async () => {
-    await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
-  });
-
-  async function startBot(options: FeishuReceiverOptions & { clock?: ManualClock } = {}) {
-    const clock = options.clock ?? createManualClock(T0);
-    const receiver = createFeishuReceiver({ now: clock.now, ...options });
-    receivers.push(receiver);
-    const url = await receiver.start();
-    return { receiver, clock, url };
-  }
-
-  async function deliver(request: OutgoingRequest): Promise<DeliveryOutcome> {
-    const answer = await sendOutgoing(request, { timeoutMs: 5000 });
-    return isPlatformResponse(answer) ? feishuPlatform.judge(answer) : answer;
-  }
+  const startBot = receiverStarter(createFeishuReceiver, RENDER_TIME);
+  const deliver = (request: OutgoingRequest) => sendAndJudge(feishuPlatform, request);
 
   it('delivers signed FINISHED, FAILED (50 KB SQL, 10 KB error, mentions) and CANCELLED cards', async () => {
     const { receiver, clock, url } = await startBot({ secret: SECRET, keywords: ['DLI'] });
     const destination = destinationFor(url, { secret: SECRET });
-    const events = [makeEvent(finishedJob), makeEvent(hugeFailedJob()), makeEvent(cancelledJob)];
+    const events = [jobEvent(finishedJob), jobEvent(hugeFeishuFailure()), jobEvent(cancelledJob)];
 
     for (const event of events) {
       const request = feishuPlatform.render(event, destination, contextAt(clock.now()));
@@ -431,26 +366,26 @@ describe('feishuPlatform against a Feishu-like bot', () => {
       clock.advance(1000);
     }
 
-    expect(receiver.accepted).toHaveLength(3);
+    expect(receiver.posted).toHaveLength(3);
     // Mentions notify only for the FAILED job, and they sit in a lark_md text, where Feishu notifies.
-    expect(receiver.accepted.map((message) => message.mentioned)).toEqual([
+    expect(receiver.posted.map((message) => message.mentioned)).toEqual([
       [],
       ['ou_1a2b3c4d', 'ou_5e6f7a8b', 'all'],
       [],
     ]);
     expect(
-      receiver.accepted.map((message) => (message.body.card as FeishuMessage['card']).header.template),
+      receiver.posted.map((message) => (message.body.card as FeishuMessage['card']).header.template),
     ).toEqual(['green', 'red', 'grey']);
-    for (const request of receiver.requests)
+    for (const request of receiver.http.requests)
       expect(Buffer.byteLength(request.body)).toBeLessThanOrEqual(BODY_LIMIT);
   });
 
   it('is refused with 19021 for a wrong secret, judged never to retry', async () => {
     const { receiver, url } = await startBot({ secret: SECRET });
     const request = feishuPlatform.render(
-      makeEvent(finishedJob),
+      jobEvent(finishedJob),
       destinationFor(url, { secret: 'wrong' }),
-      contextAt(T0),
+      RENDER_CONTEXT,
     );
 
     const outcome = await deliver(request);
@@ -458,10 +393,10 @@ describe('feishuPlatform against a Feishu-like bot', () => {
     expect(outcome.kind === 'reject' && outcome.reason).toMatch(
       /^200 .*"code":19021.*\(signature or timestamp rejected/,
     );
-    expect(receiver.accepted).toHaveLength(0);
+    expect(receiver.posted).toHaveLength(0);
     // No secret at all, when the bot wants one, is the same refusal.
     expect(
-      (await deliver(feishuPlatform.render(makeEvent(finishedJob), destinationFor(url), contextAt(T0)))).kind,
+      (await deliver(feishuPlatform.render(jobEvent(finishedJob), destinationFor(url), RENDER_CONTEXT))).kind,
     ).toBe('reject');
   });
 
@@ -470,18 +405,18 @@ describe('feishuPlatform against a Feishu-like bot', () => {
     const destination = destinationFor(url, { secret: SECRET });
 
     const stale = await deliver(
-      feishuPlatform.render(makeEvent(finishedJob), destination, contextAt(T0 - 3601_000)),
+      feishuPlatform.render(jobEvent(finishedJob), destination, contextAt(RENDER_TIME - 3601_000)),
     );
     expect(stale.kind).toBe('reject');
     const ahead = await deliver(
-      feishuPlatform.render(makeEvent(finishedJob), destination, contextAt(T0 + 3601_000)),
+      feishuPlatform.render(jobEvent(finishedJob), destination, contextAt(RENDER_TIME + 3601_000)),
     );
     expect(ahead.kind).toBe('reject');
     const skewed = await deliver(
-      feishuPlatform.render(makeEvent(finishedJob), destination, contextAt(T0 - 3599_000)),
+      feishuPlatform.render(jobEvent(finishedJob), destination, contextAt(RENDER_TIME - 3599_000)),
     );
     expect(skewed).toEqual({ kind: 'delivered' });
-    expect(receiver.accepted).toHaveLength(1);
+    expect(receiver.posted).toHaveLength(1);
   });
 
   it.each([
@@ -490,7 +425,7 @@ describe('feishuPlatform against a Feishu-like bot', () => {
   ])('is refused with %s, judged never to retry', async (_name, options, code) => {
     const { url } = await startBot(options);
     const outcome = await deliver(
-      feishuPlatform.render(makeEvent(finishedJob), destinationFor(url), contextAt(T0)),
+      feishuPlatform.render(jobEvent(finishedJob), destinationFor(url), RENDER_CONTEXT),
     );
     expect(outcome.kind).toBe('reject');
     expect(outcome.kind === 'reject' && outcome.reason).toContain(`"code":${code}`);
@@ -523,7 +458,7 @@ describe('feishuPlatform against a Feishu-like bot', () => {
     const outcomes: DeliveryOutcome[] = [];
     for (let i = 0; i < 6; i++) {
       outcomes.push(
-        await deliver(feishuPlatform.render(makeEvent(finishedJob), destination, contextAt(clock.now()))),
+        await deliver(feishuPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now()))),
       );
     }
     expect(outcomes.slice(0, 5).every((outcome) => outcome.kind === 'delivered')).toBe(true);
@@ -531,11 +466,11 @@ describe('feishuPlatform against a Feishu-like bot', () => {
 
     clock.advance(1000);
     expect(
-      await deliver(feishuPlatform.render(makeEvent(finishedJob), destination, contextAt(clock.now()))),
+      await deliver(feishuPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now()))),
     ).toEqual({
       kind: 'delivered',
     });
-    expect(receiver.accepted).toHaveLength(6);
+    expect(receiver.posted).toHaveLength(6);
   });
 
   it('answers 11232 past 100 messages a minute', async () => {
@@ -543,25 +478,25 @@ describe('feishuPlatform against a Feishu-like bot', () => {
     const destination = destinationFor(url);
     for (let i = 0; i < 100; i++) {
       expect(
-        await deliver(feishuPlatform.render(makeEvent(finishedJob), destination, contextAt(clock.now()))),
+        await deliver(feishuPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now()))),
       ).toEqual({
         kind: 'delivered',
       });
       clock.advance(500);
     }
     const outcome = await deliver(
-      feishuPlatform.render(makeEvent(finishedJob), destination, contextAt(clock.now())),
+      feishuPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())),
     );
     expect(outcome.kind).toBe('retry');
   });
 
   it('retries server trouble and HTTP 429', async () => {
     const { receiver, url } = await startBot();
-    receiver.respondNext(
+    receiver.http.respondNext(
       { status: 502, body: 'Bad Gateway' },
       { status: 429, body: '', headers: { 'retry-after': '7' } },
     );
-    const request = feishuPlatform.render(makeEvent(finishedJob), destinationFor(url), contextAt(T0));
+    const request = feishuPlatform.render(jobEvent(finishedJob), destinationFor(url), RENDER_CONTEXT);
 
     expect(await deliver(request)).toEqual({ kind: 'retry', reason: '502 Bad Gateway' });
     expect(await deliver(request)).toMatchObject({ kind: 'retry', retryAfterMs: 7000 });
@@ -571,58 +506,51 @@ describe('feishuPlatform against a Feishu-like bot', () => {
   it('accepts the older success body {"StatusCode":0,"StatusMessage":"success"}', async () => {
     const { url } = await startBot({ legacySuccessBody: true });
     const outcome = await deliver(
-      feishuPlatform.render(makeEvent(finishedJob), destinationFor(url), contextAt(T0)),
+      feishuPlatform.render(jobEvent(finishedJob), destinationFor(url), RENDER_CONTEXT),
     );
     expect(outcome).toEqual({ kind: 'delivered' });
   });
 
   it('delivers a signed digest of 200 events', async () => {
     const { receiver, url } = await startBot({ secret: SECRET, keywords: ['DLI jobs'] });
-    const events = Array.from({ length: 200 }, (_, i) =>
-      makeEvent({ ...finishedJob, job_id: `job-${i}`, status: i % 7 === 0 ? 'FAILED' : 'FINISHED' }),
-    );
     const request = feishuPlatform.renderDigest?.(
-      events,
+      everySeventhFailed(200),
       destinationFor(url, { secret: SECRET }),
-      contextAt(T0),
+      RENDER_CONTEXT,
     );
     if (!request) throw new Error('feishu has digests');
 
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
-    expect(receiver.accepted[0]?.mentioned).toEqual(['ou_1a2b3c4d', 'ou_5e6f7a8b', 'all']);
+    expect(receiver.posted[0]?.mentioned).toEqual(['ou_1a2b3c4d', 'ou_5e6f7a8b', 'all']);
   });
 });
 
 describe('feishuPlatform.judge', () => {
-  const answer = (status: number, body: string, headers: Record<string, string> = {}): PlatformResponse => ({
-    status,
-    body,
-    headers: new Headers(headers),
-  });
-
   it('counts only HTTP 200 with code 0 (or the older StatusCode 0) as delivered', () => {
-    expect(feishuPlatform.judge(answer(200, '{"code":0,"data":{},"msg":"success"}'))).toEqual({
+    expect(feishuPlatform.judge(platformResponse(200, '{"code":0,"data":{},"msg":"success"}'))).toEqual({
       kind: 'delivered',
     });
     expect(
-      feishuPlatform.judge(answer(200, '{"Extra":null,"StatusCode":0,"StatusMessage":"success"}')),
+      feishuPlatform.judge(platformResponse(200, '{"Extra":null,"StatusCode":0,"StatusMessage":"success"}')),
     ).toEqual({
       kind: 'delivered',
     });
   });
 
   it('retries a 2xx that does not prove delivery', () => {
-    expect(feishuPlatform.judge(answer(200, '<html>captive portal</html>')).kind).toBe('retry');
-    expect(feishuPlatform.judge(answer(204, '')).kind).toBe('retry');
-    expect(feishuPlatform.judge(answer(202, '{"code":0}')).kind).toBe('retry');
+    expect(feishuPlatform.judge(platformResponse(200, '<html>captive portal</html>')).kind).toBe('retry');
+    expect(feishuPlatform.judge(platformResponse(204, '')).kind).toBe('retry');
+    expect(feishuPlatform.judge(platformResponse(202, '{"code":0}')).kind).toBe('retry');
   });
 
   it('retries code 11232 (rate limited), whatever the HTTP status', () => {
-    expect(feishuPlatform.judge(answer(200, '{"code":11232,"msg":"frequency limited"}'))).toEqual({
+    expect(feishuPlatform.judge(platformResponse(200, '{"code":11232,"msg":"frequency limited"}'))).toEqual({
       kind: 'retry',
       reason: '200 {"code":11232,"msg":"frequency limited"} (rate limited by Feishu)',
     });
-    expect(feishuPlatform.judge(answer(400, '{"code":11232,"msg":"frequency limited"}')).kind).toBe('retry');
+    expect(feishuPlatform.judge(platformResponse(400, '{"code":11232,"msg":"frequency limited"}')).kind).toBe(
+      'retry',
+    );
   });
 
   it.each([
@@ -634,20 +562,20 @@ describe('feishuPlatform.judge', () => {
     [200, 2200],
     [200, 19001],
   ])('never retries HTTP %d with code %d', (status, code) => {
-    expect(feishuPlatform.judge(answer(status, `{"code":${code},"msg":"x"}`)).kind).toBe('reject');
-    expect(feishuPlatform.judge(answer(status, `{"StatusCode":${code},"StatusMessage":"x"}`)).kind).toBe(
-      'reject',
-    );
+    expect(feishuPlatform.judge(platformResponse(status, `{"code":${code},"msg":"x"}`)).kind).toBe('reject');
+    expect(
+      feishuPlatform.judge(platformResponse(status, `{"StatusCode":${code},"StatusMessage":"x"}`)).kind,
+    ).toBe('reject');
   });
 
   it('retries 5xx and 429, rejects a redirect and a 4xx without a Feishu body', () => {
-    expect(feishuPlatform.judge(answer(503, 'busy')).kind).toBe('retry');
-    expect(feishuPlatform.judge(answer(429, '', { 'retry-after': '3' }))).toMatchObject({
+    expect(feishuPlatform.judge(platformResponse(503, 'busy')).kind).toBe('retry');
+    expect(feishuPlatform.judge(platformResponse(429, '', { 'retry-after': '3' }))).toMatchObject({
       kind: 'retry',
       retryAfterMs: 3000,
     });
-    expect(feishuPlatform.judge(answer(302, '')).kind).toBe('reject');
-    expect(feishuPlatform.judge(answer(404, 'not found')).kind).toBe('reject');
+    expect(feishuPlatform.judge(platformResponse(302, '')).kind).toBe('reject');
+    expect(feishuPlatform.judge(platformResponse(404, 'not found')).kind).toBe('reject');
   });
 
   it('publishes Feishu’s per-bot limit: 100 a minute, 5 a second', () => {

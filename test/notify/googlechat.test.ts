@@ -1,10 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type JobStatusResponse,
-  jobStatusResponseSchema,
-  type TerminalStatus,
-} from '../../lib/dli/schemas.ts';
+import { type JobStatusResponse, jobStatusResponseSchema } from '../../lib/dli/schemas.ts';
 import { type ChatDestination, createChatDestination, type Mentions } from '../../lib/notify/destination.ts';
 import {
   escapeGoogleChatCardText,
@@ -20,25 +15,26 @@ import {
   renderGoogleChatMessage,
   withRequestId,
 } from '../../lib/notify/googlechat.ts';
-import { countJsonStringBytes, DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
-import type { DeliveryOutcome, OutgoingRequest, RenderContext } from '../../lib/notify/platform.ts';
+import { countJsonStringBytes } from '../../lib/notify/job-facts.ts';
+import type { OutgoingRequest } from '../../lib/notify/platform.ts';
 import { isPlatformResponse, sendOutgoing } from '../../lib/notify/send.ts';
-import type { JobEvent } from '../../lib/store/store.ts';
+import { sendAndJudge } from '../support/delivery.ts';
+import {
+  cancelledJob,
+  finishedJob,
+  hugeErrorText,
+  hugeFailedJob,
+  hugeStatement,
+  jobEvent,
+  manyTags,
+  numberedEvents,
+  RENDER_CONTEXT,
+} from '../support/events.ts';
 import { createManualClock, type ManualClock } from '../support/manual-clock.ts';
 import {
   createGoogleChatReceiver,
   type GoogleChatReceiver,
 } from '../support/platforms/googlechat-receiver.ts';
-
-const finishedJob = jobStatusResponseSchema.parse(
-  JSON.parse(readFileSync(new URL('../fixtures/dli/status-finished.json', import.meta.url), 'utf8')),
-);
-
-const context: RenderContext = {
-  now: Date.UTC(2024, 0, 2, 3, 4, 5),
-  region: 'cn-north-4',
-  consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE,
-};
 
 const SPACE = 'AAAAbCdEfGh';
 const KEY = 'AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI';
@@ -53,27 +49,16 @@ const UUID_V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
-function makeEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): JobEvent {
-  return {
-    id: `evt_${job.job_id}`,
-    status: job.status as TerminalStatus,
-    previousStatus: 'RUNNING',
-    occurredAt: Date.UTC(2024, 0, 2, 3, 4, 0),
-    projectId: '0123456789abcdef0123456789abcdef',
-    labels: {},
-    job,
-    routedTo: ['ops-space'],
-    ...overrides,
-  };
-}
-
 /** A FAILED job as bad as they come: a 50 KB statement and a 10 KB stack trace, with markup in both. */
-function hugeFailedJob(): JobStatusResponse {
-  const statement = `select '😀数据 <users/all> & <b>x</b>' from t where a > 1 -- ${'x'.repeat(50 * 1024)}`;
-  const message = `java.lang.RuntimeException: <users/all> & "quoted"\n${'at org.apache.spark.Foo(Foo.scala:1)\n'.repeat(280)}`;
-  expect(statement.length).toBeGreaterThan(50 * 1024);
-  expect(message.length).toBeGreaterThan(10 * 1024);
-  return { ...finishedJob, status: 'FAILED', statement, message, queue_name: 'etl <users/all>' };
+function hugeGoogleChatFailure(): JobStatusResponse {
+  const job = hugeFailedJob(
+    hugeStatement("select '😀数据 <users/all> & <b>x</b>' from t where a > 1"),
+    hugeErrorText('java.lang.RuntimeException: <users/all> & "quoted"'),
+    { queue_name: 'etl <users/all>' },
+  );
+  // Google Chat counts its text limit in characters: the statement is over 50 K of them too.
+  expect(job.statement?.length).toBeGreaterThan(50 * 1024);
+  return job;
 }
 
 function card(message: GoogleChatMessage) {
@@ -131,15 +116,11 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
     await space.close();
   });
 
-  async function deliver(request: OutgoingRequest): Promise<DeliveryOutcome> {
-    const answer = await sendOutgoing(request, { timeoutMs: 5000 });
-    if (!isPlatformResponse(answer)) return answer;
-    return googleChatPlatform.judge(answer);
-  }
+  const deliver = (request: OutgoingRequest) => sendAndJudge(googleChatPlatform, request);
 
   it('delivers a FINISHED job as a card with every fact, the SQL and a console button, without mentions', async () => {
-    const event = makeEvent(finishedJob);
-    const request = googleChatPlatform.render(event, destination, context);
+    const event = jobEvent(finishedJob);
+    const request = googleChatPlatform.render(event, destination, RENDER_CONTEXT);
 
     expect(request.headers['content-type']).toBe('application/json; charset=UTF-8');
     const url = new URL(request.url);
@@ -189,8 +170,7 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
   });
 
   it('delivers a CANCELLED job with its emoji and without mentions or an error section', async () => {
-    const cancelled = { ...finishedJob, status: 'CANCELLED', message: 'cancelled by user' };
-    const request = googleChatPlatform.render(makeEvent(cancelled), destination, context);
+    const request = googleChatPlatform.render(jobEvent(cancelledJob), destination, RENDER_CONTEXT);
 
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
     const message = JSON.parse(request.body) as GoogleChatMessage;
@@ -201,7 +181,7 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
   });
 
   it('delivers a huge FAILED job within 32,000 bytes, mentioning people in the text where Chat notifies them', async () => {
-    const request = googleChatPlatform.render(makeEvent(hugeFailedJob()), destination, context);
+    const request = googleChatPlatform.render(jobEvent(hugeGoogleChatFailure()), destination, RENDER_CONTEXT);
 
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
     expectWithinGoogleChatLimits(request.body);
@@ -233,19 +213,19 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
 
   it('keeps a job with hundreds of long tags and labels within the size budget', async () => {
     const crowded = {
-      ...hugeFailedJob(),
-      tags: Array.from({ length: 500 }, (_, i) => ({ key: `tag${i}`, value: '"数据"'.repeat(40) })),
+      ...hugeGoogleChatFailure(),
+      tags: manyTags(500, '"数据"'.repeat(40)),
       owner: '\\'.repeat(5000),
     };
     const request = googleChatPlatform.render(
-      makeEvent(crowded, {
+      jobEvent(crowded, {
         labels: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`l${i}`, 'v'.repeat(90)])),
       }),
       {
         ...destination,
         mentions: { users: Array.from({ length: 2000 }, (_, i) => String(1e9 + i)), groups: [], all: true },
       },
-      context,
+      RENDER_CONTEXT,
     );
 
     expectWithinGoogleChatLimits(request.body);
@@ -257,10 +237,13 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
   });
 
   it('posts a retried event once: the same requestId returns the message already created', async () => {
-    const event = makeEvent({ ...finishedJob, status: 'FAILED', message: 'boom' });
-    const first = googleChatPlatform.render(event, destination, context);
+    const event = jobEvent({ ...finishedJob, status: 'FAILED', message: 'boom' });
+    const first = googleChatPlatform.render(event, destination, RENDER_CONTEXT);
     // The retry is rendered later (another run), exactly as the outbox would.
-    const retry = googleChatPlatform.render(event, destination, { ...context, now: context.now + 3_600_000 });
+    const retry = googleChatPlatform.render(event, destination, {
+      ...RENDER_CONTEXT,
+      now: RENDER_CONTEXT.now + 3_600_000,
+    });
 
     expect(retry.url).toBe(first.url);
     expect(retry.body).toBe(first.body);
@@ -275,9 +258,9 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
 
     // A different event is a different message.
     const other = googleChatPlatform.render(
-      makeEvent({ ...finishedJob, job_id: 'other' }),
+      jobEvent({ ...finishedJob, job_id: 'other' }),
       destination,
-      context,
+      RENDER_CONTEXT,
     );
     expect(await deliver(other)).toEqual({ kind: 'delivered' });
     expect(space.posted).toHaveLength(2);
@@ -288,7 +271,9 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
       ...destination,
       url: destination.url.replace(encodeURIComponent(TOKEN), 'wrong-token'),
     };
-    const outcome = await deliver(googleChatPlatform.render(makeEvent(finishedJob), wrongToken, context));
+    const outcome = await deliver(
+      googleChatPlatform.render(jobEvent(finishedJob), wrongToken, RENDER_CONTEXT),
+    );
 
     expect(outcome).toEqual({
       kind: 'reject',
@@ -301,7 +286,7 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
 
   it('rejects a wrong key for good', async () => {
     const wrongKey = { ...destination, url: destination.url.replace(KEY, 'AIzaWrong') };
-    const outcome = await deliver(googleChatPlatform.render(makeEvent(finishedJob), wrongKey, context));
+    const outcome = await deliver(googleChatPlatform.render(jobEvent(finishedJob), wrongKey, RENDER_CONTEXT));
     expect(outcome).toEqual({
       kind: 'reject',
       reason: '400 INVALID_ARGUMENT: API key not valid. Please pass a valid API key.',
@@ -310,22 +295,22 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
 
   it('rejects a space that does not exist (404) for good', async () => {
     const gone = { ...destination, url: destination.url.replace(SPACE, 'GoneSpace') };
-    const outcome = await deliver(googleChatPlatform.render(makeEvent(finishedJob), gone, context));
+    const outcome = await deliver(googleChatPlatform.render(jobEvent(finishedJob), gone, RENDER_CONTEXT));
     expect(outcome).toEqual({ kind: 'reject', reason: '404 NOT_FOUND: Requested entity was not found.' });
   });
 
   it('retries the 61st write in a minute (429), then delivers once the minute has passed', async () => {
     for (let i = 0; i < 60; i++) {
-      const event = makeEvent({ ...finishedJob, job_id: `job-${i}` });
-      expect(await deliver(googleChatPlatform.render(event, destination, context))).toEqual({
+      const event = jobEvent({ ...finishedJob, job_id: `job-${i}` });
+      expect(await deliver(googleChatPlatform.render(event, destination, RENDER_CONTEXT))).toEqual({
         kind: 'delivered',
       });
       clock.advance(500);
     }
     const request = googleChatPlatform.render(
-      makeEvent({ ...finishedJob, job_id: 'job-61' }),
+      jobEvent({ ...finishedJob, job_id: 'job-61' }),
       destination,
-      context,
+      RENDER_CONTEXT,
     );
 
     const outcome = await deliver(request);
@@ -340,24 +325,30 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
 
   it('retries a 429 after the Retry-After seconds when Google sends one', async () => {
     space.http.respondNext({ status: 429, body: '{"error":{"code":429}}', headers: { 'retry-after': '30' } });
-    const outcome = await deliver(googleChatPlatform.render(makeEvent(finishedJob), destination, context));
+    const outcome = await deliver(
+      googleChatPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT),
+    );
     expect(outcome).toMatchObject({ kind: 'retry', retryAfterMs: 30_000 });
   });
 
   it.each([500, 502, 503, 504])('retries a %d', async (status) => {
     space.http.respondNext({ status, body: `{"error":{"code":${status},"status":"UNAVAILABLE"}}` });
-    const outcome = await deliver(googleChatPlatform.render(makeEvent(finishedJob), destination, context));
+    const outcome = await deliver(
+      googleChatPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT),
+    );
     expect(outcome.kind).toBe('retry');
   });
 
   it('retries a 200 that is not a created message: a proxy page proves nothing', async () => {
     space.http.respondNext({ status: 200, body: '<html>captive portal</html>' });
-    const outcome = await deliver(googleChatPlatform.render(makeEvent(finishedJob), destination, context));
+    const outcome = await deliver(
+      googleChatPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT),
+    );
     expect(outcome.kind).toBe('retry');
   });
 
   it('rejects a message over 32,000 bytes (400) for good', async () => {
-    const request = googleChatPlatform.render(makeEvent(finishedJob), destination, context);
+    const request = googleChatPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT);
     const tooBig = { ...request, body: JSON.stringify({ text: 'x'.repeat(GOOGLE_CHAT_MAX_BODY_BYTES) }) };
     expect(await deliver(tooBig)).toEqual({
       kind: 'reject',
@@ -366,7 +357,7 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
   });
 
   it('rejects a payload with a field Google Chat does not know (400) for good', async () => {
-    const request = googleChatPlatform.render(makeEvent(finishedJob), destination, context);
+    const request = googleChatPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT);
     const outcome = await deliver({ ...request, body: JSON.stringify({ text: 'hi', blocks: [] }) });
     expect(outcome).toEqual({
       kind: 'reject',
@@ -375,8 +366,8 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
   });
 
   it('delivers a digest of 200 events: counts, mentions for the failures, and every job listed, failures first', async () => {
-    const events = manyEvents(200, ['FINISHED', 'FAILED', 'CANCELLED', 'FINISHED']);
-    const request = googleChatPlatform.renderDigest?.(events, destination, context);
+    const events = numberedEvents(200, ['FINISHED', 'FAILED', 'CANCELLED', 'FINISHED']);
+    const request = googleChatPlatform.renderDigest?.(events, destination, RENDER_CONTEXT);
     if (!request) throw new Error('Google Chat renders digests');
 
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
@@ -399,11 +390,11 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
   });
 
   it('cuts a digest too big for one message with "… and N more", within the budget', async () => {
-    const events = manyEvents(1000, ['FINISHED'], 'q<&>'.repeat(40));
+    const events = numberedEvents(1000, ['FINISHED'], 'q<&>'.repeat(40));
     const request = googleChatPlatform.renderDigest?.(
       events,
       { ...destination, mentions: MENTIONS },
-      context,
+      RENDER_CONTEXT,
     );
     if (!request) throw new Error('Google Chat renders digests');
 
@@ -424,18 +415,6 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
   });
 });
-
-function manyEvents(count: number, statuses: TerminalStatus[], queue?: string): JobEvent[] {
-  return Array.from({ length: count }, (_, i) => {
-    const status = statuses[i % statuses.length] ?? 'FINISHED';
-    return makeEvent({
-      ...finishedJob,
-      job_id: `job-${String(i).padStart(4, '0')}-0dc2-4dd7`,
-      status,
-      queue_name: queue ?? `queue_${i}`,
-    });
-  });
-}
 
 describe('googleChatRequestId', () => {
   const url = `https://chat.googleapis.com/v1/spaces/${SPACE}/messages?key=${KEY}&token=${TOKEN}`;
@@ -468,7 +447,7 @@ describe('googleChatRequestId', () => {
 describe('renderGoogleChatMessage', () => {
   it('renders a job with only an id and a status, without "undefined" anywhere', () => {
     const bare = jobStatusResponseSchema.parse({ job_id: 'abc', status: 'FAILED' });
-    const message = renderGoogleChatMessage(makeEvent(bare), MENTIONS, context);
+    const message = renderGoogleChatMessage(jobEvent(bare), MENTIONS, RENDER_CONTEXT);
     expect(message.text).toBe('<users/123456789> <users/987654321> <users/all> ❌ DLI job abc FAILED');
     expect(decoratedTexts(message)).toEqual([{ topLabel: 'Job ID', text: 'abc' }]);
     expect(section(message, 'Error')).toBeUndefined();
@@ -477,8 +456,8 @@ describe('renderGoogleChatMessage', () => {
   });
 
   it('uses the destination title template in the card header', () => {
-    const message = renderGoogleChatMessage(makeEvent(finishedJob), MENTIONS, {
-      ...context,
+    const message = renderGoogleChatMessage(jobEvent(finishedJob), MENTIONS, {
+      ...RENDER_CONTEXT,
       titleTemplate: '{queue_name}: {status}',
     });
     expect(card(message).header.title).toBe('✅ default: FINISHED · 208b08d4…');

@@ -1,12 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { jobStatusResponseSchema } from '../../lib/dli/schemas.ts';
 import {
-  type JobStatusResponse,
-  jobStatusResponseSchema,
-  type TerminalStatus,
-} from '../../lib/dli/schemas.ts';
-import {
-  DEFAULT_CONSOLE_URL_TEMPLATE,
   describeJobEvent,
   fillConsoleUrl,
   formatBytes,
@@ -14,39 +8,14 @@ import {
   truncateText,
   truncateUtf8,
 } from '../../lib/notify/job-facts.ts';
-import type { RenderContext } from '../../lib/notify/platform.ts';
-import type { JobEvent } from '../../lib/store/store.ts';
-
-const finishedJob = jobStatusResponseSchema.parse(
-  JSON.parse(readFileSync(new URL('../fixtures/dli/status-finished.json', import.meta.url), 'utf8')),
-);
-
-const context: RenderContext = {
-  now: Date.UTC(2024, 0, 2, 3, 4, 5),
-  region: 'cn-north-4',
-  consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE,
-};
-
-function makeEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): JobEvent {
-  return {
-    id: `evt_${job.job_id}`,
-    status: job.status as TerminalStatus,
-    previousStatus: 'RUNNING',
-    occurredAt: Date.UTC(2024, 0, 2, 3, 4, 0),
-    projectId: '0123456789abcdef0123456789abcdef',
-    labels: {},
-    job,
-    routedTo: [],
-    ...overrides,
-  };
-}
+import { failedJob, finishedJob, jobEvent, RENDER_CONTEXT } from '../support/events.ts';
 
 const codePoints = (text: string) => [...text].length;
 const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
 describe('describeJobEvent', () => {
   it('describes the finished fixture with everything a person needs', () => {
-    const facts = describeJobEvent(makeEvent(finishedJob), context);
+    const facts = describeJobEvent(jobEvent(finishedJob), RENDER_CONTEXT);
 
     expect(facts).toMatchObject({
       title: 'DLI job FINISHED',
@@ -85,16 +54,15 @@ describe('describeJobEvent', () => {
   });
 
   it('gives the failure message only for FAILED jobs, and only when DLI said something', () => {
-    const failed = { ...finishedJob, status: 'FAILED', message: 'DLI.0005: Table not found: tbtest' };
-    expect(describeJobEvent(makeEvent(failed), context)).toMatchObject({
+    expect(describeJobEvent(jobEvent(failedJob), RENDER_CONTEXT)).toMatchObject({
       title: 'DLI job FAILED',
       statusEmoji: '❌',
       failureMessage: 'DLI.0005: Table not found: tbtest',
     });
-    const failedSilently = { ...failed, message: '  ' };
-    expect(describeJobEvent(makeEvent(failedSilently), context)).not.toHaveProperty('failureMessage');
-    const cancelled = { ...failed, status: 'CANCELLED' };
-    const cancelledFacts = describeJobEvent(makeEvent(cancelled), context);
+    const failedSilently = { ...failedJob, message: '  ' };
+    expect(describeJobEvent(jobEvent(failedSilently), RENDER_CONTEXT)).not.toHaveProperty('failureMessage');
+    const cancelled = { ...failedJob, status: 'CANCELLED' };
+    const cancelledFacts = describeJobEvent(jobEvent(cancelled), RENDER_CONTEXT);
     expect(cancelledFacts).not.toHaveProperty('failureMessage');
     expect(cancelledFacts.statusEmoji).toBe('🚫');
     expect(cancelledFacts.title).toBe('DLI job CANCELLED');
@@ -102,7 +70,7 @@ describe('describeJobEvent', () => {
 
   it('leaves missing optional fields out instead of writing "undefined"', () => {
     const bare = jobStatusResponseSchema.parse({ job_id: 'abc', status: 'FAILED' });
-    const facts = describeJobEvent(makeEvent(bare), context);
+    const facts = describeJobEvent(jobEvent(bare), RENDER_CONTEXT);
 
     expect(facts.headline).toBe('❌ DLI job abc FAILED');
     expect(facts.fields).toEqual([{ label: 'Job ID', value: 'abc' }]);
@@ -134,7 +102,7 @@ describe('describeJobEvent', () => {
         { key: 'env', value: 'prod' },
       ],
     };
-    const facts = describeJobEvent(makeEvent(insert, { labels: { pipeline: 'nightly' } }), context);
+    const facts = describeJobEvent(jobEvent(insert, { labels: { pipeline: 'nightly' } }), RENDER_CONTEXT);
 
     expect(facts.rows).toBe('1,204 input, 3 bad');
     expect(facts.table).toBe('tbtest');
@@ -146,8 +114,8 @@ describe('describeJobEvent', () => {
 
   it('builds the console link from the configured template with encoded values', () => {
     const template = 'https://console.example.com/{region}/{project_id}/jobs/{job_id}?queue={queue_name}';
-    const facts = describeJobEvent(makeEvent({ ...finishedJob, queue_name: 'etl a&b/c' }), {
-      ...context,
+    const facts = describeJobEvent(jobEvent({ ...finishedJob, queue_name: 'etl a&b/c' }), {
+      ...RENDER_CONTEXT,
       consoleUrlTemplate: template,
     });
     expect(facts.consoleUrl).toBe(
@@ -156,8 +124,8 @@ describe('describeJobEvent', () => {
   });
 
   it('leaves the link out when the template does not make an http(s) URL', () => {
-    const facts = describeJobEvent(makeEvent(finishedJob), {
-      ...context,
+    const facts = describeJobEvent(jobEvent(finishedJob), {
+      ...RENDER_CONTEXT,
       consoleUrlTemplate: 'javascript:{job_id}',
     });
     expect(facts).not.toHaveProperty('consoleUrl');

@@ -63,8 +63,8 @@ describe('per-destination rate limits', () => {
       harness.clock.advance(60_000);
     }
     // Every message accepted, none answered 130101, spread over several cycles at no more than 20 a minute.
-    expect(dingtalk.accepted).toHaveLength(60);
-    expect(dingtalk.requests).toHaveLength(60);
+    expect(dingtalk.posted).toHaveLength(60);
+    expect(dingtalk.http.requests).toHaveLength(60);
     expect(notified.length).toBeGreaterThan(2);
     expect(Math.max(...notified)).toBeLessThanOrEqual(20);
     for (const jobId of jobIds) expect(await harness.store.get(jobId)).toMatchObject({ deliveries: [] });
@@ -72,7 +72,7 @@ describe('per-destination rate limits', () => {
 
   it('pauses a destination the platform froze (DingTalk 130101) for ten minutes, then delivers', async () => {
     await burst(3);
-    dingtalk.respondNext({
+    dingtalk.http.respondNext({
       status: 200,
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ errcode: 130101, errmsg: 'send too fast, exceed 20 times per minute' }),
@@ -81,14 +81,14 @@ describe('per-destination rate limits', () => {
     const first = await watcher.tick({ budgetMs: 50_000 });
     // One attempt, frozen: the other two are not even tried while the robot is paused.
     expect(first).toMatchObject({ notified: 0, delivery_failures: 1, dead_lettered: 0 });
-    expect(dingtalk.requests).toHaveLength(1);
+    expect(dingtalk.http.requests).toHaveLength(1);
     for (let minute = 1; minute < 10; minute += 1) {
       harness.clock.advance(60_000);
       expect((await watcher.tick({ budgetMs: 50_000 })).notified).toBe(0);
     }
-    expect(dingtalk.requests).toHaveLength(1);
+    expect(dingtalk.http.requests).toHaveLength(1);
     harness.clock.advance(61_000);
     expect((await watcher.tick({ budgetMs: 50_000 })).notified).toBe(3);
-    expect(dingtalk.accepted).toHaveLength(3);
+    expect(dingtalk.posted).toHaveLength(3);
   });
 });

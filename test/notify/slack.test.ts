@@ -1,19 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type JobStatusResponse,
-  jobStatusResponseSchema,
-  type TerminalStatus,
-} from '../../lib/dli/schemas.ts';
+import { jobStatusResponseSchema } from '../../lib/dli/schemas.ts';
 import { type ChatDestination, createChatDestination, type Mentions } from '../../lib/notify/destination.ts';
 import { countThatFit, fitLines, formatDigestLine, summarizeDigest } from '../../lib/notify/digest.ts';
-import { countCodePoints, DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
-import type {
-  DeliveryOutcome,
-  OutgoingRequest,
-  PlatformResponse,
-  RenderContext,
-} from '../../lib/notify/platform.ts';
+import { countCodePoints } from '../../lib/notify/job-facts.ts';
+import type { DeliveryOutcome, OutgoingRequest } from '../../lib/notify/platform.ts';
 import { isPlatformResponse, sendOutgoing } from '../../lib/notify/send.ts';
 import {
   renderSlackDigest,
@@ -23,39 +13,28 @@ import {
   type SlackMessage,
   slackPlatform,
 } from '../../lib/notify/slack.ts';
-import type { JobEvent } from '../../lib/store/store.ts';
+import { platformResponse, sendAndJudge } from '../support/delivery.ts';
+import {
+  cancelledJob,
+  digestEvents,
+  failedJob,
+  finishedJob,
+  hugeErrorText,
+  hugeFailedJob,
+  hugeStatement,
+  jobEvent,
+  OVERSIZED_FACTS,
+  RENDER_CONTEXT,
+  RENDER_TIME,
+} from '../support/events.ts';
 import { createManualClock, type ManualClock } from '../support/manual-clock.ts';
 import { createSlackReceiver, type SlackReceiver } from '../support/platforms/slack-receiver.ts';
-
-const finishedJob = jobStatusResponseSchema.parse(
-  JSON.parse(readFileSync(new URL('../fixtures/dli/status-finished.json', import.meta.url), 'utf8')),
-);
-
-const context: RenderContext = {
-  now: Date.UTC(2024, 0, 2, 3, 4, 5),
-  region: 'cn-north-4',
-  consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE,
-};
 
 const destination = createChatDestination({
   name: 'team-channel',
   type: 'slack',
   url: 'https://hooks.slack.com/services/T000/B000/XXXXXXXX',
 });
-
-function makeEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): JobEvent {
-  return {
-    id: `evt_${job.job_id}`,
-    status: job.status as TerminalStatus,
-    previousStatus: 'RUNNING',
-    occurredAt: Date.UTC(2024, 0, 2, 3, 4, 0),
-    projectId: '0123456789abcdef0123456789abcdef',
-    labels: {},
-    job,
-    routedTo: ['team-channel'],
-    ...overrides,
-  };
-}
 
 function headerText(message: SlackMessage): string {
   const header = message.blocks[0];
@@ -106,7 +85,7 @@ function expectWithinBlockKitLimits(message: SlackMessage): void {
 
 describe('renderSlackMessage', () => {
   it('renders the finished fixture with header, facts, SQL and console link', () => {
-    const message = renderSlackMessage(makeEvent(finishedJob), context);
+    const message = renderSlackMessage(jobEvent(finishedJob), RENDER_CONTEXT);
 
     expect(message.text).toBe('✅ DLI job 208b08d4… FINISHED on queue default after 2.5 s');
     expect(headerText(message)).toBe('✅ DLI job FINISHED · 208b08d4…');
@@ -135,8 +114,7 @@ describe('renderSlackMessage', () => {
   });
 
   it('shows the failure reason for a FAILED job', () => {
-    const failed = { ...finishedJob, status: 'FAILED', message: 'DLI.0005: Table not found: tbtest' };
-    const message = renderSlackMessage(makeEvent(failed), context);
+    const message = renderSlackMessage(jobEvent(failedJob), RENDER_CONTEXT);
 
     expect(message.text).toBe('❌ DLI job 208b08d4… FAILED on queue default after 2.5 s');
     expect(headerText(message)).toBe('❌ DLI job FAILED · 208b08d4…');
@@ -147,18 +125,15 @@ describe('renderSlackMessage', () => {
   });
 
   it('keeps a FAILED job with a 50 KB statement and 10 KB error text within every Block Kit limit', () => {
-    const statement = `select '😀数据 & <x>' from t where a > 1 -- ${'x'.repeat(50 * 1024)}`;
-    const errorText = `java.lang.RuntimeException: <boom> & more\n${'at org.apache.spark.Foo(Foo.scala:1)\n'.repeat(280)}`;
-    expect(errorText.length).toBeGreaterThan(10 * 1024);
-    const failed = {
-      ...finishedJob,
-      status: 'FAILED',
-      message: errorText,
-      statement,
-      queue_name: 'q'.repeat(5000),
-      tags: Array.from({ length: 200 }, (_, i) => ({ key: `tag${i}`, value: 'v'.repeat(50) })),
-    };
-    const message = renderSlackMessage(makeEvent(failed, { labels: { owner: 'x'.repeat(3000) } }), context);
+    const failed = hugeFailedJob(
+      hugeStatement("select '😀数据 & <x>' from t where a > 1"),
+      hugeErrorText('java.lang.RuntimeException: <boom> & more'),
+      OVERSIZED_FACTS,
+    );
+    const message = renderSlackMessage(
+      jobEvent(failed, { labels: { owner: 'x'.repeat(3000) } }),
+      RENDER_CONTEXT,
+    );
 
     expectWithinBlockKitLimits(message);
     const [errorSection, sqlSection] = sectionTexts(message);
@@ -171,7 +146,7 @@ describe('renderSlackMessage', () => {
     expect(sqlSection?.length).toBeGreaterThan(2990);
     expect(fieldTexts(message)).toContainEqual(expect.stringMatching(/^\*Tags\*\ntag0=v+, tag1=/));
     // The whole payload still serializes to JSON Slack can parse.
-    const request = slackPlatform.render(makeEvent(failed), destination, context);
+    const request = slackPlatform.render(jobEvent(failed), destination, RENDER_CONTEXT);
     expect(() => JSON.parse(request.body)).not.toThrow();
   });
 
@@ -184,7 +159,7 @@ describe('renderSlackMessage', () => {
       statement: "select '<!here>' & 1 > 0",
       tags: [{ key: 'k', value: '<@U123>' }],
     };
-    const message = renderSlackMessage(makeEvent(failed), context);
+    const message = renderSlackMessage(jobEvent(failed), RENDER_CONTEXT);
     const everything = JSON.stringify(message);
 
     expect(everything).not.toContain('<!channel>');
@@ -200,7 +175,10 @@ describe('renderSlackMessage', () => {
   });
 
   it('never cuts inside an escaped entity', () => {
-    const message = renderSlackMessage(makeEvent({ ...finishedJob, statement: '&'.repeat(10_000) }), context);
+    const message = renderSlackMessage(
+      jobEvent({ ...finishedJob, statement: '&'.repeat(10_000) }),
+      RENDER_CONTEXT,
+    );
     const sql = sectionTexts(message)[0] ?? '';
     expect(sql.length).toBeLessThanOrEqual(3000);
     expect(sql).toMatch(/^\*SQL\*\n```\n(&amp;)+…\n```$/);
@@ -208,16 +186,15 @@ describe('renderSlackMessage', () => {
 
   it('keeps a ``` inside the SQL from closing the code block early', () => {
     const message = renderSlackMessage(
-      makeEvent({ ...finishedJob, statement: 'select 1 ``` *bold*' }),
-      context,
+      jobEvent({ ...finishedJob, statement: 'select 1 ``` *bold*' }),
+      RENDER_CONTEXT,
     );
     const sql = sectionTexts(message)[0] ?? '';
     expect(sql.match(/```/g)).toHaveLength(2);
   });
 
   it('renders a CANCELLED job without an error section', () => {
-    const cancelled = { ...finishedJob, status: 'CANCELLED', message: 'cancelled by user' };
-    const message = renderSlackMessage(makeEvent(cancelled), context);
+    const message = renderSlackMessage(jobEvent(cancelledJob), RENDER_CONTEXT);
 
     expect(headerText(message)).toBe('🚫 DLI job CANCELLED · 208b08d4…');
     expect(message.text).toBe('🚫 DLI job 208b08d4… CANCELLED on queue default after 2.5 s');
@@ -226,7 +203,7 @@ describe('renderSlackMessage', () => {
 
   it('renders a job with only an id and a status, without "undefined" anywhere', () => {
     const bare = jobStatusResponseSchema.parse({ job_id: 'abc', status: 'FAILED' });
-    const message = renderSlackMessage(makeEvent(bare), context);
+    const message = renderSlackMessage(jobEvent(bare), RENDER_CONTEXT);
 
     expect(message.text).toBe('❌ DLI job abc FAILED');
     expect(fieldTexts(message)).toEqual(['*Job ID*\nabc']);
@@ -238,35 +215,29 @@ describe('renderSlackMessage', () => {
 
 describe('slackPlatform.render', () => {
   it('POSTs the Block Kit JSON to the webhook URL', () => {
-    const event = makeEvent(finishedJob);
-    const request = slackPlatform.render(event, destination, context);
+    const event = jobEvent(finishedJob);
+    const request = slackPlatform.render(event, destination, RENDER_CONTEXT);
 
     expect(request.url).toBe(destination.url);
     expect(request.method).toBe('POST');
     expect(request.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(request.body)).toEqual(renderSlackMessage(event, context));
+    expect(JSON.parse(request.body)).toEqual(renderSlackMessage(event, RENDER_CONTEXT));
   });
 });
 
 describe('slackPlatform.judge', () => {
-  const answer = (status: number, body: string, headers: Record<string, string> = {}): PlatformResponse => ({
-    status,
-    body,
-    headers: new Headers(headers),
-  });
-
   it('counts only 200 with body "ok" as delivered', () => {
-    expect(slackPlatform.judge(answer(200, 'ok'))).toEqual({ kind: 'delivered' });
+    expect(slackPlatform.judge(platformResponse(200, 'ok'))).toEqual({ kind: 'delivered' });
   });
 
   it('retries a 200 whose body is not "ok": nothing proves Slack posted it', () => {
-    const outcome = slackPlatform.judge(answer(200, '<html>captive portal</html>'));
+    const outcome = slackPlatform.judge(platformResponse(200, '<html>captive portal</html>'));
     expect(outcome.kind).toBe('retry');
-    expect(slackPlatform.judge(answer(204, '')).kind).toBe('retry');
+    expect(slackPlatform.judge(platformResponse(204, '')).kind).toBe('retry');
   });
 
   it('retries 429 after the Retry-After seconds', () => {
-    expect(slackPlatform.judge(answer(429, 'rate_limited', { 'retry-after': '30' }))).toEqual({
+    expect(slackPlatform.judge(platformResponse(429, 'rate_limited', { 'retry-after': '30' }))).toEqual({
       kind: 'retry',
       reason: '429 rate_limited (rate limited)',
       retryAfterMs: 30_000,
@@ -274,12 +245,12 @@ describe('slackPlatform.judge', () => {
   });
 
   it('retries 429 without a Retry-After hint, leaving the wait to the backoff', () => {
-    const outcome = slackPlatform.judge(answer(429, 'rate_limited'));
+    const outcome = slackPlatform.judge(platformResponse(429, 'rate_limited'));
     expect(outcome).toEqual({ kind: 'retry', reason: '429 rate_limited (rate limited)' });
   });
 
   it.each([500, 502, 503, 504])('retries %d', (status) => {
-    expect(slackPlatform.judge(answer(status, 'upstream trouble'))).toEqual({
+    expect(slackPlatform.judge(platformResponse(status, 'upstream trouble'))).toEqual({
       kind: 'retry',
       reason: `${status} upstream trouble`,
     });
@@ -292,20 +263,20 @@ describe('slackPlatform.judge', () => {
     [410, 'channel_is_archived'],
     [413, 'too_large'],
   ])('rejects %d %s for good, saying why', (status, body) => {
-    expect(slackPlatform.judge(answer(status, body))).toEqual({
+    expect(slackPlatform.judge(platformResponse(status, body))).toEqual({
       kind: 'reject',
       reason: `${status} ${body}`,
     });
   });
 
   it('rejects a redirect: the configured URL is wrong', () => {
-    const outcome = slackPlatform.judge(answer(302, ''));
+    const outcome = slackPlatform.judge(platformResponse(302, ''));
     expect(outcome.kind).toBe('reject');
     expect(outcome.kind === 'reject' && outcome.reason).toMatch(/^302 /);
   });
 
   it('keeps a long error body short in the reason', () => {
-    const outcome = slackPlatform.judge(answer(400, `invalid_blocks ${'x'.repeat(5000)}`));
+    const outcome = slackPlatform.judge(platformResponse(400, `invalid_blocks ${'x'.repeat(5000)}`));
     expect(outcome.kind).toBe('reject');
     if (outcome.kind !== 'reject') return;
     expect(outcome.reason.startsWith('400 invalid_blocks x')).toBe(true);
@@ -327,7 +298,7 @@ describe('Slack mentions', () => {
 
   it('puts the mentions of a FAILED job in the notification text and the first section, where Slack notifies', () => {
     const failed = { ...finishedJob, status: 'FAILED', message: 'boom' };
-    const message = renderSlackMessage(makeEvent(failed), context, MENTIONS);
+    const message = renderSlackMessage(jobEvent(failed), RENDER_CONTEXT, MENTIONS);
 
     expect(message.text).toBe(
       '<!channel> <@U012ALICE> <@W034BOB> <!subteam^S056ONCALL> ❌ DLI job 208b08d4… FAILED on queue default after 2.5 s',
@@ -342,7 +313,7 @@ describe('Slack mentions', () => {
   });
 
   it.each(['FINISHED', 'CANCELLED'])('mentions nobody for a %s job', (status) => {
-    const message = renderSlackMessage(makeEvent({ ...finishedJob, status }), context, MENTIONS);
+    const message = renderSlackMessage(jobEvent({ ...finishedJob, status }), RENDER_CONTEXT, MENTIONS);
     expect(JSON.stringify(message)).not.toMatch(/<@|<!subteam|<!channel>/);
   });
 
@@ -352,7 +323,7 @@ describe('Slack mentions', () => {
       groups: [],
       all: true,
     };
-    const message = renderSlackMessage(makeEvent({ ...finishedJob, status: 'FAILED' }), context, many);
+    const message = renderSlackMessage(jobEvent({ ...finishedJob, status: 'FAILED' }), RENDER_CONTEXT, many);
     const mentionSection = sectionTexts(message)[0] ?? '';
     expect(mentionSection.length).toBeLessThanOrEqual(1000);
     expect(mentionSection).toMatch(/^<!channel>( <@U\d{10}>)+$/);
@@ -361,20 +332,9 @@ describe('Slack mentions', () => {
   });
 });
 
-function manyEvents(count: number): JobEvent[] {
-  return Array.from({ length: count }, (_, i) => {
-    const status = i % 10 === 3 ? 'FAILED' : i % 10 === 7 ? 'CANCELLED' : 'FINISHED';
-    const jobId = `${String(i).padStart(8, '0')}-0dc2-4dd7-8879-ddd4c020d7aa`;
-    return makeEvent(
-      { ...finishedJob, job_id: jobId, status, queue_name: i % 2 ? 'etl<&>' : 'default' },
-      { occurredAt: Date.UTC(2024, 0, 2, 3, 0, 0) + i * 1000 },
-    );
-  });
-}
-
 describe('summarizeDigest and the shared digest helpers', () => {
   it('counts by status, failures first then in the order the jobs ended, one line each', () => {
-    const digest = summarizeDigest(manyEvents(12), context);
+    const digest = summarizeDigest(digestEvents(12, 'etl<&>'), RENDER_CONTEXT);
     expect(digest.title).toBe('12 DLI jobs ended');
     expect(digest.counts).toBe('❌ 1 failed · ✅ 10 finished · 🚫 1 cancelled');
     expect(digest.status).toBe('FAILED');
@@ -384,18 +344,18 @@ describe('summarizeDigest and the shared digest helpers', () => {
       '✅ 00000000… FINISHED · default · 2.5 s',
       '✅ 00000001… FINISHED · etl<&> · 2.5 s',
     ]);
-    expect(summarizeDigest(manyEvents(1), context).title).toBe('1 DLI job ended');
+    expect(summarizeDigest(digestEvents(1, 'etl<&>'), RENDER_CONTEXT).title).toBe('1 DLI job ended');
   });
 
   it('colours a digest without failures by its finished jobs, or grey when all were cancelled', () => {
-    const cancelled = makeEvent({ ...finishedJob, status: 'CANCELLED' });
-    expect(summarizeDigest([cancelled], context).status).toBe('CANCELLED');
-    expect(summarizeDigest([cancelled, makeEvent(finishedJob)], context).status).toBe('FINISHED');
+    const cancelled = jobEvent({ ...finishedJob, status: 'CANCELLED' });
+    expect(summarizeDigest([cancelled], RENDER_CONTEXT).status).toBe('CANCELLED');
+    expect(summarizeDigest([cancelled, jobEvent(finishedJob)], RENDER_CONTEXT).status).toBe('FINISHED');
   });
 
   it('keeps a digest line on one short line whatever the queue name', () => {
-    const odd = makeEvent({ ...finishedJob, queue_name: `a\nb${'q'.repeat(500)}` });
-    const [line] = summarizeDigest([odd], context).jobs.map((job) => formatDigestLine(job));
+    const odd = jobEvent({ ...finishedJob, queue_name: `a\nb${'q'.repeat(500)}` });
+    const [line] = summarizeDigest([odd], RENDER_CONTEXT).jobs.map((job) => formatDigestLine(job));
     expect(line).not.toContain('\n');
     expect(countCodePoints(line ?? '')).toBe(160);
   });
@@ -414,7 +374,7 @@ describe('summarizeDigest and the shared digest helpers', () => {
 
 describe('renderSlackDigest', () => {
   it('sums up 200 jobs in one message within Block Kit limits, with "… and N more"', () => {
-    const message = renderSlackDigest(manyEvents(200), context, MENTIONS);
+    const message = renderSlackDigest(digestEvents(200, 'etl<&>'), RENDER_CONTEXT, MENTIONS);
     expectWithinBlockKitLimits(message);
     expect(headerText(message)).toBe('200 DLI jobs ended');
     const [countsSection, linesSection] = sectionTexts(message);
@@ -432,8 +392,8 @@ describe('renderSlackDigest', () => {
   });
 
   it('mentions nobody when no job failed', () => {
-    const events = manyEvents(3).filter((event) => event.status !== 'FAILED');
-    const message = renderSlackDigest(events, context, MENTIONS);
+    const events = digestEvents(3, 'etl<&>').filter((event) => event.status !== 'FAILED');
+    const message = renderSlackDigest(events, RENDER_CONTEXT, MENTIONS);
     expect(JSON.stringify(message)).not.toMatch(/<@|<!subteam|<!channel>/);
     expect(sectionTexts(message)).toEqual([
       '✅ 3 finished',
@@ -449,7 +409,7 @@ describe('slackPlatform, delivered to a Slack-like incoming webhook', () => {
   let slack: ChatDestination;
 
   beforeEach(async () => {
-    clock = createManualClock(Date.UTC(2024, 0, 2, 3, 4, 5));
+    clock = createManualClock(RENDER_TIME);
     receiver = createSlackReceiver({ token: TOKEN, now: clock.now });
     slack = createChatDestination({
       name: 'team-channel',
@@ -466,21 +426,19 @@ describe('slackPlatform, delivered to a Slack-like incoming webhook', () => {
   /** Sends for real and judges the answer; then moves the clock past the one-a-second window. */
   async function deliver(request: OutgoingRequest | undefined): Promise<DeliveryOutcome> {
     if (!request) throw new Error('no request');
-    const answer = await sendOutgoing(request, { timeoutMs: 5000 });
+    const outcome = await sendAndJudge(slackPlatform, request);
     clock.advance(1000);
-    return isPlatformResponse(answer) ? slackPlatform.judge(answer) : answer;
+    return outcome;
   }
 
   it('delivers FINISHED, FAILED (50 KB SQL, 10 KB error) and CANCELLED; only the failure notifies', async () => {
-    const failed = {
-      ...finishedJob,
-      status: 'FAILED',
-      statement: `select 1 -- ${'x'.repeat(50 * 1024)}`,
-      message: 'at org.apache.spark.Foo(Foo.scala:1)\n'.repeat(300),
-    };
+    const failed = hugeFailedJob(
+      hugeStatement('select 1'),
+      'at org.apache.spark.Foo(Foo.scala:1)\n'.repeat(300),
+    );
     const cancelled = { ...finishedJob, status: 'CANCELLED' };
     for (const job of [finishedJob, failed, cancelled]) {
-      expect(await deliver(slackPlatform.render(makeEvent(job), slack, context))).toEqual({
+      expect(await deliver(slackPlatform.render(jobEvent(job), slack, RENDER_CONTEXT))).toEqual({
         kind: 'delivered',
       });
     }
@@ -493,7 +451,9 @@ describe('slackPlatform, delivered to a Slack-like incoming webhook', () => {
   });
 
   it('delivers a digest of 200 jobs', async () => {
-    expect(await deliver(slackPlatform.renderDigest?.(manyEvents(200), slack, context))).toEqual({
+    expect(
+      await deliver(slackPlatform.renderDigest?.(digestEvents(200, 'etl<&>'), slack, RENDER_CONTEXT)),
+    ).toEqual({
       kind: 'delivered',
     });
     expect(receiver.posted[0]?.notified.channel).toBe(true);
@@ -501,19 +461,19 @@ describe('slackPlatform, delivered to a Slack-like incoming webhook', () => {
 
   it('rejects a wrong token (403 invalid_token) and a removed webhook (404 no_service) for good', async () => {
     const wrongToken = { ...slack, url: slack.url.replace(TOKEN, 'nope') };
-    expect(await deliver(slackPlatform.render(makeEvent(finishedJob), wrongToken, context))).toEqual({
+    expect(await deliver(slackPlatform.render(jobEvent(finishedJob), wrongToken, RENDER_CONTEXT))).toEqual({
       kind: 'reject',
       reason: '403 invalid_token',
     });
     const removed = { ...slack, url: slack.url.replace('/services/T0DLIWATCH', '/services/T0GONE') };
-    expect(await deliver(slackPlatform.render(makeEvent(finishedJob), removed, context))).toEqual({
+    expect(await deliver(slackPlatform.render(jobEvent(finishedJob), removed, RENDER_CONTEXT))).toEqual({
       kind: 'reject',
       reason: '404 no_service',
     });
   });
 
   it('rejects a payload Slack refuses (400 invalid_blocks) for good', async () => {
-    const request = slackPlatform.render(makeEvent(finishedJob), slack, context);
+    const request = slackPlatform.render(jobEvent(finishedJob), slack, RENDER_CONTEXT);
     const bad = {
       text: 'x',
       blocks: [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }],
@@ -525,11 +485,11 @@ describe('slackPlatform, delivered to a Slack-like incoming webhook', () => {
   });
 
   it('retries after Retry-After when sent faster than one a second (429 rate_limited)', async () => {
-    const event = makeEvent(finishedJob);
-    const first = await sendOutgoing(slackPlatform.render(event, slack, context), { timeoutMs: 5000 });
+    const event = jobEvent(finishedJob);
+    const first = await sendOutgoing(slackPlatform.render(event, slack, RENDER_CONTEXT), { timeoutMs: 5000 });
     expect(isPlatformResponse(first) && slackPlatform.judge(first)).toEqual({ kind: 'delivered' });
     clock.advance(300);
-    expect(await deliver(slackPlatform.render(event, slack, context))).toEqual({
+    expect(await deliver(slackPlatform.render(event, slack, RENDER_CONTEXT))).toEqual({
       kind: 'retry',
       reason: '429 rate_limited (rate limited)',
       retryAfterMs: 1000,
@@ -539,7 +499,7 @@ describe('slackPlatform, delivered to a Slack-like incoming webhook', () => {
 
   it('retries server trouble (500 rollup_error)', async () => {
     receiver.http.respondNext({ status: 500, body: 'rollup_error' });
-    expect(await deliver(slackPlatform.render(makeEvent(finishedJob), slack, context))).toEqual({
+    expect(await deliver(slackPlatform.render(jobEvent(finishedJob), slack, RENDER_CONTEXT))).toEqual({
       kind: 'retry',
       reason: '500 rollup_error',
     });

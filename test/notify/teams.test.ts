@@ -1,13 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type JobStatusResponse,
-  jobStatusResponseSchema,
-  type TerminalStatus,
-} from '../../lib/dli/schemas.ts';
 import { type ChatDestination, createChatDestination, type Mentions } from '../../lib/notify/destination.ts';
-import { countJsonStringBytes, DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
-import type { DeliveryOutcome, OutgoingRequest, RenderContext } from '../../lib/notify/platform.ts';
+import { countJsonStringBytes } from '../../lib/notify/job-facts.ts';
+import type { DeliveryOutcome, OutgoingRequest } from '../../lib/notify/platform.ts';
 import { isPlatformResponse, sendOutgoing } from '../../lib/notify/send.ts';
 import {
   renderTeamsMentions,
@@ -18,16 +12,26 @@ import {
   teamsPlatform,
 } from '../../lib/notify/teams.ts';
 import type { JobEvent } from '../../lib/store/store.ts';
+import { sendAndJudge } from '../support/delivery.ts';
+import {
+  cancelledJob,
+  contextAt,
+  digestEvents,
+  finishedJob,
+  hugeErrorText,
+  hugeFailedJob,
+  hugeStatement,
+  jobEvent,
+  manyTags,
+  RENDER_TIME,
+} from '../support/events.ts';
 import { createManualClock, type ManualClock } from '../support/manual-clock.ts';
+import { lastSentJson } from '../support/platforms/platform-receiver.ts';
 import {
   createTeamsReceiver,
   TEAMS_MESSAGE_LIMIT_BYTES,
   type TeamsReceiver,
 } from '../support/platforms/teams-receiver.ts';
-
-const finishedJob = jobStatusResponseSchema.parse(
-  JSON.parse(readFileSync(new URL('../fixtures/dli/status-finished.json', import.meta.url), 'utf8')),
-);
 
 const WORKFLOW_ID = '0a1b2c3d4e5f40718293a4b5c6d7e8f9';
 const SIG = 'Sig-secret_AbCdEf0123456789';
@@ -37,40 +41,20 @@ const MENTIONS: Mentions = {
   all: true,
 };
 
-function makeEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): JobEvent {
-  return {
-    id: `evt_${job.job_id}`,
-    status: job.status as TerminalStatus,
-    previousStatus: 'RUNNING',
-    occurredAt: Date.UTC(2024, 0, 2, 3, 4, 0),
-    projectId: '0123456789abcdef0123456789abcdef',
-    labels: {},
-    job,
-    routedTo: ['ops'],
-    ...overrides,
-  };
-}
-
 /**
  * A FAILED job at its worst for a byte limit: 50 KB of SQL in 3-byte characters and quotes (JSON escapes them),
  * 10 KB of error with control characters (6 bytes each in JSON), enormous facts.
  */
 function hugeFailedEvent(): JobEvent {
-  const statement = `select "数据" from t -- ${'数"'.repeat(25 * 1024)}`;
-  const message = `java.lang.RuntimeException: <at>boom</at>\n${'\tat org.apache.spark.Foo(Foo.scala:1)\u0001\n'.repeat(280)}`;
-  expect(Buffer.byteLength(statement)).toBeGreaterThan(50 * 1024);
-  expect(message.length).toBeGreaterThan(10 * 1024);
-  return makeEvent(
-    {
-      ...finishedJob,
-      status: 'FAILED',
-      statement,
-      message,
-      queue_name: '队'.repeat(5000),
-      tags: Array.from({ length: 200 }, (_, i) => ({ key: `tag${i}`, value: '"'.repeat(50) })),
-    },
-    { labels: { owner: 'x'.repeat(3000) } },
+  const job = hugeFailedJob(
+    hugeStatement('select "数据" from t', '数"'.repeat(25 * 1024)),
+    hugeErrorText(
+      'java.lang.RuntimeException: <at>boom</at>',
+      '\tat org.apache.spark.Foo(Foo.scala:1)\u0001\n',
+    ),
+    { queue_name: '队'.repeat(5000), tags: manyTags(200, '"'.repeat(50)) },
   );
+  return jobEvent(job, { labels: { owner: 'x'.repeat(3000) } });
 }
 
 function card(message: TeamsMessage) {
@@ -97,25 +81,17 @@ let clock: ManualClock;
 let receiver: TeamsReceiver;
 let destination: ChatDestination;
 
-function context(): RenderContext {
-  return { now: clock.now(), region: 'cn-north-4', consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE };
-}
-
 /** Sends for real and judges the answer; then moves the clock past the throttle window. */
 async function deliver(request: OutgoingRequest): Promise<DeliveryOutcome> {
-  const answer = await sendOutgoing(request, { timeoutMs: 5000 });
+  const outcome = await sendAndJudge(teamsPlatform, request);
   clock.advance(60_000);
-  return isPlatformResponse(answer) ? teamsPlatform.judge(answer) : answer;
+  return outcome;
 }
 
-function sentMessage(index = -1): TeamsMessage {
-  const request = receiver.http.requests.at(index);
-  if (!request) throw new Error('nothing was sent');
-  return JSON.parse(request.body) as TeamsMessage;
-}
+const sentMessage = () => lastSentJson<TeamsMessage>(receiver);
 
 beforeEach(async () => {
-  clock = createManualClock(Date.UTC(2024, 0, 2, 3, 4, 5));
+  clock = createManualClock(RENDER_TIME);
   receiver = createTeamsReceiver({ workflowId: WORKFLOW_ID, sig: SIG, now: clock.now, requestsPerMinute: 3 });
   const url = await receiver.start();
   destination = createChatDestination({ name: 'ops', type: 'teams', url, mentions: MENTIONS });
@@ -127,7 +103,9 @@ afterEach(async () => {
 
 describe('teamsPlatform.render, delivered to a Teams-Workflows-like webhook', () => {
   it('posts a FINISHED job as an Adaptive Card 1.4 with a green band, the facts, the SQL and a console button', async () => {
-    expect(await deliver(teamsPlatform.render(makeEvent(finishedJob), destination, context()))).toEqual({
+    expect(
+      await deliver(teamsPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now()))),
+    ).toEqual({
       kind: 'delivered',
     });
     const message = sentMessage();
@@ -183,7 +161,9 @@ describe('teamsPlatform.render, delivered to a Teams-Workflows-like webhook', ()
   });
 
   it('posts a FAILED job with 50 KB of SQL and 10 KB of error under 28 KB, mentioning the users in a TextBlock', async () => {
-    const outcome = await deliver(teamsPlatform.render(hugeFailedEvent(), destination, context()));
+    const outcome = await deliver(
+      teamsPlatform.render(hugeFailedEvent(), destination, contextAt(clock.now())),
+    );
     expect(outcome).toEqual({ kind: 'delivered' });
 
     const body = receiver.http.requests[0]?.body ?? '';
@@ -246,7 +226,9 @@ describe('teamsPlatform.render, delivered to a Teams-Workflows-like webhook', ()
       message: '\u0001'.repeat(20_000),
       statement: `select 1 -- ${'\u0002'.repeat(20_000)}`,
     };
-    expect(await deliver(teamsPlatform.render(makeEvent(swollen), destination, context()))).toEqual({
+    expect(
+      await deliver(teamsPlatform.render(jobEvent(swollen), destination, contextAt(clock.now()))),
+    ).toEqual({
       kind: 'delivered',
     });
     const body = receiver.http.requests[0]?.body ?? '';
@@ -277,8 +259,9 @@ describe('teamsPlatform.render, delivered to a Teams-Workflows-like webhook', ()
   });
 
   it('posts a CANCELLED job in a grey band without mentions, although mentions are configured', async () => {
-    const cancelled = { ...finishedJob, status: 'CANCELLED', message: 'cancelled by user' };
-    expect(await deliver(teamsPlatform.render(makeEvent(cancelled), destination, context()))).toEqual({
+    expect(
+      await deliver(teamsPlatform.render(jobEvent(cancelledJob), destination, contextAt(clock.now()))),
+    ).toEqual({
       kind: 'delivered',
     });
     const content = card(sentMessage());
@@ -290,7 +273,7 @@ describe('teamsPlatform.render, delivered to a Teams-Workflows-like webhook', ()
   });
 
   it('never mentions anyone for a FINISHED job', async () => {
-    await deliver(teamsPlatform.render(makeEvent(finishedJob), destination, context()));
+    await deliver(teamsPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())));
     expect(card(sentMessage()).msteams.entities).toEqual([]);
   });
 
@@ -300,7 +283,9 @@ describe('teamsPlatform.render, delivered to a Teams-Workflows-like webhook', ()
       status: 'FAILED',
       queue_name: '**bold** [x](https://evil.example) <at>alice@contoso.com</at>',
     };
-    expect(await deliver(teamsPlatform.render(makeEvent(sneaky), destination, context()))).toEqual({
+    expect(
+      await deliver(teamsPlatform.render(jobEvent(sneaky), destination, contextAt(clock.now()))),
+    ).toEqual({
       kind: 'delivered',
     });
     const content = card(sentMessage());
@@ -315,16 +300,19 @@ describe('teamsPlatform.render, delivered to a Teams-Workflows-like webhook', ()
 
 describe('teamsPlatform.judge, on what the Teams-like webhook answers', () => {
   it('counts 202 Accepted with an empty body as delivered', async () => {
-    const answer = await sendOutgoing(teamsPlatform.render(makeEvent(finishedJob), destination, context()), {
-      timeoutMs: 5000,
-    });
+    const answer = await sendOutgoing(
+      teamsPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())),
+      {
+        timeoutMs: 5000,
+      },
+    );
     expect(isPlatformResponse(answer) && answer.status).toBe(202);
     expect(isPlatformResponse(answer) && teamsPlatform.judge(answer)).toEqual({ kind: 'delivered' });
   });
 
   it('rejects a URL with the wrong sig for good (401), without repeating the URL', async () => {
     const wrong = { ...destination, url: destination.url.replace(SIG, 'not-the-sig') };
-    const outcome = await deliver(teamsPlatform.render(makeEvent(finishedJob), wrong, context()));
+    const outcome = await deliver(teamsPlatform.render(jobEvent(finishedJob), wrong, contextAt(clock.now())));
     expect(outcome).toEqual({
       kind: 'reject',
       reason:
@@ -335,7 +323,9 @@ describe('teamsPlatform.judge, on what the Teams-like webhook answers', () => {
 
   it('rejects a URL without its sig for good (401)', async () => {
     const unsigned = { ...destination, url: destination.url.replace(/&sig=[^&]*/, '') };
-    const outcome = await deliver(teamsPlatform.render(makeEvent(finishedJob), unsigned, context()));
+    const outcome = await deliver(
+      teamsPlatform.render(jobEvent(finishedJob), unsigned, contextAt(clock.now())),
+    );
     expect(outcome.kind).toBe('reject');
     expect(outcome.kind === 'reject' && outcome.reason).toMatch(/^401 .*DirectApiAuthorizationRequired/);
   });
@@ -345,7 +335,7 @@ describe('teamsPlatform.judge, on what the Teams-like webhook answers', () => {
       ...destination,
       url: destination.url.replace(WORKFLOW_ID, 'ffffffffffffffffffffffffffffffff'),
     };
-    const outcome = await deliver(teamsPlatform.render(makeEvent(finishedJob), gone, context()));
+    const outcome = await deliver(teamsPlatform.render(jobEvent(finishedJob), gone, contextAt(clock.now())));
     expect(outcome).toEqual({
       kind: 'reject',
       reason:
@@ -363,27 +353,31 @@ describe('teamsPlatform.judge, on what the Teams-like webhook answers', () => {
     const noCard = await deliver(post(JSON.stringify({ type: 'message', attachments: [] })));
     expect(noCard.kind === 'reject' && noCard.reason).toMatch(/^400 .*TriggerInputSchemaMismatch/);
 
-    const unbound = JSON.parse(teamsPlatform.render(makeEvent(finishedJob), destination, context()).body);
+    const unbound = JSON.parse(
+      teamsPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())).body,
+    );
     unbound.attachments[0].content.body.push({ type: 'TextBlock', text: '<at>bob</at>', wrap: true });
     const unboundMention = await deliver(post(JSON.stringify(unbound)));
     expect(unboundMention.kind === 'reject' && unboundMention.reason).toContain('has no mention entity');
 
-    const huge = JSON.parse(teamsPlatform.render(makeEvent(finishedJob), destination, context()).body);
+    const huge = JSON.parse(
+      teamsPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())).body,
+    );
     huge.attachments[0].content.body.push({ type: 'TextBlock', text: 'x'.repeat(30_000), wrap: true });
     const tooLarge = await deliver(post(JSON.stringify(huge)));
     expect(tooLarge.kind === 'reject' && tooLarge.reason).toMatch(/^413 /);
   });
 
   it('retries after Retry-After when the workflow is throttled (429)', async () => {
-    const event = makeEvent(finishedJob);
+    const event = jobEvent(finishedJob);
     for (let i = 0; i < 3; i++) {
-      const answer = await sendOutgoing(teamsPlatform.render(event, destination, context()), {
+      const answer = await sendOutgoing(teamsPlatform.render(event, destination, contextAt(clock.now())), {
         timeoutMs: 5000,
       });
       expect(isPlatformResponse(answer) && teamsPlatform.judge(answer)).toEqual({ kind: 'delivered' });
       clock.advance(10_000);
     }
-    const outcome = await deliver(teamsPlatform.render(event, destination, context()));
+    const outcome = await deliver(teamsPlatform.render(event, destination, contextAt(clock.now())));
     expect(outcome).toMatchObject({ kind: 'retry', retryAfterMs: 30_000 });
     expect(outcome.kind === 'retry' && outcome.reason).toMatch(
       /^429 .*WorkflowRequestsThrottled.*\(rate limited\)$/,
@@ -396,7 +390,9 @@ describe('teamsPlatform.judge, on what the Teams-like webhook answers', () => {
       status,
       body: '{"error":{"code":"ServiceUnavailable","message":"The server is busy."}}',
     });
-    const outcome = await deliver(teamsPlatform.render(makeEvent(finishedJob), destination, context()));
+    const outcome = await deliver(
+      teamsPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())),
+    );
     expect(outcome.kind).toBe('retry');
   });
 
@@ -405,12 +401,12 @@ describe('teamsPlatform.judge, on what the Teams-like webhook answers', () => {
       { status: 408, body: '' },
       { status: 302, body: '', headers: { location: '/elsewhere' } },
     );
-    expect((await deliver(teamsPlatform.render(makeEvent(finishedJob), destination, context()))).kind).toBe(
-      'retry',
-    );
-    expect((await deliver(teamsPlatform.render(makeEvent(finishedJob), destination, context()))).kind).toBe(
-      'reject',
-    );
+    expect(
+      (await deliver(teamsPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())))).kind,
+    ).toBe('retry');
+    expect(
+      (await deliver(teamsPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())))).kind,
+    ).toBe('reject');
   });
 
   it('publishes a conservative rate: Teams bots may post 30 messages a minute to one conversation', () => {
@@ -419,24 +415,14 @@ describe('teamsPlatform.judge, on what the Teams-like webhook answers', () => {
 });
 
 describe('teamsPlatform.renderDigest', () => {
-  function manyEvents(count: number): JobEvent[] {
-    return Array.from({ length: count }, (_, i) => {
-      const status: TerminalStatus = i % 10 === 3 ? 'FAILED' : i % 10 === 7 ? 'CANCELLED' : 'FINISHED';
-      const jobId = `${String(i).padStart(8, '0')}-0dc2-4dd7-8879-ddd4c020d7aa`;
-      return makeEvent(
-        {
-          ...finishedJob,
-          job_id: jobId,
-          status,
-          queue_name: i % 2 ? `etl_nightly_队列_${'x'.repeat(100)}` : 'default',
-        },
-        { occurredAt: Date.UTC(2024, 0, 2, 3, 0, 0) + i * 1000 },
-      );
-    });
-  }
+  const ODD_QUEUE = `etl_nightly_队列_${'x'.repeat(100)}`;
 
   it('sums up 200 jobs in one card under 28 KB, failures first, with "… and N more"', async () => {
-    const request = teamsPlatform.renderDigest?.(manyEvents(200), destination, context());
+    const request = teamsPlatform.renderDigest?.(
+      digestEvents(200, ODD_QUEUE),
+      destination,
+      contextAt(clock.now()),
+    );
     if (!request) throw new Error('teams has a digest');
     expect(Buffer.byteLength(request.body)).toBeLessThanOrEqual(TEAMS_PAYLOAD_MAX_BYTES);
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
@@ -457,8 +443,8 @@ describe('teamsPlatform.renderDigest', () => {
   });
 
   it('lists every job when they fit, and mentions nobody when none failed', async () => {
-    const events = manyEvents(3).filter((event) => event.status !== 'FAILED');
-    const request = teamsPlatform.renderDigest?.(events, destination, context());
+    const events = digestEvents(3, ODD_QUEUE).filter((event) => event.status !== 'FAILED');
+    const request = teamsPlatform.renderDigest?.(events, destination, contextAt(clock.now()));
     if (!request) throw new Error('teams has a digest');
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
     const content = card(sentMessage());

@@ -1,15 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import {
-  type JobStatusResponse,
-  jobStatusResponseSchema,
-  type TerminalStatus,
-} from '../../lib/dli/schemas.ts';
+import { type JobStatusResponse, jobStatusResponseSchema } from '../../lib/dli/schemas.ts';
 import { createWebhookDestination, type WebhookDestination } from '../../lib/notify/destination.ts';
-import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
-import type { PlatformResponse, RenderContext } from '../../lib/notify/platform.ts';
 import {
   renderWebhookBody,
   signWebhook,
@@ -18,30 +11,21 @@ import {
   webhookPlatform,
 } from '../../lib/notify/webhook.ts';
 import type { JobEvent } from '../../lib/store/store.ts';
-
-const fixture = JSON.parse(
-  readFileSync(new URL('../fixtures/dli/status-finished.json', import.meta.url), 'utf8'),
-);
-const finishedJob = jobStatusResponseSchema.parse(fixture);
+import { platformResponse } from '../support/delivery.ts';
+import {
+  contextAt,
+  finishedFixture,
+  finishedJob,
+  hugeErrorText,
+  hugeStatement,
+  jobEvent,
+} from '../support/events.ts';
 
 const TWENTY_KB = 20 * 1000;
 
-function makeEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): JobEvent {
-  return {
-    id: `evt_${job.job_id}`,
-    status: job.status as TerminalStatus,
-    previousStatus: 'RUNNING',
-    occurredAt: Date.UTC(2024, 0, 2, 3, 4, 0),
-    projectId: '0123456789abcdef0123456789abcdef',
-    labels: { pipeline: 'nightly' },
-    job,
-    routedTo: [],
-    ...overrides,
-  };
-}
-
-function contextAt(now: number): RenderContext {
-  return { now, region: 'cn-north-4', consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE };
+/** Every event here carries a tracking label: the body must pass labels on. */
+function labelledEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): JobEvent {
+  return jobEvent(job, { labels: { pipeline: 'nightly' }, ...overrides });
 }
 
 function destinationWith(secret: string | null): WebhookDestination {
@@ -56,11 +40,11 @@ const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
 describe('renderWebhookBody', () => {
   it('carries every field of the fixture plus previous_status, labels and project_id', () => {
-    const body = renderWebhookBody(makeEvent(finishedJob));
+    const body = renderWebhookBody(labelledEvent(finishedJob));
 
     expect(body.type).toBe('dli.job.finished');
     expect(body.timestamp).toBe('2024-01-02T03:04:00.000Z');
-    for (const [key, value] of Object.entries(fixture)) expect(body.data[key]).toEqual(value);
+    for (const [key, value] of Object.entries(finishedFixture)) expect(body.data[key]).toEqual(value);
     expect(body.data.previous_status).toBe('RUNNING');
     expect(body.data.labels).toEqual({ pipeline: 'nightly' });
     expect(body.data.project_id).toBe('0123456789abcdef0123456789abcdef');
@@ -68,8 +52,12 @@ describe('renderWebhookBody', () => {
   });
 
   it('passes fields DLI added later through untouched', () => {
-    const job = jobStatusResponseSchema.parse({ ...fixture, engine_type: 'spark', end_time: 1509335111441 });
-    const body = renderWebhookBody(makeEvent(job));
+    const job = jobStatusResponseSchema.parse({
+      ...finishedFixture,
+      engine_type: 'spark',
+      end_time: 1509335111441,
+    });
+    const body = renderWebhookBody(labelledEvent(job));
     expect(body.data.engine_type).toBe('spark');
     expect(body.data.end_time).toBe(1509335111441);
   });
@@ -78,18 +66,18 @@ describe('renderWebhookBody', () => {
     ['FAILED', 'dli.job.failed'],
     ['CANCELLED', 'dli.job.cancelled'],
   ])('types a %s event as %s', (status, type) => {
-    const body = renderWebhookBody(makeEvent({ ...finishedJob, status }, { previousStatus: null }));
+    const body = renderWebhookBody(labelledEvent({ ...finishedJob, status }, { previousStatus: null }));
     expect(body.type).toBe(type);
     expect(body.data.status).toBe(status);
     expect(body.data.previous_status).toBeNull();
   });
 
   it('keeps a FAILED job with a 50 KB statement and 10 KB error text under 20 KB, as valid JSON', () => {
-    const message = `java.lang.RuntimeException: "boom"\n${'at org.apache.spark.Foo(Foo.scala:1)\n'.repeat(280)}`;
+    const message = hugeErrorText('java.lang.RuntimeException: "boom"');
     expect(message.length).toBeGreaterThan(10 * 1024);
-    const statement = `select "数据😀" from t -- ${'x'.repeat(50 * 1024)}`;
+    const statement = hugeStatement('select "数据😀" from t');
     const serialized = JSON.stringify(
-      renderWebhookBody(makeEvent({ ...finishedJob, status: 'FAILED', message, statement })),
+      renderWebhookBody(labelledEvent({ ...finishedJob, status: 'FAILED', message, statement })),
     );
 
     expect(Buffer.byteLength(serialized, 'utf8')).toBeLessThan(TWENTY_KB);
@@ -110,7 +98,7 @@ describe('renderWebhookBody', () => {
       detail: 'd'.repeat(5_000),
       message: 'm'.repeat(30_000),
     };
-    const serialized = JSON.stringify(renderWebhookBody(makeEvent(job)));
+    const serialized = JSON.stringify(renderWebhookBody(labelledEvent(job)));
 
     expect(Buffer.byteLength(serialized, 'utf8')).toBeLessThan(TWENTY_KB);
     const { data } = JSON.parse(serialized);
@@ -122,25 +110,25 @@ describe('renderWebhookBody', () => {
 
   it('leaves the statement whole when only the error text is huge', () => {
     const job = { ...finishedJob, status: 'FAILED', message: 'm'.repeat(40_000) };
-    const { data } = JSON.parse(JSON.stringify(renderWebhookBody(makeEvent(job))));
+    const { data } = JSON.parse(JSON.stringify(renderWebhookBody(labelledEvent(job))));
     expect(data.statement).toBe('select * from t1');
-    expect(data.detail).toBe(fixture.detail);
+    expect(data.detail).toBe(finishedFixture.detail);
     expect(data.message).toMatch(/^m+… \[truncated\]$/);
   });
 
   it('cuts other long text fields, never the job id, when the usual ones are not enough', () => {
-    const job = jobStatusResponseSchema.parse({ ...fixture, user_conf: 'u'.repeat(30_000) });
-    const serialized = JSON.stringify(renderWebhookBody(makeEvent(job)));
+    const job = jobStatusResponseSchema.parse({ ...finishedFixture, user_conf: 'u'.repeat(30_000) });
+    const serialized = JSON.stringify(renderWebhookBody(labelledEvent(job)));
     expect(Buffer.byteLength(serialized, 'utf8')).toBeLessThan(TWENTY_KB);
     const { data } = JSON.parse(serialized);
     expect(data.user_conf).toMatch(/^u+… \[truncated\]$/);
     expect(data.statement).toBe('select * from t1');
-    expect(data.job_id).toBe(fixture.job_id);
+    expect(data.job_id).toBe(finishedFixture.job_id);
   });
 
   it('measures the JSON escapes: quotes, newlines and control characters grow when serialized', () => {
     const statement = '"\n\u0001\\'.repeat(20_000);
-    const serialized = JSON.stringify(renderWebhookBody(makeEvent({ ...finishedJob, statement })));
+    const serialized = JSON.stringify(renderWebhookBody(labelledEvent({ ...finishedJob, statement })));
     const bytes = Buffer.byteLength(serialized, 'utf8');
     expect(bytes).toBeLessThan(TWENTY_KB);
     expect(bytes).toBeGreaterThan(TWENTY_KB - 20);
@@ -151,7 +139,7 @@ describe('renderWebhookBody', () => {
 describe('webhookPlatform.render', () => {
   it('is verified by the standardwebhooks reference receiver, and a tampered body is not', () => {
     const secret = newSecret();
-    const event = makeEvent(finishedJob);
+    const event = labelledEvent(finishedJob);
     const request = webhookPlatform.render(event, destinationWith(secret), contextAt(Date.now()));
 
     expect(request.url).toBe('https://receiver.example.com/hooks/dli');
@@ -173,7 +161,7 @@ describe('webhookPlatform.render', () => {
 
   it('keeps webhook-id identical across retries while the timestamp follows the clock', () => {
     const secret = newSecret();
-    const event = makeEvent(finishedJob);
+    const event = labelledEvent(finishedJob);
     const first = webhookPlatform.render(
       event,
       destinationWith(secret),
@@ -195,7 +183,7 @@ describe('webhookPlatform.render', () => {
 
   it('sends no signature header when the destination has no secret', () => {
     const request = webhookPlatform.render(
-      makeEvent(finishedJob),
+      labelledEvent(finishedJob),
       destinationWith(null),
       contextAt(Date.now()),
     );
@@ -211,7 +199,11 @@ describe('webhookPlatform.render', () => {
       message: 'e'.repeat(10_240),
       statement: '😀'.repeat(25_000),
     };
-    const request = webhookPlatform.render(makeEvent(job), destinationWith(secret), contextAt(Date.now()));
+    const request = webhookPlatform.render(
+      labelledEvent(job),
+      destinationWith(secret),
+      contextAt(Date.now()),
+    );
     expect(Buffer.byteLength(request.body, 'utf8')).toBeLessThan(TWENTY_KB);
     expect(new Webhook(secret).verify(request.body, request.headers)).toMatchObject({
       data: { truncated: true },
@@ -244,18 +236,12 @@ describe('signWebhook', () => {
 });
 
 describe('webhookPlatform.judge', () => {
-  const answer = (status: number, body = '', headers: Record<string, string> = {}): PlatformResponse => ({
-    status,
-    body,
-    headers: new Headers(headers),
-  });
-
   it.each([200, 201, 202, 204])('counts %d as delivered', (status) => {
-    expect(webhookPlatform.judge(answer(status))).toEqual({ kind: 'delivered' });
+    expect(webhookPlatform.judge(platformResponse(status))).toEqual({ kind: 'delivered' });
   });
 
   it('retries 429 honouring Retry-After', () => {
-    expect(webhookPlatform.judge(answer(429, 'slow down', { 'retry-after': '120' }))).toEqual({
+    expect(webhookPlatform.judge(platformResponse(429, 'slow down', { 'retry-after': '120' }))).toEqual({
       kind: 'retry',
       reason: '429 slow down (rate limited)',
       retryAfterMs: 120_000,
@@ -264,7 +250,7 @@ describe('webhookPlatform.judge', () => {
 
   it('reads a Retry-After date against the response Date header', () => {
     const outcome = webhookPlatform.judge(
-      answer(429, '', {
+      platformResponse(429, '', {
         date: 'Tue, 02 Jan 2024 03:04:05 GMT',
         'retry-after': 'Tue, 02 Jan 2024 03:05:35 GMT',
       }),
@@ -273,25 +259,30 @@ describe('webhookPlatform.judge', () => {
   });
 
   it.each([500, 502, 503, 504, 408])('retries %d', (status) => {
-    expect(webhookPlatform.judge(answer(status, 'try later'))).toEqual({
+    expect(webhookPlatform.judge(platformResponse(status, 'try later'))).toEqual({
       kind: 'retry',
       reason: `${status} try later`,
     });
   });
 
   it('rejects 410 Gone: the receiver disabled the endpoint', () => {
-    expect(webhookPlatform.judge(answer(410, 'gone'))).toEqual({
+    expect(webhookPlatform.judge(platformResponse(410, 'gone'))).toEqual({
       kind: 'reject',
       reason: '410 Gone: endpoint disabled',
     });
   });
 
   it.each([400, 401, 403, 404, 422])('rejects %d', (status) => {
-    expect(webhookPlatform.judge(answer(status, 'no'))).toEqual({ kind: 'reject', reason: `${status} no` });
+    expect(webhookPlatform.judge(platformResponse(status, 'no'))).toEqual({
+      kind: 'reject',
+      reason: `${status} no`,
+    });
   });
 
   it.each([301, 302, 307, 308])('rejects redirect %d', (status) => {
-    const outcome = webhookPlatform.judge(answer(status, '', { location: 'https://elsewhere.example.com/' }));
+    const outcome = webhookPlatform.judge(
+      platformResponse(status, '', { location: 'https://elsewhere.example.com/' }),
+    );
     expect(outcome.kind).toBe('reject');
     expect(outcome.kind === 'reject' && outcome.reason).toContain(String(status));
   });

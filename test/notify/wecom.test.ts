@@ -1,15 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type JobStatusResponse,
-  jobStatusResponseSchema,
-  type TerminalStatus,
-} from '../../lib/dli/schemas.ts';
+import { type JobStatusResponse, jobStatusResponseSchema } from '../../lib/dli/schemas.ts';
 import { type ChatDestination, createChatDestination, type Mentions } from '../../lib/notify/destination.ts';
 import { fitLines } from '../../lib/notify/digest.ts';
-import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
-import type { DeliveryOutcome, OutgoingRequest, RenderContext } from '../../lib/notify/platform.ts';
-import { isPlatformResponse, sendOutgoing } from '../../lib/notify/send.ts';
+import type { OutgoingRequest } from '../../lib/notify/platform.ts';
 import {
   escapeWecomMarkdown,
   renderWecomDigest,
@@ -22,23 +15,25 @@ import {
   wecomMentionLists,
   wecomPlatform,
 } from '../../lib/notify/wecom.ts';
-import type { JobEvent } from '../../lib/store/store.ts';
+import { sendAndJudge } from '../support/delivery.ts';
+import {
+  cancelledJob,
+  finishedJob,
+  hugeErrorText,
+  hugeFailedJob,
+  hugeStatement,
+  jobEvent,
+  manyTags,
+  NO_MENTIONS,
+  numberedEvents,
+  RENDER_CONTEXT,
+} from '../support/events.ts';
 import { createManualClock, type ManualClock } from '../support/manual-clock.ts';
 import {
   createWecomReceiver,
   WECOM_ERRCODE,
   type WecomReceiver,
 } from '../support/platforms/wecom-receiver.ts';
-
-const finishedJob = jobStatusResponseSchema.parse(
-  JSON.parse(readFileSync(new URL('../fixtures/dli/status-finished.json', import.meta.url), 'utf8')),
-);
-
-const context: RenderContext = {
-  now: Date.UTC(2024, 0, 2, 3, 4, 5),
-  region: 'cn-north-4',
-  consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE,
-};
 
 const ROBOT_KEY = '693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa';
 const MENTIONS: Mentions = {
@@ -49,27 +44,15 @@ const MENTIONS: Mentions = {
 
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
-function makeEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): JobEvent {
-  return {
-    id: `evt_${job.job_id}`,
-    status: job.status as TerminalStatus,
-    previousStatus: 'RUNNING',
-    occurredAt: Date.UTC(2024, 0, 2, 3, 4, 0),
-    projectId: '0123456789abcdef0123456789abcdef',
-    labels: {},
-    job,
-    routedTo: ['ops-group'],
-    ...overrides,
-  };
-}
-
 /** A FAILED job as bad as they come: a 50 KB statement and a 10 KB stack trace, with markup in both. */
-function hugeFailedJob(): JobStatusResponse {
-  const statement = `select '😀数据 <font color="info">x</font> <@zhangsan>' from t where a > 1 -- ${'数'.repeat(20_000)}`;
-  const message = `java.lang.RuntimeException: <boom> & [click](https://evil.example)\n${'at org.apache.spark.Foo(Foo.scala:1)\n'.repeat(280)}`;
-  expect(bytes(statement)).toBeGreaterThan(50 * 1024);
-  expect(message.length).toBeGreaterThan(10 * 1024);
-  return { ...finishedJob, status: 'FAILED', statement, message };
+function hugeWecomFailure(): JobStatusResponse {
+  return hugeFailedJob(
+    hugeStatement(
+      `select '😀数据 <font color="info">x</font> <@zhangsan>' from t where a > 1`,
+      '数'.repeat(20_000),
+    ),
+    hugeErrorText('java.lang.RuntimeException: <boom> & [click](https://evil.example)'),
+  );
 }
 
 function markdown(message: WecomMessage): string {
@@ -104,14 +87,10 @@ describe('WeCom delivery to a WeCom-like robot', () => {
     await robot.close();
   });
 
-  async function deliver(request: OutgoingRequest): Promise<DeliveryOutcome> {
-    const answer = await sendOutgoing(request, { timeoutMs: 5000 });
-    if (!isPlatformResponse(answer)) return answer;
-    return wecomPlatform.judge(answer);
-  }
+  const deliver = (request: OutgoingRequest) => sendAndJudge(wecomPlatform, request);
 
   it('delivers a FINISHED job as green markdown with every fact, the SQL and the console link', async () => {
-    const request = wecomPlatform.render(makeEvent(finishedJob), destination, context);
+    const request = wecomPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT);
 
     expect(request.url).toBe(destination.url);
     expect(request.headers['content-type']).toBe('application/json');
@@ -143,8 +122,7 @@ describe('WeCom delivery to a WeCom-like robot', () => {
   });
 
   it('delivers a CANCELLED job as grey markdown without mentions or an error block', async () => {
-    const cancelled = { ...finishedJob, status: 'CANCELLED', message: 'cancelled by user' };
-    const request = wecomPlatform.render(makeEvent(cancelled), destination, context);
+    const request = wecomPlatform.render(jobEvent(cancelledJob), destination, RENDER_CONTEXT);
 
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
     const content = markdown(JSON.parse(request.body));
@@ -156,7 +134,7 @@ describe('WeCom delivery to a WeCom-like robot', () => {
   });
 
   it('delivers a huge FAILED job with mentions as a text message within 2048 bytes that @s the configured people', async () => {
-    const request = wecomPlatform.render(makeEvent(hugeFailedJob()), destination, context);
+    const request = wecomPlatform.render(jobEvent(hugeWecomFailure()), destination, RENDER_CONTEXT);
 
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
     const message = JSON.parse(request.body) as WecomTextMessage;
@@ -197,7 +175,7 @@ describe('WeCom delivery to a WeCom-like robot', () => {
 
   it('delivers a huge FAILED job without mentions as orange-red markdown within 4096 bytes', async () => {
     const quiet = { ...destination, mentions: { users: [], groups: ['only-a-group'], all: false } };
-    const request = wecomPlatform.render(makeEvent(hugeFailedJob()), quiet, context);
+    const request = wecomPlatform.render(jobEvent(hugeWecomFailure()), quiet, RENDER_CONTEXT);
 
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
     const content = markdown(JSON.parse(request.body));
@@ -226,7 +204,7 @@ describe('WeCom delivery to a WeCom-like robot', () => {
 
   it('counts bytes, not characters: 4096 CJK characters would be 12 KB', async () => {
     const cjk = { ...finishedJob, statement: '中'.repeat(4096), queue_name: '队列'.repeat(400) };
-    const request = wecomPlatform.render(makeEvent(cjk), destination, context);
+    const request = wecomPlatform.render(jobEvent(cjk), destination, RENDER_CONTEXT);
     const content = markdown(JSON.parse(request.body));
 
     expect(content.length).toBeLessThan(WECOM_MARKDOWN_MAX_BYTES / 2);
@@ -238,16 +216,16 @@ describe('WeCom delivery to a WeCom-like robot', () => {
 
   it('keeps many long fields from crowding out the header, error and link', async () => {
     const crowded = {
-      ...hugeFailedJob(),
-      tags: Array.from({ length: 300 }, (_, i) => ({ key: `tag${i}`, value: '标签'.repeat(30) })),
+      ...hugeWecomFailure(),
+      tags: manyTags(300, '标签'.repeat(30)),
       owner: 'o'.repeat(2000),
       queue_name: 'q'.repeat(2000),
     };
-    const quiet = { ...destination, mentions: { users: [], groups: [], all: false } };
+    const quiet = { ...destination, mentions: NO_MENTIONS };
     const request = wecomPlatform.render(
-      makeEvent(crowded, { labels: { team: 'x'.repeat(5000) } }),
+      jobEvent(crowded, { labels: { team: 'x'.repeat(5000) } }),
       quiet,
-      context,
+      RENDER_CONTEXT,
     );
     const content = markdown(JSON.parse(request.body));
 
@@ -264,7 +242,7 @@ describe('WeCom delivery to a WeCom-like robot', () => {
 
   it('rejects a wrong key for good: WeCom answers 200 with errcode 93000', async () => {
     const wrongKey = { ...destination, url: destination.url.replace(ROBOT_KEY, 'not-the-key') };
-    const outcome = await deliver(wecomPlatform.render(makeEvent(finishedJob), wrongKey, context));
+    const outcome = await deliver(wecomPlatform.render(jobEvent(finishedJob), wrongKey, RENDER_CONTEXT));
 
     expect(outcome).toEqual({ kind: 'reject', reason: '200 errcode 93000 invalid webhook url' });
     expect(robot.posted).toHaveLength(0);
@@ -274,14 +252,16 @@ describe('WeCom delivery to a WeCom-like robot', () => {
 
   it('retries after the 20th message in a minute (errcode 45009), pausing the robot for a minute', async () => {
     for (let i = 0; i < 20; i++) {
-      const event = makeEvent({ ...finishedJob, job_id: `job-${i}` });
-      expect(await deliver(wecomPlatform.render(event, destination, context))).toEqual({ kind: 'delivered' });
+      const event = jobEvent({ ...finishedJob, job_id: `job-${i}` });
+      expect(await deliver(wecomPlatform.render(event, destination, RENDER_CONTEXT))).toEqual({
+        kind: 'delivered',
+      });
       clock.advance(1000);
     }
     const request = wecomPlatform.render(
-      makeEvent({ ...finishedJob, job_id: 'job-21' }),
+      jobEvent({ ...finishedJob, job_id: 'job-21' }),
       destination,
-      context,
+      RENDER_CONTEXT,
     );
 
     expect(await deliver(request)).toEqual({
@@ -302,7 +282,7 @@ describe('WeCom delivery to a WeCom-like robot', () => {
     const tooLong = { msgtype: 'markdown', markdown: { content: '数'.repeat(1366) } };
     expect(bytes(tooLong.markdown.content)).toBe(4098);
     const outcome = await deliver({
-      ...wecomPlatform.render(makeEvent(finishedJob), destination, context),
+      ...wecomPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT),
       body: JSON.stringify(tooLong),
     });
 
@@ -318,7 +298,7 @@ describe('WeCom delivery to a WeCom-like robot', () => {
     ['a body that is not JSON', 'not json', WECOM_ERRCODE.dataFormatError],
   ])('rejects %s for good', async (_name, body, errcode) => {
     const request = {
-      ...wecomPlatform.render(makeEvent(finishedJob), destination, context),
+      ...wecomPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT),
       body: typeof body === 'string' ? body : JSON.stringify(body),
     };
     const outcome = await deliver(request);
@@ -328,26 +308,26 @@ describe('WeCom delivery to a WeCom-like robot', () => {
 
   it.each([500, 502, 503])('retries a %d from the robot', async (status) => {
     robot.http.respondNext({ status, body: 'upstream trouble' });
-    const outcome = await deliver(wecomPlatform.render(makeEvent(finishedJob), destination, context));
+    const outcome = await deliver(wecomPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT));
     expect(outcome).toEqual({ kind: 'retry', reason: `${status} upstream trouble` });
   });
 
   it('retries a 200 without an errcode: a proxy page proves nothing', async () => {
     robot.http.respondNext({ status: 200, body: '<html>captive portal</html>' });
-    const outcome = await deliver(wecomPlatform.render(makeEvent(finishedJob), destination, context));
+    const outcome = await deliver(wecomPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT));
     expect(outcome.kind).toBe('retry');
   });
 
   it('rejects a 404 from something that is not a WeCom robot', async () => {
     const elsewhere = { ...destination, url: destination.url.replace('/cgi-bin/webhook/send', '/nope') };
-    const outcome = await deliver(wecomPlatform.render(makeEvent(finishedJob), elsewhere, context));
+    const outcome = await deliver(wecomPlatform.render(jobEvent(finishedJob), elsewhere, RENDER_CONTEXT));
     expect(outcome).toEqual({ kind: 'reject', reason: '404' });
   });
 
   it('delivers a digest of 200 events as markdown within 4096 bytes, failures first, ending with "… and N more"', async () => {
-    const events = manyEvents(200, ['FINISHED', 'FINISHED', 'CANCELLED', 'FINISHED']);
-    const quiet = { ...destination, mentions: { users: [], groups: [], all: false } };
-    const request = wecomPlatform.renderDigest?.(events, quiet, context);
+    const events = numberedEvents(200, ['FINISHED', 'FINISHED', 'CANCELLED', 'FINISHED']);
+    const quiet = { ...destination, mentions: NO_MENTIONS };
+    const request = wecomPlatform.renderDigest?.(events, quiet, RENDER_CONTEXT);
     if (!request) throw new Error('WeCom renders digests');
 
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
@@ -367,8 +347,8 @@ describe('WeCom delivery to a WeCom-like robot', () => {
   });
 
   it('delivers a digest with a failure as a text message that mentions people, failures listed first', async () => {
-    const events = manyEvents(200, ['FINISHED', 'FAILED', 'CANCELLED', 'FINISHED']);
-    const request = wecomPlatform.renderDigest?.(events, destination, context);
+    const events = numberedEvents(200, ['FINISHED', 'FAILED', 'CANCELLED', 'FINISHED']);
+    const request = wecomPlatform.renderDigest?.(events, destination, RENDER_CONTEXT);
     if (!request) throw new Error('WeCom renders digests');
 
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
@@ -386,7 +366,7 @@ describe('WeCom delivery to a WeCom-like robot', () => {
   });
 
   it('lists every job of a small digest without a "more" line', () => {
-    const message = renderWecomDigest(manyEvents(3, ['FINISHED']), destination.mentions, context);
+    const message = renderWecomDigest(numberedEvents(3, ['FINISHED']), destination.mentions, RENDER_CONTEXT);
     expect(markdown(message).split('\n')).toEqual([
       '### 3 DLI jobs ended',
       '<font color="info">✅ 3 finished</font>',
@@ -397,28 +377,20 @@ describe('WeCom delivery to a WeCom-like robot', () => {
   });
 });
 
-function manyEvents(count: number, statuses: TerminalStatus[]): JobEvent[] {
-  return Array.from({ length: count }, (_, i) => {
-    const status = statuses[i % statuses.length] ?? 'FINISHED';
-    return makeEvent({
-      ...finishedJob,
-      job_id: `job-${String(i).padStart(4, '0')}-0dc2-4dd7`,
-      status,
-      queue_name: `queue_${i}`,
-    });
-  });
-}
-
 describe('renderWecomMessage', () => {
   it('mentions nobody on a FAILED job when only groups are configured (WeCom has no group mention)', () => {
     const failed = { ...finishedJob, status: 'FAILED', message: 'boom' };
-    const message = renderWecomMessage(makeEvent(failed), { users: [], groups: ['g1'], all: false }, context);
+    const message = renderWecomMessage(
+      jobEvent(failed),
+      { users: [], groups: ['g1'], all: false },
+      RENDER_CONTEXT,
+    );
     expect(message.msgtype).toBe('markdown');
   });
 
   it('renders a job with only an id and a status, without "undefined" anywhere', () => {
     const bare = jobStatusResponseSchema.parse({ job_id: 'abc', status: 'FINISHED' });
-    const content = markdown(renderWecomMessage(makeEvent(bare), MENTIONS, context));
+    const content = markdown(renderWecomMessage(jobEvent(bare), MENTIONS, RENDER_CONTEXT));
     expect(content.split('\n')).toEqual([
       '### ✅ <font color="info">DLI job FINISHED</font> · abc',
       '> **Job ID:** abc',
@@ -430,8 +402,8 @@ describe('renderWecomMessage', () => {
 
   it('uses the destination title template', () => {
     const content = markdown(
-      renderWecomMessage(makeEvent(finishedJob), MENTIONS, {
-        ...context,
+      renderWecomMessage(jobEvent(finishedJob), MENTIONS, {
+        ...RENDER_CONTEXT,
         titleTemplate: '{queue_name}: {status}',
       }),
     );
@@ -440,8 +412,8 @@ describe('renderWecomMessage', () => {
 
   it('percent-encodes parentheses and spaces so a console link cannot end early', () => {
     const content = markdown(
-      renderWecomMessage(makeEvent(finishedJob), MENTIONS, {
-        ...context,
+      renderWecomMessage(jobEvent(finishedJob), MENTIONS, {
+        ...RENDER_CONTEXT,
         consoleUrlTemplate: 'https://console.example.com/jobs (new)/{job_id}',
       }),
     );

@@ -4,12 +4,19 @@
  * answers with DingTalk's own bodies — HTTP 200 with an `errcode`, also for the messages it rejects. Like DingTalk,
  * it throttles the robot for 10 minutes once a 21st message arrives within a minute.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import type { ReceivedWebhookRequest, WebhookResponse } from '../../../lib/simulator/webhook-receiver.ts';
 import {
-  createWebhookReceiver,
-  type ReceivedWebhookRequest,
-  type WebhookResponse,
-} from '../../../lib/simulator/webhook-receiver.ts';
+  createPlatformReceiver,
+  createSlidingWindow,
+  isRecord,
+  isSignature,
+  isStringArray,
+  isTimestampWithin,
+  jsonAnswer,
+  type PlatformReceiver,
+  parseJsonObject,
+} from './platform-receiver.ts';
 
 export const DINGTALK_SEND_PATH = '/robot/send';
 export const DINGTALK_RECEIVER_MAX_TEXT_BYTES = 20_000;
@@ -31,7 +38,7 @@ export interface DingTalkReceiverOptions {
 }
 
 /** A message the robot posted, with who DingTalk notifies for it. */
-export interface DingTalkAcceptedMessage {
+export interface DingTalkPostedMessage {
   body: Record<string, unknown>;
   title: string;
   text: string;
@@ -42,28 +49,21 @@ export interface DingTalkAcceptedMessage {
   atAll: boolean;
 }
 
-export interface DingTalkReceiver {
-  /** Listens on a free port; resolves to the robot URL, `http://127.0.0.1:<port>/robot/send?access_token=<token>`. */
-  start(): Promise<string>;
-  close(): Promise<void>;
-  readonly requests: readonly ReceivedWebhookRequest[];
-  readonly accepted: readonly DingTalkAcceptedMessage[];
-  /** Answers the next requests with these, before any check (to play server trouble). */
-  respondNext(...responses: WebhookResponse[]): void;
-}
+/**
+ * A DingTalk-like robot; `start()` resolves to `http://127.0.0.1:<port>/robot/send?access_token=<token>`, and
+ * `posted` holds the messages the robot posted.
+ */
+export type DingTalkReceiver = PlatformReceiver<DingTalkPostedMessage>;
 
 export function createDingTalkReceiver(options: DingTalkReceiverOptions = {}): DingTalkReceiver {
   const accessToken = options.accessToken ?? 'test-token';
   const now = options.now ?? Date.now;
-  const accepted: DingTalkAcceptedMessage[] = [];
-  const acceptedAt: number[] = [];
+  const posted: DingTalkPostedMessage[] = [];
+  const minute = createSlidingWindow(PER_MINUTE, 60_000);
   let throttledUntil = 0;
 
-  const answer = (errcode: number, errmsg: string): WebhookResponse => ({
-    status: 200,
-    headers: { 'content-type': 'application/json;charset=utf-8' },
-    body: JSON.stringify({ errcode, errmsg }),
-  });
+  const answer = (errcode: number, errmsg: string): WebhookResponse =>
+    jsonAnswer(200, { errcode, errmsg }, { 'content-type': 'application/json;charset=utf-8' });
 
   function respond(request: ReceivedWebhookRequest): WebhookResponse {
     const url = new URL(request.path, 'http://127.0.0.1');
@@ -75,24 +75,14 @@ export function createDingTalkReceiver(options: DingTalkReceiverOptions = {}): D
       const timestamp = url.searchParams.get('timestamp') ?? '';
       // searchParams.get has already URL-decoded the sign, as DingTalk does.
       const sign = url.searchParams.get('sign') ?? '';
-      if (!/^\d+$/.test(timestamp) || Math.abs(now() - Number(timestamp)) > SIGNATURE_WINDOW_MS) {
+      if (!isTimestampWithin(timestamp, now(), SIGNATURE_WINDOW_MS))
         return answer(310000, 'invalid timestamp');
-      }
       const expected = createHmac('sha256', options.secret)
         .update(`${timestamp}\n${options.secret}`)
         .digest();
-      const given = Buffer.from(sign, 'base64');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        return answer(310000, 'sign not match');
-      }
+      if (!isSignature(sign, expected)) return answer(310000, 'sign not match');
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(request.body);
-    } catch {
-      return answer(300001, 'param error');
-    }
-    const message = markdownMessage(body);
+    const message = markdownMessage(parseJsonObject(request.body));
     if (message === undefined) return answer(300001, 'param error');
     if (Buffer.byteLength(message.text, 'utf8') > DINGTALK_RECEIVER_MAX_TEXT_BYTES) {
       return answer(460101, 'message too long, exceed 20000 bytes');
@@ -103,13 +93,13 @@ export function createDingTalkReceiver(options: DingTalkReceiverOptions = {}): D
     }
     const at = now();
     if (at < throttledUntil) return answer(130101, 'send too fast, exceed 20 times per minute');
-    if (acceptedAt.filter((time) => time > at - 60_000).length >= PER_MINUTE) {
+    if (!minute.hasRoom(at)) {
       throttledUntil = at + THROTTLE_MS;
       return answer(130101, 'send too fast, exceed 20 times per minute');
     }
-    acceptedAt.push(at);
+    minute.record(at);
     const mentionedInText = (entry: string) => message.text.includes(`@${entry}`);
-    accepted.push({
+    posted.push({
       body: message.body,
       title: message.title,
       text: message.text,
@@ -120,20 +110,12 @@ export function createDingTalkReceiver(options: DingTalkReceiverOptions = {}): D
     return answer(0, 'ok');
   }
 
-  const receiver = createWebhookReceiver({ respond, now });
-  return {
-    async start() {
-      return `${await receiver.start()}${DINGTALK_SEND_PATH}?access_token=${accessToken}`;
-    },
-    close: () => receiver.close(),
-    get requests() {
-      return receiver.requests;
-    },
-    get accepted() {
-      return accepted;
-    },
-    respondNext: (...responses) => receiver.respondNext(...responses),
-  };
+  return createPlatformReceiver({
+    respond,
+    now,
+    webhookUrl: (base) => `${base}${DINGTALK_SEND_PATH}?access_token=${accessToken}`,
+    posted,
+  });
 }
 
 interface ParsedMarkdownMessage {
@@ -146,23 +128,15 @@ interface ParsedMarkdownMessage {
 }
 
 /** The fields of a markdown message, or `undefined` when DingTalk would refuse its shape. */
-function markdownMessage(body: unknown): ParsedMarkdownMessage | undefined {
-  if (!isObject(body) || body.msgtype !== 'markdown' || !isObject(body.markdown)) return undefined;
+function markdownMessage(body: Record<string, unknown> | undefined): ParsedMarkdownMessage | undefined {
+  if (body === undefined || body.msgtype !== 'markdown' || !isRecord(body.markdown)) return undefined;
   const { title, text } = body.markdown;
   if (typeof title !== 'string' || title === '' || typeof text !== 'string' || text === '') return undefined;
   const at = body.at ?? {};
-  if (!isObject(at)) return undefined;
+  if (!isRecord(at)) return undefined;
   const atMobiles = at.atMobiles ?? [];
   const atUserIds = at.atUserIds ?? [];
   if (!isStringArray(atMobiles) || !isStringArray(atUserIds)) return undefined;
   if (at.isAtAll !== undefined && typeof at.isAtAll !== 'boolean') return undefined;
   return { body, title, text, atMobiles, atUserIds, isAtAll: at.isAtAll === true };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }

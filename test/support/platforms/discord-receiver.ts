@@ -5,13 +5,14 @@
  * Discord's `{"message","code"}` errors (50035 with the nested `errors` of an invalid form body), 429 with
  * `retry_after` in the body, `Retry-After` and the `X-RateLimit-*` headers.
  */
+import type { ReceivedWebhookRequest, WebhookResponse } from '../../../lib/simulator/webhook-receiver.ts';
 import {
-  createWebhookReceiver,
-  type ReceivedWebhookRequest,
-  type WebhookReceiver,
-  type WebhookResponse,
-} from '../../../lib/simulator/webhook-receiver.ts';
-import { createFixedWindow, jsonAnswer } from './slack-receiver.ts';
+  createFixedWindow,
+  createPlatformReceiver,
+  jsonAnswer,
+  type PlatformReceiver,
+  parseJsonObject,
+} from './platform-receiver.ts';
 
 export const DISCORD_ERROR = {
   unknownWebhook: 10015,
@@ -53,14 +54,8 @@ export interface DiscordReceiverOptions {
   bucketWindowMs?: number;
 }
 
-export interface DiscordReceiver {
-  /** Listens; resolves to the webhook URL (without `wait`), token included. */
-  start(): Promise<string>;
-  close(): Promise<void>;
-  /** The underlying receiver: every request as sent, and `respondNext` to script server trouble. */
-  readonly http: WebhookReceiver;
-  readonly posted: readonly DiscordPostedMessage[];
-}
+/** A Discord-like webhook: `start()` resolves to its URL without `wait`; `posted` holds what Discord showed. */
+export type DiscordReceiver = PlatformReceiver<DiscordPostedMessage>;
 
 /** Discord's error body. */
 export function discordError(
@@ -144,13 +139,8 @@ export function createDiscordReceiver(options: DiscordReceiverOptions): DiscordR
         rateHeaders,
       );
     }
-    let payload: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(request.body);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-        throw new Error('not an object');
-      payload = parsed as Record<string, unknown>;
-    } catch {
+    const payload = parseJsonObject(request.body);
+    if (payload === undefined) {
       return discordError(
         400,
         DISCORD_ERROR.invalidJson,
@@ -213,18 +203,12 @@ export function createDiscordReceiver(options: DiscordReceiverOptions): DiscordR
     return jsonAnswer(200, message, rateHeaders);
   }
 
-  const http = createWebhookReceiver({ respond, now });
-  return {
-    async start() {
-      const base = await http.start();
-      return `${base}/api/webhooks/${options.webhookId}/${options.token}`;
-    },
-    close: () => http.close(),
-    http,
-    get posted() {
-      return posted;
-    },
-  };
+  return createPlatformReceiver({
+    respond,
+    now,
+    webhookUrl: (base) => `${base}/api/webhooks/${options.webhookId}/${options.token}`,
+    posted,
+  });
 }
 
 /** Discord counts characters as code points. */

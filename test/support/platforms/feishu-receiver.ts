@@ -3,17 +3,24 @@
  * shape of an interactive card, IP allowlist, signature and its one-hour window, keywords, 5/s and 100/min) and
  * answers with Feishu's own bodies — HTTP 200 with a `code`, also for the messages it rejects.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import type { ReceivedWebhookRequest, WebhookResponse } from '../../../lib/simulator/webhook-receiver.ts';
 import {
-  createWebhookReceiver,
-  type ReceivedWebhookRequest,
-  type WebhookResponse,
-} from '../../../lib/simulator/webhook-receiver.ts';
+  createPlatformReceiver,
+  createSlidingWindow,
+  isRecord,
+  isSignature,
+  isTimestampWithin,
+  jsonAnswer,
+  type PlatformReceiver,
+  parseJsonObject,
+} from './platform-receiver.ts';
 
 export const FEISHU_HOOK_PATH = '/open-apis/bot/v2/hook/';
 /** Feishu says "20 KB"; the receiver takes the stricter reading. */
 export const FEISHU_RECEIVER_MAX_BODY_BYTES = 20_000;
 const SIGNATURE_WINDOW_SECONDS = 3600;
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 const PER_SECOND = 5;
 const PER_MINUTE = 100;
 const HEADER_TEMPLATES = new Set([
@@ -48,7 +55,7 @@ export interface FeishuReceiverOptions {
 }
 
 /** A message the bot posted, with what a reader would see notify them. */
-export interface FeishuAcceptedMessage {
+export interface FeishuPostedMessage {
   body: Record<string, unknown>;
   /** Every `lark_md` text of the card, in order. */
   larkMd: string[];
@@ -56,27 +63,22 @@ export interface FeishuAcceptedMessage {
   mentioned: string[];
 }
 
-export interface FeishuReceiver {
-  /** Listens on a free port; resolves to the hook URL, `http://127.0.0.1:<port>/open-apis/bot/v2/hook/<token>`. */
-  start(): Promise<string>;
-  close(): Promise<void>;
-  readonly requests: readonly ReceivedWebhookRequest[];
-  readonly accepted: readonly FeishuAcceptedMessage[];
-  /** Answers the next requests with these, before any check (to play server trouble). */
-  respondNext(...responses: WebhookResponse[]): void;
-}
+/**
+ * A Feishu-like custom bot; `start()` resolves to `http://127.0.0.1:<port>/open-apis/bot/v2/hook/<token>`, and
+ * `posted` holds the messages the bot posted.
+ */
+export type FeishuReceiver = PlatformReceiver<FeishuPostedMessage>;
 
 export function createFeishuReceiver(options: FeishuReceiverOptions = {}): FeishuReceiver {
   const token = options.token ?? 'test-token';
   const now = options.now ?? Date.now;
-  const accepted: FeishuAcceptedMessage[] = [];
-  const acceptedAt: number[] = [];
+  const posted: FeishuPostedMessage[] = [];
+  const second = createSlidingWindow(PER_SECOND, 1000);
+  const minute = createSlidingWindow(PER_MINUTE, 60_000);
 
-  const answer = (code: number, msg: string): WebhookResponse => ({
-    status: 200,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
-    body: JSON.stringify({ code, data: {}, msg }),
-  });
+  // Feishu answers HTTP 200 to what it refuses too, its verdict in the body.
+  const reply = (body: unknown): WebhookResponse => jsonAnswer(200, body, JSON_HEADERS);
+  const answer = (code: number, msg: string): WebhookResponse => reply({ code, data: {}, msg });
 
   function respond(request: ReceivedWebhookRequest): WebhookResponse {
     if (request.method !== 'POST' || request.path !== `${FEISHU_HOOK_PATH}${token}`) {
@@ -84,13 +86,8 @@ export function createFeishuReceiver(options: FeishuReceiverOptions = {}): Feish
     }
     if (Buffer.byteLength(request.body, 'utf8') > FEISHU_RECEIVER_MAX_BODY_BYTES)
       return answer(9499, 'Bad Request');
-    let body: unknown;
-    try {
-      body = JSON.parse(request.body);
-    } catch {
-      return answer(9499, 'Bad Request');
-    }
-    if (!isObject(body)) return answer(9499, 'Bad Request');
+    const body = parseJsonObject(request.body);
+    if (body === undefined) return answer(9499, 'Bad Request');
     if (options.ipAllowed === false) return answer(19022, 'Ip Not Allowed');
     if (options.secret && !validSignature(body, options.secret, now())) {
       return answer(19021, 'sign match fail or timestamp is not within one hour from current time');
@@ -102,58 +99,38 @@ export function createFeishuReceiver(options: FeishuReceiverOptions = {}): Feish
       return answer(19024, 'Key Words Not Found');
     }
     const at = now();
-    const lastSecond = acceptedAt.filter((time) => time > at - 1000).length;
-    const lastMinute = acceptedAt.filter((time) => time > at - 60_000).length;
-    if (lastSecond >= PER_SECOND || lastMinute >= PER_MINUTE) {
+    if (!second.hasRoom(at) || !minute.hasRoom(at)) {
       return answer(11232, 'frequency limited psm[lark.oapi.app_platform_runtime]appID[-1]');
     }
-    acceptedAt.push(at);
+    second.record(at);
+    minute.record(at);
     const larkMd = larkMdTexts(body);
-    accepted.push({
+    posted.push({
       body,
       larkMd,
       mentioned: larkMd.flatMap((text) =>
         [...text.matchAll(/<at id=([^>\s]+)><\/at>/g)].map((match) => match[1] ?? ''),
       ),
     });
-    if (options.legacySuccessBody) {
-      return {
-        status: 200,
-        headers: { 'content-type': 'application/json; charset=utf-8' },
-        body: JSON.stringify({ Extra: null, StatusCode: 0, StatusMessage: 'success' }),
-      };
-    }
-    return {
-      status: 200,
-      headers: { 'content-type': 'application/json; charset=utf-8' },
-      body: JSON.stringify({ StatusCode: 0, StatusMessage: 'success', code: 0, data: {}, msg: 'success' }),
-    };
+    if (options.legacySuccessBody) return reply({ Extra: null, StatusCode: 0, StatusMessage: 'success' });
+    return reply({ StatusCode: 0, StatusMessage: 'success', code: 0, data: {}, msg: 'success' });
   }
 
-  const receiver = createWebhookReceiver({ respond, now });
-  return {
-    async start() {
-      return `${await receiver.start()}${FEISHU_HOOK_PATH}${token}`;
-    },
-    close: () => receiver.close(),
-    get requests() {
-      return receiver.requests;
-    },
-    get accepted() {
-      return accepted;
-    },
-    respondNext: (...responses) => receiver.respondNext(...responses),
-  };
+  return createPlatformReceiver({
+    respond,
+    now,
+    webhookUrl: (base) => `${base}${FEISHU_HOOK_PATH}${token}`,
+    posted,
+  });
 }
 
 /** Feishu's check: `timestamp` (seconds, as a string) within an hour, and `sign` = Base64 HMAC over "" keyed by it. */
 function validSignature(body: Record<string, unknown>, secret: string, nowMs: number): boolean {
   const { timestamp, sign } = body;
-  if (typeof timestamp !== 'string' || !/^\d+$/.test(timestamp) || typeof sign !== 'string') return false;
-  if (Math.abs(nowMs / 1000 - Number(timestamp)) > SIGNATURE_WINDOW_SECONDS) return false;
-  const expected = createHmac('sha256', `${timestamp}\n${secret}`).update('').digest();
-  const given = Buffer.from(sign, 'base64');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  if (!isTimestampWithin(timestamp, nowMs / 1000, SIGNATURE_WINDOW_SECONDS) || typeof sign !== 'string') {
+    return false;
+  }
+  return isSignature(sign, createHmac('sha256', `${timestamp}\n${secret}`).update('').digest());
 }
 
 /**
@@ -163,13 +140,13 @@ function validSignature(body: Record<string, unknown>, secret: string, nowMs: nu
 function cardTexts(body: Record<string, unknown>): string[] | undefined {
   if (body.msg_type === 'text') {
     const content = body.content;
-    return isObject(content) && typeof content.text === 'string' ? [content.text] : undefined;
+    return isRecord(content) && typeof content.text === 'string' ? [content.text] : undefined;
   }
-  if (body.msg_type !== 'interactive' || !isObject(body.card)) return undefined;
+  if (body.msg_type !== 'interactive' || !isRecord(body.card)) return undefined;
   const { header, elements } = body.card;
   const texts: string[] = [];
   if (header !== undefined) {
-    if (!isObject(header) || !isText(header.title) || header.title.tag !== 'plain_text') return undefined;
+    if (!isRecord(header) || !isText(header.title) || header.title.tag !== 'plain_text') return undefined;
     if (header.template !== undefined && !HEADER_TEMPLATES.has(String(header.template))) return undefined;
     texts.push(header.title.content);
   }
@@ -183,7 +160,7 @@ function cardTexts(body: Record<string, unknown>): string[] | undefined {
 }
 
 function elementTextsOf(element: unknown): string[] | undefined {
-  if (!isObject(element)) return undefined;
+  if (!isRecord(element)) return undefined;
   switch (element.tag) {
     case 'hr':
       return [];
@@ -196,7 +173,7 @@ function elementTextsOf(element: unknown): string[] | undefined {
       if (element.fields !== undefined) {
         if (!Array.isArray(element.fields)) return undefined;
         for (const field of element.fields) {
-          if (!isObject(field) || typeof field.is_short !== 'boolean' || !isText(field.text))
+          if (!isRecord(field) || typeof field.is_short !== 'boolean' || !isText(field.text))
             return undefined;
           texts.push(field.text.content);
         }
@@ -211,7 +188,7 @@ function elementTextsOf(element: unknown): string[] | undefined {
       if (!Array.isArray(element.actions)) return undefined;
       const texts: string[] = [];
       for (const button of element.actions) {
-        if (!isObject(button) || button.tag !== 'button' || !isText(button.text)) return undefined;
+        if (!isRecord(button) || button.tag !== 'button' || !isText(button.text)) return undefined;
         if (typeof button.url !== 'string' || !/^https?:\/\//.test(button.url)) return undefined;
         texts.push(button.text.content);
       }
@@ -227,7 +204,7 @@ function larkMdTexts(body: Record<string, unknown>): string[] {
   const walk = (value: unknown): void => {
     if (Array.isArray(value)) {
       for (const item of value) walk(item);
-    } else if (isObject(value)) {
+    } else if (isRecord(value)) {
       if (value.tag === 'lark_md' && typeof value.content === 'string') found.push(value.content);
       for (const child of Object.values(value)) walk(child);
     }
@@ -236,13 +213,9 @@ function larkMdTexts(body: Record<string, unknown>): string[] {
   return found;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isText(value: unknown): value is { tag: 'plain_text' | 'lark_md'; content: string } {
   return (
-    isObject(value) &&
+    isRecord(value) &&
     (value.tag === 'plain_text' || value.tag === 'lark_md') &&
     typeof value.content === 'string'
   );

@@ -4,12 +4,15 @@
  * knows, JSON with known fields only, the 32,000-byte message limit, 60 writes a minute per space, `requestId`
  * de-duplication) and answers like it: the created message as JSON, or Google's `{"error":{…}}` bodies.
  */
+import type { ReceivedWebhookRequest, WebhookResponse } from '../../../lib/simulator/webhook-receiver.ts';
 import {
-  createWebhookReceiver,
-  type ReceivedWebhookRequest,
-  type WebhookReceiver,
-  type WebhookResponse,
-} from '../../../lib/simulator/webhook-receiver.ts';
+  createPlatformReceiver,
+  createSlidingWindow,
+  isRecord,
+  jsonAnswer,
+  type PlatformReceiver,
+  parseJsonObject,
+} from './platform-receiver.ts';
 
 /** A message the space shows. */
 export interface GoogleChatPostedMessage {
@@ -33,19 +36,11 @@ export interface GoogleChatReceiverOptions {
   writesPerMinute?: number;
 }
 
-export interface GoogleChatReceiver {
-  /** Listens; resolves to the space's webhook URL with `key` and `token`, as Google Chat shows it. */
-  start(): Promise<string>;
-  close(): Promise<void>;
-  /** The underlying receiver: every request as sent, and `respondNext` to script server trouble. */
-  readonly http: WebhookReceiver;
-  /** Messages the space shows (a de-duplicated retry adds none). */
-  readonly posted: readonly GoogleChatPostedMessage[];
-}
+/** A Google Chat-like space webhook; `posted` holds the messages the space shows (a de-duplicated retry adds none). */
+export type GoogleChatReceiver = PlatformReceiver<GoogleChatPostedMessage>;
 
 const MAX_MESSAGE_BYTES = 32_000;
 const MAX_WIDGETS_PER_CARD = 100;
-const WINDOW_MS = 60_000;
 /** The query parameters `spaces.messages.create` binds; anything else is refused. */
 const KNOWN_QUERY_PARAMETERS = new Set([
   'key',
@@ -75,12 +70,14 @@ const WIDGET_REQUIRED: Record<string, (value: Record<string, unknown>) => boolea
   divider: () => true,
 };
 
+const JSON_HEADERS = { 'content-type': 'application/json; charset=UTF-8' };
+
 /** Google's error body. */
 function googleError(code: number, status: string, message: string): WebhookResponse {
   return {
     status: code,
     body: JSON.stringify({ error: { code, message, status } }, null, 2),
-    headers: { 'content-type': 'application/json; charset=UTF-8' },
+    headers: JSON_HEADERS,
   };
 }
 
@@ -90,9 +87,6 @@ const invalidPayload = (detail: string) =>
 class PayloadError extends Error {
   override name = 'PayloadError';
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Checks `cardsV2` the way the API's schema does; returns how many widgets Chat would ignore. */
 function checkCards(cards: unknown): number {
@@ -133,10 +127,9 @@ function checkCards(cards: unknown): number {
 /** Creates a Google Chat-like space webhook; call `start()` to listen. */
 export function createGoogleChatReceiver(options: GoogleChatReceiverOptions): GoogleChatReceiver {
   const now = options.now ?? Date.now;
-  const limit = options.writesPerMinute ?? 60;
+  const writes = createSlidingWindow(options.writesPerMinute ?? 60, 60_000);
   const posted: GoogleChatPostedMessage[] = [];
   const byRequestId = new Map<string, Record<string, unknown>>();
-  const writesAt: number[] = [];
   let nextId = 1;
 
   function created(message: Record<string, unknown>, at: number): Record<string, unknown> {
@@ -175,20 +168,19 @@ export function createGoogleChatReceiver(options: GoogleChatReceiverOptions): Go
     }
 
     const at = request.receivedAt;
-    while (writesAt.length > 0 && (writesAt[0] ?? 0) <= at - WINDOW_MS) writesAt.shift();
-    if (writesAt.length >= limit) {
+    if (!writes.hasRoom(at)) {
       return googleError(
         429,
         'RESOURCE_EXHAUSTED',
         "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per space'.",
       );
     }
-    writesAt.push(at);
+    writes.record(at);
 
     const requestId = url.searchParams.get('requestId');
     const earlier = requestId === null ? undefined : byRequestId.get(requestId);
     // An existing request id returns the message created with it instead of creating a new one.
-    if (earlier !== undefined) return { status: 200, body: JSON.stringify(earlier), headers: jsonHeaders };
+    if (earlier !== undefined) return jsonAnswer(200, earlier, JSON_HEADERS);
 
     if (!(request.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
       return invalidPayload('Unexpected token.');
@@ -200,14 +192,8 @@ export function createGoogleChatReceiver(options: GoogleChatReceiverOptions): Go
         `Message exceeds the maximum size of ${MAX_MESSAGE_BYTES} bytes.`,
       );
     }
-    let message: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(request.body);
-      if (!isRecord(parsed)) throw new Error('not an object');
-      message = parsed;
-    } catch {
-      return invalidPayload('Unexpected token.');
-    }
+    const message = parseJsonObject(request.body);
+    if (message === undefined) return invalidPayload('Unexpected token.');
     for (const field of Object.keys(message)) {
       if (!KNOWN_MESSAGE_FIELDS.has(field)) {
         return invalidPayload(`Unknown name "${field}" at 'message': Cannot find field.`);
@@ -234,21 +220,14 @@ export function createGoogleChatReceiver(options: GoogleChatReceiverOptions): Go
     const answer = created(message, at);
     if (requestId !== null) byRequestId.set(requestId, answer);
     posted.push({ name: String(answer.name), requestId, message, ignoredWidgets, receivedAt: at });
-    return { status: 200, body: JSON.stringify(answer), headers: jsonHeaders };
+    return jsonAnswer(200, answer, JSON_HEADERS);
   }
 
-  const http = createWebhookReceiver({ respond, now });
-  return {
-    async start() {
-      const base = await http.start();
-      return `${base}/v1/spaces/${options.space}/messages?key=${encodeURIComponent(options.key)}&token=${encodeURIComponent(options.token)}`;
-    },
-    close: () => http.close(),
-    http,
-    get posted() {
-      return posted;
-    },
-  };
+  return createPlatformReceiver({
+    respond,
+    now,
+    webhookUrl: (base) =>
+      `${base}/v1/spaces/${options.space}/messages?key=${encodeURIComponent(options.key)}&token=${encodeURIComponent(options.token)}`,
+    posted,
+  });
 }
-
-const jsonHeaders = { 'content-type': 'application/json; charset=UTF-8' };

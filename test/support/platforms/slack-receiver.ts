@@ -3,12 +3,13 @@
  * token in the path, the JSON shape, Block Kit limits, about one message a second) and answers like it: 200 `ok`
  * on success, Slack's plain-text error names otherwise, 429 `rate_limited` with `Retry-After`.
  */
+import type { ReceivedWebhookRequest, WebhookResponse } from '../../../lib/simulator/webhook-receiver.ts';
 import {
-  createWebhookReceiver,
-  type ReceivedWebhookRequest,
-  type WebhookReceiver,
-  type WebhookResponse,
-} from '../../../lib/simulator/webhook-receiver.ts';
+  createFixedWindow,
+  createPlatformReceiver,
+  type PlatformReceiver,
+  parseJsonObject,
+} from './platform-receiver.ts';
 
 /** A message Slack accepted, with who it notifies (mentions in `text` and section texts only; each once). */
 export interface SlackPostedMessage {
@@ -26,49 +27,11 @@ export interface SlackReceiverOptions {
   messagesPerSecond?: number;
 }
 
-export interface SlackReceiver {
-  /** Listens; resolves to the webhook URL, token included. */
-  start(): Promise<string>;
-  close(): Promise<void>;
-  /** The underlying receiver: every request as sent, and `respondNext` to script server trouble. */
-  readonly http: WebhookReceiver;
-  /** Messages Slack would have shown in the channel. */
-  readonly posted: readonly SlackPostedMessage[];
-}
+/** A Slack-like incoming webhook; `posted` holds what Slack would have shown in the channel. */
+export type SlackReceiver = PlatformReceiver<SlackPostedMessage>;
 
 const TEAM = 'T0DLIWATCH';
 const BOT = 'B0DLIWATCH';
-
-/**
- * A fixed-window request counter: at most `limit` requests per `windowMs`, windows starting at the first request
- * after the previous one ended. `take` says whether this request is allowed and, if not, how long until it is.
- */
-export function createFixedWindow(limit: number, windowMs: number) {
-  let windowStart = Number.NEGATIVE_INFINITY;
-  let count = 0;
-  return {
-    take(
-      at: number,
-    ): { allowed: true; remaining: number; resetAfterMs: number } | { allowed: false; retryAfterMs: number } {
-      if (at >= windowStart + windowMs) {
-        windowStart = at;
-        count = 0;
-      }
-      if (count >= limit) return { allowed: false, retryAfterMs: windowStart + windowMs - at };
-      count++;
-      return { allowed: true, remaining: limit - count, resetAfterMs: windowStart + windowMs - at };
-    },
-  };
-}
-
-/** A JSON answer with the status and headers given. */
-export function jsonAnswer(
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): WebhookResponse {
-  return { status, body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } };
-}
 
 function slackError(status: number, error: string, headers: Record<string, string> = {}): WebhookResponse {
   return { status, body: error, headers: { 'content-type': 'text/html', ...headers } };
@@ -93,15 +56,8 @@ export function createSlackReceiver(options: SlackReceiverOptions): SlackReceive
       return slackError(429, 'rate_limited', { 'retry-after': String(Math.ceil(slot.retryAfterMs / 1000)) });
     }
 
-    let message: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(request.body);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-        throw new Error('not an object');
-      message = parsed as Record<string, unknown>;
-    } catch {
-      return slackError(400, 'invalid_payload');
-    }
+    const message = parseJsonObject(request.body);
+    if (message === undefined) return slackError(400, 'invalid_payload');
     const text = message.text;
     const blocks = message.blocks;
     if ((typeof text !== 'string' || text === '') && !Array.isArray(blocks))
@@ -126,18 +82,12 @@ export function createSlackReceiver(options: SlackReceiverOptions): SlackReceive
     return { status: 200, body: 'ok', headers: { 'content-type': 'text/html' } };
   }
 
-  const http = createWebhookReceiver({ respond, now });
-  return {
-    async start() {
-      const base = await http.start();
-      return `${base}/services/${TEAM}/${BOT}/${options.token}`;
-    },
-    close: () => http.close(),
-    http,
-    get posted() {
-      return posted;
-    },
-  };
+  return createPlatformReceiver({
+    respond,
+    now,
+    webhookUrl: (base) => `${base}/services/${TEAM}/${BOT}/${options.token}`,
+    posted,
+  });
 }
 
 interface TextObject {

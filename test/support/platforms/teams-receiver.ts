@@ -9,13 +9,13 @@
  * Teams later refuses (too large, malformed, unknown element) only fails the flow run, which the sender never sees.
  * Refusing those at once is what lets tests prove our cards would post.
  */
+import type { ReceivedWebhookRequest, WebhookResponse } from '../../../lib/simulator/webhook-receiver.ts';
 import {
-  createWebhookReceiver,
-  type ReceivedWebhookRequest,
-  type WebhookReceiver,
-  type WebhookResponse,
-} from '../../../lib/simulator/webhook-receiver.ts';
-import { createFixedWindow, jsonAnswer } from './slack-receiver.ts';
+  createFixedWindow,
+  createPlatformReceiver,
+  jsonAnswer,
+  type PlatformReceiver,
+} from './platform-receiver.ts';
 
 /** Teams' limit for one message, card and mentions included ("about 28 KB"). */
 export const TEAMS_MESSAGE_LIMIT_BYTES = 28 * 1024;
@@ -38,14 +38,8 @@ export interface TeamsReceiverOptions {
   requestsPerMinute?: number;
 }
 
-export interface TeamsReceiver {
-  /** Listens; resolves to the workflow's webhook URL, `sig` included. */
-  start(): Promise<string>;
-  close(): Promise<void>;
-  /** The underlying receiver: every request as sent, and `respondNext` to script server trouble. */
-  readonly http: WebhookReceiver;
-  readonly posted: readonly TeamsPostedCard[];
-}
+/** A Teams-Workflows-like webhook; `posted` holds the cards the flow would have posted. */
+export type TeamsReceiver = PlatformReceiver<TeamsPostedCard>;
 
 /** Logic Apps' error body. */
 export function teamsError(
@@ -122,19 +116,15 @@ export function createTeamsReceiver(options: TeamsReceiverOptions): TeamsReceive
     return { status: 202, body: '' };
   }
 
-  const http = createWebhookReceiver({ respond, now });
-  return {
-    async start() {
-      const base = await http.start();
+  return createPlatformReceiver({
+    respond,
+    now,
+    webhookUrl: (base) => {
       const query = `api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${encodeURIComponent(options.sig)}`;
       return `${base}${invokePath}?${query}`;
     },
-    close: () => http.close(),
-    http,
-    get posted() {
-      return posted;
-    },
-  };
+    posted,
+  });
 }
 
 /** The cards in `message` with who they notify, or what is wrong with it. */

@@ -3,12 +3,15 @@
  * (the `key`, the JSON shape per `msgtype`, the UTF-8 byte limits, 20 messages a minute) and answers like it:
  * always HTTP 200, with `errcode` 0 on success and WeCom's error codes and messages otherwise.
  */
+import type { ReceivedWebhookRequest, WebhookResponse } from '../../../lib/simulator/webhook-receiver.ts';
 import {
-  createWebhookReceiver,
-  type ReceivedWebhookRequest,
-  type WebhookReceiver,
-  type WebhookResponse,
-} from '../../../lib/simulator/webhook-receiver.ts';
+  createPlatformReceiver,
+  createSlidingWindow,
+  isStringArray,
+  jsonAnswer,
+  type PlatformReceiver,
+  parseJsonObject,
+} from './platform-receiver.ts';
 
 export const WECOM_ERRCODE = {
   ok: 0,
@@ -44,19 +47,11 @@ export interface WecomReceiverOptions {
   messagesPerMinute?: number;
 }
 
-export interface WecomReceiver {
-  /** Listens; resolves to the robot's webhook URL, key included. */
-  start(): Promise<string>;
-  close(): Promise<void>;
-  /** The underlying receiver: every request as sent, and `respondNext` to script server trouble. */
-  readonly http: WebhookReceiver;
-  /** Messages WeCom would have shown in the group. */
-  readonly posted: readonly WecomPostedMessage[];
-}
+/** A WeCom-like robot; `posted` holds the messages WeCom would have shown in the group. */
+export type WecomReceiver = PlatformReceiver<WecomPostedMessage>;
 
 const MARKDOWN_MAX_BYTES = 4096;
 const TEXT_MAX_BYTES = 2048;
-const WINDOW_MS = 60_000;
 
 let hintCounter = 1714538355214402000n;
 
@@ -69,23 +64,16 @@ function errorAnswer(errcode: number, message: string): WebhookResponse {
   });
 }
 
+/** WeCom answers HTTP 200 to everything, its verdict in the body. */
 function json(body: unknown): WebhookResponse {
-  return {
-    status: 200,
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json; charset=UTF-8' },
-  };
+  return jsonAnswer(200, body, { 'content-type': 'application/json; charset=UTF-8' });
 }
-
-const isStringArray = (value: unknown): value is string[] =>
-  Array.isArray(value) && value.every((entry) => typeof entry === 'string');
 
 /** Creates a WeCom-like robot; call `start()` to listen. */
 export function createWecomReceiver(options: WecomReceiverOptions): WecomReceiver {
   const now = options.now ?? Date.now;
-  const limit = options.messagesPerMinute ?? 20;
+  const minute = createSlidingWindow(options.messagesPerMinute ?? 20, 60_000);
   const posted: WecomPostedMessage[] = [];
-  const sentAt: number[] = [];
 
   function respond(request: ReceivedWebhookRequest): WebhookResponse {
     const url = new URL(request.path, 'http://robot.invalid');
@@ -98,76 +86,42 @@ export function createWecomReceiver(options: WecomReceiverOptions): WecomReceive
 
     // The limit counts every call with a valid key in a sliding minute.
     const at = request.receivedAt;
-    while (sentAt.length > 0 && (sentAt[0] ?? 0) <= at - WINDOW_MS) sentAt.shift();
-    if (sentAt.length >= limit) return errorAnswer(WECOM_ERRCODE.freqOutOfLimit, 'api freq out of limit');
-    sentAt.push(at);
+    if (!minute.hasRoom(at)) return errorAnswer(WECOM_ERRCODE.freqOutOfLimit, 'api freq out of limit');
+    minute.record(at);
 
-    let body: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(request.body);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-        throw new Error('not an object');
-      body = parsed as Record<string, unknown>;
-    } catch {
+    const body = parseJsonObject(request.body);
+    if (body === undefined) return errorAnswer(WECOM_ERRCODE.dataFormatError, 'data format error');
+
+    const msgtype = body.msgtype;
+    if (msgtype !== 'markdown' && msgtype !== 'text') {
+      return errorAnswer(WECOM_ERRCODE.invalidMessageType, 'invalid message type');
+    }
+    const message = body[msgtype] as Record<string, unknown> | undefined;
+    const content = message?.content;
+    if (typeof content !== 'string' || content === '') {
+      return errorAnswer(WECOM_ERRCODE.emptyContent, 'empty content');
+    }
+    const maxBytes = msgtype === 'markdown' ? MARKDOWN_MAX_BYTES : TEXT_MAX_BYTES;
+    if (Buffer.byteLength(content, 'utf8') > maxBytes) {
+      return errorAnswer(
+        WECOM_ERRCODE.contentTooLong,
+        `${msgtype}.content exceed max length ${maxBytes}. invalid Request Parameter`,
+      );
+    }
+    // Only a text message can mention people: markdown has no mention lists.
+    const mentionedList = msgtype === 'text' ? (message?.mentioned_list ?? []) : [];
+    const mentionedMobileList = msgtype === 'text' ? (message?.mentioned_mobile_list ?? []) : [];
+    if (!isStringArray(mentionedList) || !isStringArray(mentionedMobileList)) {
       return errorAnswer(WECOM_ERRCODE.dataFormatError, 'data format error');
     }
-
-    if (body.msgtype === 'markdown') {
-      const markdown = body.markdown as { content?: unknown } | undefined;
-      const content = markdown?.content;
-      if (typeof content !== 'string' || content === '') {
-        return errorAnswer(WECOM_ERRCODE.emptyContent, 'empty content');
-      }
-      if (Buffer.byteLength(content, 'utf8') > MARKDOWN_MAX_BYTES) {
-        return errorAnswer(
-          WECOM_ERRCODE.contentTooLong,
-          `markdown.content exceed max length ${MARKDOWN_MAX_BYTES}. invalid Request Parameter`,
-        );
-      }
-      posted.push({
-        msgtype: 'markdown',
-        content,
-        mentionedList: [],
-        mentionedMobileList: [],
-        receivedAt: at,
-      });
-      return json({ errcode: 0, errmsg: 'ok' });
-    }
-
-    if (body.msgtype === 'text') {
-      const text = body.text as Record<string, unknown> | undefined;
-      const content = text?.content;
-      if (typeof content !== 'string' || content === '') {
-        return errorAnswer(WECOM_ERRCODE.emptyContent, 'empty content');
-      }
-      if (Buffer.byteLength(content, 'utf8') > TEXT_MAX_BYTES) {
-        return errorAnswer(
-          WECOM_ERRCODE.contentTooLong,
-          `text.content exceed max length ${TEXT_MAX_BYTES}. invalid Request Parameter`,
-        );
-      }
-      const mentionedList = text?.mentioned_list ?? [];
-      const mentionedMobileList = text?.mentioned_mobile_list ?? [];
-      if (!isStringArray(mentionedList) || !isStringArray(mentionedMobileList)) {
-        return errorAnswer(WECOM_ERRCODE.dataFormatError, 'data format error');
-      }
-      posted.push({ msgtype: 'text', content, mentionedList, mentionedMobileList, receivedAt: at });
-      return json({ errcode: 0, errmsg: 'ok' });
-    }
-
-    return errorAnswer(WECOM_ERRCODE.invalidMessageType, 'invalid message type');
+    posted.push({ msgtype, content, mentionedList, mentionedMobileList, receivedAt: at });
+    return json({ errcode: 0, errmsg: 'ok' });
   }
 
-  const http = createWebhookReceiver({ respond, now });
-  return {
-    async start() {
-      const base = await http.start();
-      return `${base}/cgi-bin/webhook/send?key=${encodeURIComponent(options.key)}`;
-    },
-    close: () => http.close(),
-    http,
-    get posted() {
-      return posted;
-    },
-  };
+  return createPlatformReceiver({
+    respond,
+    now,
+    webhookUrl: (base) => `${base}/cgi-bin/webhook/send?key=${encodeURIComponent(options.key)}`,
+    posted,
+  });
 }

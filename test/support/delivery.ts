@@ -1,0 +1,26 @@
+/** Sending rendered requests for real and judging what came back, as the outbox does. */
+import type {
+  DeliveryOutcome,
+  OutgoingRequest,
+  Platform,
+  PlatformResponse,
+} from '../../lib/notify/platform.ts';
+import { isPlatformResponse, sendOutgoing } from '../../lib/notify/send.ts';
+
+/** Sends `request` once and judges the answer as `platform` does; no answer at all is a retry, as in the outbox. */
+export async function sendAndJudge(
+  platform: Pick<Platform<unknown>, 'judge'>,
+  request: OutgoingRequest,
+): Promise<DeliveryOutcome> {
+  const answer = await sendOutgoing(request, { timeoutMs: 5000 });
+  return isPlatformResponse(answer) ? platform.judge(answer) : answer;
+}
+
+/** An answer to judge without sending anything. */
+export function platformResponse(
+  status: number,
+  body = '',
+  headers: Record<string, string> = {},
+): PlatformResponse {
+  return { status, body, headers: new Headers(headers) };
+}
