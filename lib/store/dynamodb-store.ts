@@ -17,6 +17,15 @@ import {
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock.ts';
+import {
+  assertPageLimit,
+  type DueCursor,
+  decodeDueCursor,
+  decodeListCursor,
+  encodeCursor,
+  isObject,
+  type ListCursor,
+} from './page-cursor.ts';
 import type {
   Delivery,
   DuePageQuery,
@@ -29,7 +38,7 @@ import type {
   TrackResult,
 } from './store.ts';
 import { earliestDeliveryAttemptAt } from './store.ts';
-import { InvalidCursorError, StoreError } from './store-error.ts';
+import { StoreError } from './store-error.ts';
 
 /** Name of the sparse global secondary index that `listDue` queries. */
 export const DYNAMODB_DUE_INDEX = 'due-by-last-poll';
@@ -98,19 +107,6 @@ interface JobItem {
   due_sort?: string;
   /** Epoch seconds: set once the job is finished with nothing pending, so the TTL deletes it later. */
   expires_at?: number;
-}
-
-/** Where the previous page of `listDue` ended: what the index key of the last job handed out is made of. */
-interface DueCursor {
-  kind: 'due';
-  lastPolledAt: number | null;
-  jobId: string;
-}
-
-/** Where the previous page of `list` ended. */
-interface ListCursor {
-  kind: 'all';
-  jobId: string;
 }
 
 export interface DynamoDbStoreOptions {
@@ -189,50 +185,6 @@ function assertPollTime(lastPolledAt: number | null): void {
   if (lastPolledAt === null) return;
   if (!Number.isSafeInteger(lastPolledAt) || lastPolledAt < 0) {
     throw new RangeError(`lastPolledAt must be a non-negative integer (epoch ms), got ${lastPolledAt}`);
-  }
-}
-
-function encodeCursor(cursor: DueCursor | ListCursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
-}
-
-function decodeCursor(encoded: string): unknown {
-  try {
-    return JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
-  } catch (error) {
-    throw new InvalidCursorError('Page cursor is not one this store handed out', { cause: error });
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
-function decodeDueCursor(encoded: string): DueCursor {
-  const value = decodeCursor(encoded);
-  if (
-    isObject(value) &&
-    value.kind === 'due' &&
-    typeof value.jobId === 'string' &&
-    (value.lastPolledAt === null ||
-      (Number.isSafeInteger(value.lastPolledAt) && (value.lastPolledAt as number) >= 0))
-  ) {
-    return { kind: 'due', lastPolledAt: value.lastPolledAt as number | null, jobId: value.jobId };
-  }
-  throw new InvalidCursorError('Page cursor is not one listDue handed out');
-}
-
-function decodeListCursor(encoded: string): ListCursor {
-  const value = decodeCursor(encoded);
-  if (isObject(value) && value.kind === 'all' && typeof value.jobId === 'string') {
-    return { kind: 'all', jobId: value.jobId };
-  }
-  throw new InvalidCursorError('Page cursor is not one list handed out');
-}
-
-function assertPageLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new RangeError(`Page limit must be a positive integer, got ${limit}`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import { assertPageLimit, decodeDueCursor, decodeListCursor, encodeCursor, isObject } from './page-cursor.ts';
 import type {
   Delivery,
   DuePageQuery,
@@ -13,7 +14,7 @@ import type {
   TrackResult,
 } from './store.ts';
 import { earliestDeliveryAttemptAt } from './store.ts';
-import { InvalidCursorError, StoreError } from './store-error.ts';
+import { StoreError } from './store-error.ts';
 
 /**
  * Schema migrations, oldest first. Migration `i` takes the database from `PRAGMA user_version` `i` to
@@ -74,19 +75,6 @@ interface PendingUpdate {
   reject(error: unknown): void;
 }
 
-/** Where the previous page of `listDue` ended, in its sort order. */
-interface DueCursor {
-  kind: 'due';
-  lastPolledAt: number | null;
-  jobId: string;
-}
-
-/** Where the previous page of `list` ended. */
-interface ListCursor {
-  kind: 'all';
-  jobId: string;
-}
-
 const JOB_PHASES: readonly string[] = ['active', 'terminal', 'lost'] satisfies JobPhase[];
 
 const SELECT_COLUMNS = 'SELECT job_id, version, phase, last_polled_at, due_at, tracked_at, record FROM jobs';
@@ -120,49 +108,6 @@ function toRow(record: JobRecord, version: number): JobRow {
     tracked_at: record.trackedAt,
     record: JSON.stringify(body),
   };
-}
-
-function encodeCursor(cursor: DueCursor | ListCursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
-}
-
-function decodeCursor(encoded: string): unknown {
-  try {
-    return JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
-  } catch (error) {
-    throw new InvalidCursorError('Page cursor is not one this store handed out', { cause: error });
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
-function decodeDueCursor(encoded: string): DueCursor {
-  const value = decodeCursor(encoded);
-  if (
-    isObject(value) &&
-    value.kind === 'due' &&
-    typeof value.jobId === 'string' &&
-    (value.lastPolledAt === null || typeof value.lastPolledAt === 'number')
-  ) {
-    return { kind: 'due', lastPolledAt: value.lastPolledAt, jobId: value.jobId };
-  }
-  throw new InvalidCursorError('Page cursor is not one listDue handed out');
-}
-
-function decodeListCursor(encoded: string): ListCursor {
-  const value = decodeCursor(encoded);
-  if (isObject(value) && value.kind === 'all' && typeof value.jobId === 'string') {
-    return { kind: 'all', jobId: value.jobId };
-  }
-  throw new InvalidCursorError('Page cursor is not one list handed out');
-}
-
-function assertPageLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new RangeError(`Page limit must be a positive integer, got ${limit}`);
-  }
 }
 
 /** What a failure says about itself, without anything that came out of a record. */
