@@ -81,33 +81,27 @@ export const DEFAULT_DIGEST_THRESHOLD = 5;
 
 const ALL_EVENTS: readonly TerminalStatus[] = ['FINISHED', 'FAILED', 'CANCELLED'];
 
-/** A chat destination with every optional setting at its default (all events, any job, no mentions). */
-export function createChatDestination(
-  fields: Pick<ChatDestination, 'name' | 'type' | 'url'> & Partial<ChatDestination>,
-): ChatDestination {
+/** What every destination has when the configuration says nothing: all events, any job, unsigned. */
+function baseDefaults() {
   return {
     events: [...ALL_EVENTS],
     route: ANY_ROUTE,
     consoleUrlTemplate: null,
     titleTemplate: null,
     secret: null,
-    mentions: NO_MENTIONS,
-    digestThreshold: DEFAULT_DIGEST_THRESHOLD,
-    ...fields,
   };
+}
+
+/** A chat destination with every optional setting at its default (all events, any job, no mentions). */
+export function createChatDestination(
+  fields: Pick<ChatDestination, 'name' | 'type' | 'url'> & Partial<ChatDestination>,
+): ChatDestination {
+  return { ...baseDefaults(), mentions: NO_MENTIONS, digestThreshold: DEFAULT_DIGEST_THRESHOLD, ...fields };
 }
 
 /** A generic webhook destination with every optional setting at its default (all events, any job, unsigned). */
 export function createWebhookDestination(
   fields: Pick<WebhookDestination, 'name' | 'url'> & Partial<WebhookDestination>,
 ): WebhookDestination {
-  return {
-    events: [...ALL_EVENTS],
-    route: ANY_ROUTE,
-    consoleUrlTemplate: null,
-    titleTemplate: null,
-    secret: null,
-    ...fields,
-    type: 'webhook',
-  };
+  return { ...baseDefaults(), ...fields, type: 'webhook' };
 }
