@@ -1,17 +1,42 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliNodeFlags } from '../lib/cli/node-flags.ts';
+import {
+  DYNAMODB_DUE_INDEX,
+  DYNAMODB_TTL_ATTRIBUTE,
+  dynamoDbTableDefinition,
+} from '../lib/store/dynamodb-store.ts';
 
 const run = promisify(execFile);
 const projectRoot = join(import.meta.dirname, '..');
 const output = mkdtempSync(join(tmpdir(), 'dli-watch-package-'));
 
+/**
+ * Zipped size each function may reach. Measured with `npx serverless package` (esbuild, minified, `@aws-sdk/*`
+ * external): poll 165 KB; the budgets sit about 20% above, well under the 500 KB target of the issue.
+ */
+const zipBudgetBytes: Record<string, number> = {
+  poll: 200 * 1024,
+  api: 200 * 1024,
+};
+
+interface Resource {
+  Type: string;
+  Properties: Record<string, unknown>;
+}
 interface Template {
-  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  Resources: Record<string, Resource>;
+}
+interface PolicyStatement {
+  Effect: string;
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource?: unknown;
+  NotResource?: unknown;
 }
 let template: Template;
 
@@ -40,30 +65,176 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(output, { recursive: true, force: true }));
 
-function resourcesOfType(type: string) {
+function resourcesOfType(type: string): Resource[] {
   return Object.values(template.Resources).filter((resource) => resource.Type === type);
 }
 
+function functionWithHandler(handler: string): Resource {
+  const found = resourcesOfType('AWS::Lambda::Function').find(
+    (resource) => resource.Properties.Handler === handler,
+  );
+  if (found === undefined) throw new Error(`no function with handler ${handler} in the template`);
+  return found;
+}
+
+function environmentOf(resource: Resource): Record<string, string> {
+  return (resource.Properties.Environment as { Variables: Record<string, string> }).Variables;
+}
+
+function asList<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** Every statement of every policy document anywhere in the template, wherever a resource type keeps it. */
+function policyStatements(): { where: string; statement: PolicyStatement }[] {
+  const found: { where: string; statement: PolicyStatement }[] = [];
+  const visit = (value: unknown, where: string): void => {
+    if (Array.isArray(value)) {
+      for (const [index, item] of value.entries()) visit(item, `${where}[${index}]`);
+      return;
+    }
+    if (typeof value !== 'object' || value === null) return;
+    for (const [key, child] of Object.entries(value)) {
+      if (/PolicyDocument$/.test(key) && typeof child === 'object' && child !== null) {
+        for (const statement of asList(
+          (child as { Statement?: PolicyStatement | PolicyStatement[] }).Statement,
+        ))
+          found.push({ where: `${where}.${key}`, statement });
+      }
+      visit(child, `${where}.${key}`);
+    }
+  };
+  visit(template.Resources, 'Resources');
+  return found;
+}
+
+/** Actions AWS offers no resource-level permission for: the only ones a `*` resource is allowed with. */
+const actionsWithoutResourceLevelPermissions = new Set(['cloudwatch:PutMetricData']);
+
 describe('npx serverless package', () => {
   it('packages the poll function for nodejs24.x on arm64 from the esbuild bundle', () => {
-    const [poll] = resourcesOfType('AWS::Lambda::Function');
-    expect(poll?.Properties).toMatchObject({
+    expect(functionWithHandler('handlers/poll.handler').Properties).toMatchObject({
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      Handler: 'handlers/poll.handler',
+      ReservedConcurrentExecutions: 1,
     });
     // The cycle reserves about 71 s for a job started at the last moment and runs at most 50 s.
-    expect(poll?.Properties.Timeout).toBeGreaterThanOrEqual(121);
+    expect(functionWithHandler('handlers/poll.handler').Properties.Timeout).toBeGreaterThanOrEqual(121);
   });
 
-  it('gives the function the same heap flags as the CLI', () => {
-    const [poll] = resourcesOfType('AWS::Lambda::Function');
-    const environment = poll?.Properties.Environment as { Variables: Record<string, string> } | undefined;
-    expect(environment?.Variables.NODE_OPTIONS).toBe(cliNodeFlags().join(' '));
+  it('packages the API function for nodejs24.x on arm64', () => {
+    expect(functionWithHandler('handlers/api.handler').Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+    });
   });
 
-  it('runs it every minute on an EventBridge schedule', () => {
-    const rules = resourcesOfType('AWS::Events::Rule');
-    expect(rules.map((rule) => rule.Properties.ScheduleExpression)).toEqual(['rate(1 minute)']);
+  it('gives the functions the same heap flags as the CLI', () => {
+    for (const handler of ['handlers/poll.handler', 'handlers/api.handler'])
+      expect(environmentOf(functionWithHandler(handler)).NODE_OPTIONS).toBe(cliNodeFlags().join(' '));
+  });
+
+  it('points both functions at the stage DynamoDB table through DLI_WATCH_STORE', () => {
+    const [table] = resourcesOfType('AWS::DynamoDB::Table');
+    expect(table?.Properties.TableName).toBe('dli-watch-ci-jobs');
+    for (const handler of ['handlers/poll.handler', 'handlers/api.handler'])
+      expect(environmentOf(functionWithHandler(handler)).DLI_WATCH_STORE).toBe('dynamodb:dli-watch-ci-jobs');
+  });
+
+  it('declares the table exactly as the DynamoDB store creates it, with TTL and point-in-time recovery', () => {
+    const tables = resourcesOfType('AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(1);
+    const { TableName, ...layout } = dynamoDbTableDefinition('dli-watch-ci-jobs');
+    expect(tables[0]?.Properties).toEqual({
+      TableName,
+      ...layout,
+      TimeToLiveSpecification: { AttributeName: DYNAMODB_TTL_ATTRIBUTE, Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    expect(layout.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(layout.GlobalSecondaryIndexes?.[0]?.IndexName).toBe(DYNAMODB_DUE_INDEX);
+  });
+
+  it('runs the poll function every minute, UTC, on an EventBridge Scheduler schedule and no rule', () => {
+    expect(resourcesOfType('AWS::Events::Rule')).toEqual([]);
+    const schedules = resourcesOfType('AWS::Scheduler::Schedule');
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0]?.Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      ScheduleExpressionTimezone: 'UTC',
+      State: 'ENABLED',
+      Target: { Arn: { 'Fn::GetAtt': ['PollLambdaFunction', 'Arn'] } },
+    });
+  });
+
+  it('serves the four tracking routes behind AWS_IAM authorization, and nothing else', () => {
+    const routes = resourcesOfType('AWS::ApiGatewayV2::Route');
+    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([
+      'DELETE /jobs/{job_id}',
+      'GET /jobs',
+      'GET /jobs/{job_id}',
+      'POST /jobs',
+    ]);
+    for (const route of routes) expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  it('grants no policy statement a * action, and a * resource only for actions that have no other', () => {
+    const statements = policyStatements();
+    // Lambda roles, the scheduler's role and the deployment bucket's policy at least.
+    expect(statements.length).toBeGreaterThanOrEqual(5);
+    const grants = statements.filter(({ statement }) => statement.Effect === 'Allow');
+    for (const { where, statement } of grants) {
+      expect(statement.NotAction, where).toBeUndefined();
+      expect(statement.NotResource, where).toBeUndefined();
+      const actions = asList(statement.Action);
+      for (const action of actions) expect(action, where).not.toMatch(/^\*$|:\*$/);
+      if (asList(statement.Resource).includes('*')) {
+        for (const action of actions)
+          expect(actionsWithoutResourceLevelPermissions.has(action), where).toBe(true);
+      }
+    }
+  });
+
+  it('gives each function only the DynamoDB actions its code calls, on the table or the due index', () => {
+    const dynamoDbGrants = (roleLogicalId: string) =>
+      policyStatements()
+        .filter(({ where }) => where.startsWith(`Resources.${roleLogicalId}.`))
+        .map(({ statement }) => statement)
+        .filter((statement) => asList(statement.Action).some((action) => action.startsWith('dynamodb:')));
+    const tableArn = { 'Fn::GetAtt': ['JobsTable', 'Arn'] };
+    expect(dynamoDbGrants('PollRole')).toEqual([
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: tableArn },
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::Sub': `\${JobsTable.Arn}/index/${DYNAMODB_DUE_INDEX}` },
+      },
+    ]);
+    expect(dynamoDbGrants('ApiRole')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'],
+        Resource: tableArn,
+      },
+    ]);
+    expect(functionWithHandler('handlers/poll.handler').Properties.Role).toEqual({
+      'Fn::GetAtt': ['PollRole', 'Arn'],
+    });
+    expect(functionWithHandler('handlers/api.handler').Properties.Role).toEqual({
+      'Fn::GetAtt': ['ApiRole', 'Arn'],
+    });
+  });
+
+  it('keeps function logs for a bounded time', () => {
+    const logGroups = resourcesOfType('AWS::Logs::LogGroup');
+    expect(logGroups.length).toBeGreaterThanOrEqual(2);
+    for (const logGroup of logGroups) expect(logGroup.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('keeps each function zip within its size budget', () => {
+    for (const [name, budget] of Object.entries(zipBudgetBytes)) {
+      expect(statSync(join(output, `${name}.zip`)).size, `${name}.zip`).toBeLessThanOrEqual(budget);
+    }
   });
 });

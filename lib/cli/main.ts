@@ -2,11 +2,12 @@ import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadStoreConfig } from '../config.ts';
 import { DliAuthError } from '../dli/errors.ts';
 import { JOB_ID_PATTERN } from '../dli/schemas.ts';
+import { describeRecord, LABEL_KEY_PATTERN } from '../job-view.ts';
 import { createStderrLog, type Log } from '../log.ts';
 import { platforms } from '../notify/platforms.ts';
 import { sendTestMessage } from '../notify/test-message.ts';
 import { openStore } from '../store/open-store.ts';
-import type { JobRecord, JobStore } from '../store/store.ts';
+import type { JobStore } from '../store/store.ts';
 import { StoreError } from '../store/store-error.ts';
 import { createWatcher } from '../watcher.ts';
 import { runLoop } from './run-loop.ts';
@@ -242,7 +243,7 @@ function parseLabels(values: string[]): Record<string, string> {
   for (const value of values) {
     const separator = value.indexOf('=');
     const key = value.slice(0, separator);
-    if (separator <= 0 || !/^[A-Za-z0-9_.\-/]{1,64}$/.test(key)) {
+    if (separator <= 0 || !LABEL_KEY_PATTERN.test(key)) {
       usage(`--label ${JSON.stringify(value)}: expected key=value, the key 1-64 of letters, digits, _ . - /`);
     }
     labels[key] = value.slice(separator + 1);
@@ -288,40 +289,6 @@ async function untrack(args: string[], io: CliIo): Promise<number> {
 function abbreviatedList(items: string[], shown = 20): string {
   const more = items.length - shown;
   return `${items.slice(0, shown).join(', ')}${more > 0 ? `, … and ${more} more` : ''}`;
-}
-
-/** One row of `list`, as `--json` prints it. */
-export function describeRecord(record: JobRecord) {
-  return {
-    job_id: record.jobId,
-    status: record.phase === 'lost' ? 'LOST' : (record.status ?? 'NOT_POLLED'),
-    last_seen_status: record.status,
-    phase: record.phase,
-    labels: record.labels,
-    tracked_at: iso(record.trackedAt),
-    last_polled_at: iso(record.lastPolledAt),
-    /** Destinations the job's end was routed to; `null` until it ends (routing needs its queue, owner, type…). */
-    routed_to: record.event?.routedTo ?? null,
-    pending_deliveries: record.deliveries
-      .filter((delivery) => delivery.state === 'pending')
-      .map((delivery) => ({
-        destination: delivery.destination,
-        attempts: delivery.attempts,
-        next_attempt_at: iso(delivery.nextAttemptAt),
-        last_error: delivery.lastError,
-      })),
-    dead_lettered_deliveries: record.deliveries
-      .filter((delivery) => delivery.state === 'dead')
-      .map((delivery) => ({
-        destination: delivery.destination,
-        attempts: delivery.attempts,
-        last_error: delivery.lastError,
-      })),
-  };
-}
-
-function iso(epochMs: number | null): string | null {
-  return epochMs === null ? null : new Date(epochMs).toISOString();
 }
 
 async function list(args: string[], io: CliIo): Promise<number> {
