@@ -51,6 +51,13 @@ export interface LoadOptions {
   cwd: string;
   /** Reads a UTF-8 text file; throws an error with `code: 'ENOENT'` when it does not exist. */
   readFile?: (path: string) => string;
+  /**
+   * The configuration file's text, used instead of reading the file: the Lambda fetches it from Parameter
+   * Store, and it gets exactly the file's validation.
+   */
+  configText?: string;
+  /** What problems in `configText` are filed under (where it came from, such as a parameter name). */
+  configLabel?: string;
 }
 
 /**
@@ -734,13 +741,14 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 function readConfigFile(env: Env, options: LoadOptions, problems: Problems): LoadedConfigFile | undefined {
   const explicitPath = envValue(env, 'DLI_WATCH_CONFIG');
-  const label = explicitPath ?? DEFAULT_CONFIG_FILE;
-  const path = resolve(options.cwd, label);
+  const fileLabel = explicitPath ?? DEFAULT_CONFIG_FILE;
+  const label = options.configText === undefined ? fileLabel : (options.configLabel ?? fileLabel);
+  const path = resolve(options.cwd, fileLabel);
   const readFile = options.readFile ?? ((file: string) => readFileSync(file, 'utf8'));
 
   let text: string;
   try {
-    text = readFile(path);
+    text = options.configText ?? readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ENOENT' && explicitPath === undefined) return undefined;

@@ -1,0 +1,85 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One GetParameter call as the fake received it. */
+export interface SsmRequest {
+  target: string | undefined;
+  name: string | undefined;
+  withDecryption: boolean | undefined;
+}
+
+/**
+ * A loopback server speaking the slice of the SSM JSON protocol Powertools Parameters uses: `POST /` with
+ * `x-amz-target: AmazonSSM.GetParameter`. Point the SDK at it with `AWS_ENDPOINT_URL_SSM`.
+ */
+export interface FakeSsm {
+  /** `http://127.0.0.1:<port>`. */
+  start(): Promise<string>;
+  /** Stores (or replaces, as a rotation would) a SecureString parameter. */
+  put(name: string, value: string): void;
+  delete(name: string): void;
+  readonly requests: SsmRequest[];
+  close(): Promise<void>;
+}
+
+const JSON_1_1 = 'application/x-amz-json-1.1';
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Starts nothing until `start`; parameters live in memory. */
+export function createFakeSsm(): FakeSsm {
+  const parameters = new Map<string, string>();
+  const requests: SsmRequest[] = [];
+  const server = createServer(async (request, response) => {
+    const reply = (status: number, body: unknown) => {
+      response.writeHead(status, { 'content-type': JSON_1_1 }).end(JSON.stringify(body));
+    };
+    const body = await readBody(request);
+    const target = request.headers['x-amz-target'];
+    const targetText = Array.isArray(target) ? target[0] : target;
+    if (request.method !== 'POST' || request.url !== '/' || targetText !== 'AmazonSSM.GetParameter') {
+      reply(400, { __type: 'InvalidAction', message: `unsupported: ${request.method} ${targetText}` });
+      return;
+    }
+    const input = JSON.parse(body) as { Name?: string; WithDecryption?: boolean };
+    requests.push({ target: targetText, name: input.Name, withDecryption: input.WithDecryption });
+    const value = input.Name === undefined ? undefined : parameters.get(input.Name);
+    if (value === undefined) {
+      reply(400, { __type: 'ParameterNotFound', message: `Parameter ${input.Name} not found.` });
+      return;
+    }
+    reply(200, { Parameter: { Name: input.Name, Type: 'SecureString', Value: value, Version: 1 } });
+  });
+  return {
+    requests,
+    async start() {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
+    put: (name, value) => {
+      parameters.set(name, value);
+    },
+    delete: (name) => {
+      parameters.delete(name);
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+/** Fake AWS credentials and region for talking to the fake: the SDK signs requests, the fake ignores it. */
+export function fakeSsmEnv(endpoint: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_SSM: endpoint,
+    AWS_ACCESS_KEY_ID: 'ssm-test-access-key',
+    AWS_SECRET_ACCESS_KEY: 'ssm-test-secret-access-key',
+    AWS_REGION: 'eu-west-1',
+  };
+}
