@@ -1,11 +1,20 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { type CycleSummary, cycleBudgetMs } from '../lib/cycle.ts';
+import {
+  METRICS_NAMESPACE,
+  METRICS_SERVICE,
+  publishCycleFailure,
+  publishCycleMetrics,
+} from '../lib/cycle-metrics.ts';
 import { createWatcherProvider } from '../lib/secrets.ts';
 
 const logger = new Logger({ serviceName: 'dli-watch' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
 // One per container: the store stays open across invocations, and the watcher (with its rate limiter) is
 // rebuilt only when the secrets in Parameter Store rotate.
 const watchers = createWatcherProvider({ env: process.env, cwd: process.cwd(), log: logger });
@@ -15,11 +24,21 @@ export const handler = middy(
   async (event: EventBridgeEvent<string, unknown>, context: Context): Promise<CycleSummary> => {
     // EventBridge gives every scheduled invocation its own id: the cycle's correlation id.
     logger.setCorrelationId(event.id ?? context.awsRequestId);
-    const { watcher, config } = await watchers.current();
-    const summary = await watcher.tick({
-      budgetMs: cycleBudgetMs(context.getRemainingTimeInMillis(), { dliTimeoutMs: config.dli.timeoutMs }),
-    });
+    let summary: CycleSummary;
+    try {
+      const { watcher, config } = await watchers.current();
+      summary = await watcher.tick({
+        budgetMs: cycleBudgetMs(context.getRemainingTimeInMillis(), { dliTimeoutMs: config.dli.timeoutMs }),
+      });
+    } catch (error) {
+      // logMetrics flushes on errors too, so the alarm on failing cycles sees this count.
+      publishCycleFailure(metrics);
+      throw error;
+    }
+    publishCycleMetrics(metrics, summary);
     logger.info('cycle finished', { ...summary });
     return summary;
   },
-).use(injectLambdaContext(logger, { resetKeys: true }));
+)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -63,6 +63,8 @@ export interface CycleSummary {
   /** The budget ran out or a stop was asked for with work left: it waits for the next cycle. */
   deferred: boolean;
   duration_ms: number;
+  /** How long the oldest delivery found due in this cycle had been waiting (ms since created); null when none was. */
+  oldest_due_delivery_age_ms: number | null;
 }
 
 /** A delivery this cycle holds (leased), with the record and event it belongs to. */
@@ -102,6 +104,7 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
     errors_by_kind: {},
     deferred: false,
     duration_ms: 0,
+    oldest_due_delivery_age_ms: null,
   };
   let fatal: DliAuthError | null = null;
   const stopped = () => fatal !== null || options.signal?.aborted === true;
@@ -181,6 +184,12 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
     const now = clock.now();
     const { event } = record;
     if (!event || !record.deliveries.some((delivery) => isDue(delivery, now))) return [];
+    // Seen due even if another cycle wins the claim: the metric is about how far behind sending is.
+    for (const delivery of record.deliveries) {
+      if (!isDue(delivery, now)) continue;
+      const age = now - delivery.createdAt;
+      summary.oldest_due_delivery_age_ms = Math.max(summary.oldest_due_delivery_age_ms ?? age, age);
+    }
     const deliveries = record.deliveries.map((delivery) =>
       isDue(delivery, now) ? { ...delivery, leaseUntil: lease } : delivery,
     );

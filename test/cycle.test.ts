@@ -225,9 +225,16 @@ describe('a cycle', () => {
     expect(await harness.store.update(claimed, before.version)).not.toBeNull();
 
     harness.clock.advance(60_000);
-    expect(await harness.newWatcher().tick(BUDGET)).toMatchObject({ notified: 0 });
+    expect(await harness.newWatcher().tick(BUDGET)).toMatchObject({
+      notified: 0,
+      oldest_due_delivery_age_ms: null,
+    });
     harness.clock.advance(60_000);
-    expect(await harness.newWatcher().tick(BUDGET)).toMatchObject({ notified: 2 });
+    // Created two minutes ago, when the job ended: that is how late the message goes out.
+    expect(await harness.newWatcher().tick(BUDGET)).toMatchObject({
+      notified: 2,
+      oldest_due_delivery_age_ms: 120_000,
+    });
     expect(harness.slack.requests).toHaveLength(1);
   });
 

@@ -232,6 +232,42 @@ describe('npx serverless package', () => {
     for (const logGroup of logGroups) expect(logGroup.Properties.RetentionInDays).toBe(30);
   });
 
+  it('alarms when a delivery is dead-lettered and when poll cycles keep failing, notifying nobody by default', () => {
+    const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
+    const deadLettered = alarms.find((alarm) => alarm.Properties.MetricName === 'DeadLettered');
+    expect(deadLettered?.Properties).toMatchObject({
+      Namespace: 'DliWatch',
+      Dimensions: [{ Name: 'service', Value: 'dli-watch' }],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    const failing = alarms.find(
+      (alarm) => alarm.Properties.Namespace === 'AWS/Lambda' && alarm.Properties.MetricName === 'Errors',
+    );
+    expect(failing?.Properties).toMatchObject({
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'PollLambdaFunction' } }],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    // Without the alarmTopicArn parameter the condition is false, so the actions resolve to AWS::NoValue.
+    expect((template as unknown as { Conditions: unknown }).Conditions).toEqual({
+      HasAlarmTopic: { 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] },
+    });
+    for (const alarm of [deadLettered, failing])
+      expect(alarm?.Properties.AlarmActions).toEqual({
+        'Fn::If': ['HasAlarmTopic', [''], { Ref: 'AWS::NoValue' }],
+      });
+  });
+
   it('keeps each function zip within its size budget', () => {
     for (const [name, budget] of Object.entries(zipBudgetBytes)) {
       expect(statSync(join(output, `${name}.zip`)).size, `${name}.zip`).toBeLessThanOrEqual(budget);

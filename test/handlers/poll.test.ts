@@ -101,6 +101,10 @@ describe('handlers/poll', () => {
       service: 'dli-watch',
       polled: 1,
     });
+    // Each cycle's metrics go out as an EMF line (CloudWatch reads them from the logs).
+    const emf = lines.map((line) => JSON.parse(line)).filter((entry) => entry._aws !== undefined);
+    expect(emf.filter((entry) => 'JobsPolled' in entry).map((entry) => entry.JobsPolled)).toEqual([1, 1]);
+    expect(emf.find((entry) => 'JobsPolled' in entry)?._aws.CloudWatchMetrics[0]?.Namespace).toBe('DliWatch');
     const everything = stdout.join('');
     expect(everything).not.toContain(SECRET_KEY);
     expect(everything).not.toContain('handler-secret-path');
