@@ -37,7 +37,7 @@ import type {
   TrackRequest,
   TrackResult,
 } from './store.ts';
-import { earliestDeliveryAttemptAt } from './store.ts';
+import { earliestDeliveryAttemptAt, newJobRecord } from './store.ts';
 import { StoreError } from './store-error.ts';
 
 /** Name of the sparse global secondary index that `listDue` queries. */
@@ -321,19 +321,7 @@ export class DynamoDbStore implements JobStore {
         // BatchWriteItem cannot be conditional, and tracking must leave existing jobs alone: one
         // create-if-absent PutItem per job.
         await forEachBounded([...firsts.values()], DYNAMODB_WRITE_CONCURRENCY, async (job) => {
-          const record: JobRecord = {
-            jobId: job.jobId,
-            version: 1,
-            phase: 'active',
-            status: null,
-            labels: { ...(job.labels ?? {}) },
-            notFoundCount: 0,
-            trackedAt: now,
-            lastPolledAt: null,
-            statusChangedAt: null,
-            event: null,
-            deliveries: [],
-          };
+          const record = newJobRecord(job, now);
           try {
             await this.#documents.send(
               new PutCommand({

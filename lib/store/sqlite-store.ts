@@ -13,7 +13,7 @@ import type {
   TrackRequest,
   TrackResult,
 } from './store.ts';
-import { earliestDeliveryAttemptAt } from './store.ts';
+import { earliestDeliveryAttemptAt, newJobRecord } from './store.ts';
 import { StoreError } from './store-error.ts';
 
 /**
@@ -267,19 +267,7 @@ export class SqliteStore implements JobStore {
       this.#inWriteTransaction(() => {
         let added = 0;
         for (const job of jobs) {
-          const record: JobRecord = {
-            jobId: job.jobId,
-            version: 1,
-            phase: 'active',
-            status: null,
-            labels: { ...(job.labels ?? {}) },
-            notFoundCount: 0,
-            trackedAt: now,
-            lastPolledAt: null,
-            statusChangedAt: null,
-            event: null,
-            deliveries: [],
-          };
+          const record = newJobRecord(job, now);
           const { changes } = this.#insertIfAbsent.run(toRow(record, 1));
           if (Number(changes) > 0) added++;
         }

@@ -63,6 +63,23 @@ export function earliestDeliveryAttemptAt(deliveries: readonly Delivery[]): numb
   return earliest;
 }
 
+/** The record of a job just tracked: active, never polled, owing nothing. Every store creates it the same way. */
+export function newJobRecord(job: TrackRequest, now: number): JobRecord {
+  return {
+    jobId: job.jobId,
+    version: 1,
+    phase: 'active',
+    status: null,
+    labels: { ...(job.labels ?? {}) },
+    notFoundCount: 0,
+    trackedAt: now,
+    lastPolledAt: null,
+    statusChangedAt: null,
+    event: null,
+    deliveries: [],
+  };
+}
+
 /** One tracked job: one record in the store. */
 export interface JobRecord {
   jobId: string;
