@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DliAuthError } from '../../lib/dli/errors.ts';
 import { createDliSimulator } from '../../lib/simulator/dli-simulator.ts';
 import { createWebhookReceiver } from '../../lib/simulator/webhook-receiver.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
+import { pollLambdaContext, scheduledEvent } from '../support/lambda.ts';
 import { createFakeSsm, fakeSsmEnv } from '../support/ssm.ts';
 
 const PROJECT_ID = 'abcdef0123456789abcdef0123456789';
@@ -26,37 +26,6 @@ const storePath = join(directory, 'state.db');
 const savedEnv = { ...process.env };
 const stdout: string[] = [];
 const realWrite = process.stdout.write.bind(process.stdout);
-
-function lambdaContext(): Context {
-  return {
-    awsRequestId: 'req-ssm',
-    functionName: 'dli-watch-dev-poll',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:dli-watch-dev-poll',
-    memoryLimitInMB: '256',
-    logGroupName: '/aws/lambda/dli-watch-dev-poll',
-    logStreamName: 'stream',
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => 150_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-function scheduledEvent(id: string): EventBridgeEvent<string, unknown> {
-  return {
-    id,
-    version: '0',
-    account: '123456789012',
-    time: new Date().toISOString(),
-    region: 'eu-west-1',
-    resources: [],
-    source: 'aws.events',
-    'detail-type': 'Scheduled Event',
-    detail: {},
-  };
-}
 
 async function track(jobId: string): Promise<void> {
   const store = SqliteStore.open(storePath);
@@ -111,8 +80,14 @@ afterAll(async () => {
 describe('handlers/poll with secrets in Parameter Store', () => {
   it('polls and notifies with credentials and destinations that exist only in SSM, following a rotation', async () => {
     const { handler } = await import('../../handlers/poll.ts');
-    expect(await handler(scheduledEvent('ssm-1'), lambdaContext())).toMatchObject({ polled: 1, changed: 1 });
-    expect(await handler(scheduledEvent('ssm-2'), lambdaContext())).toMatchObject({ polled: 1, notified: 1 });
+    expect(await handler(scheduledEvent('ssm-1'), pollLambdaContext(150_000, 'req-ssm'))).toMatchObject({
+      polled: 1,
+      changed: 1,
+    });
+    expect(await handler(scheduledEvent('ssm-2'), pollLambdaContext(150_000, 'req-ssm'))).toMatchObject({
+      polled: 1,
+      notified: 1,
+    });
     expect(receiver.requests.map((request) => request.path)).toEqual(['/hooks/ssm-secret-path']);
     expect(ssm.requests.every((request) => request.withDecryption === true)).toBe(true);
 
@@ -120,11 +95,16 @@ describe('handlers/poll with secrets in Parameter Store', () => {
     simulator.addJob('rotation-job', { lifecycle: ['RUNNING', 'FINISHED'] });
     await track('rotation-job');
     ssm.put(CREDENTIALS_PARAMETER, JSON.stringify({ ak: ACCESS_KEY, sk: WRONG_SECRET_KEY }));
-    await expect(handler(scheduledEvent('ssm-3'), lambdaContext())).rejects.toBeInstanceOf(DliAuthError);
+    await expect(
+      handler(scheduledEvent('ssm-3'), pollLambdaContext(150_000, 'req-ssm')),
+    ).rejects.toBeInstanceOf(DliAuthError);
 
     // Rotated back: the next cycle works again without a cold start.
     ssm.put(CREDENTIALS_PARAMETER, JSON.stringify({ ak: ACCESS_KEY, sk: SECRET_KEY }));
-    expect(await handler(scheduledEvent('ssm-4'), lambdaContext())).toMatchObject({ polled: 1, errors: 0 });
+    expect(await handler(scheduledEvent('ssm-4'), pollLambdaContext(150_000, 'req-ssm'))).toMatchObject({
+      polled: 1,
+      errors: 0,
+    });
 
     const everything = stdout.join('');
     expect(everything).toContain('"correlation_id":"ssm-4"');

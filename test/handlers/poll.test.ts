@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDliSimulator } from '../../lib/simulator/dli-simulator.ts';
 import { createWebhookReceiver } from '../../lib/simulator/webhook-receiver.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
+import { pollLambdaContext, scheduledEvent } from '../support/lambda.ts';
 
 const PROJECT_ID = 'abcdef0123456789abcdef0123456789';
 const SECRET_KEY = 'SK-handler-test-secret-value';
@@ -18,37 +18,6 @@ const directory = mkdtempSync(join(tmpdir(), 'dli-watch-handler-'));
 const storePath = join(directory, 'state.db');
 const stdout: string[] = [];
 const realWrite = process.stdout.write.bind(process.stdout);
-
-function lambdaContext(remainingMs: number): Context {
-  return {
-    awsRequestId: 'req-1',
-    functionName: 'dli-watch-dev-poll',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:dli-watch-dev-poll',
-    memoryLimitInMB: '256',
-    logGroupName: '/aws/lambda/dli-watch-dev-poll',
-    logStreamName: 'stream',
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => remainingMs,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-function scheduledEvent(id: string): EventBridgeEvent<string, unknown> {
-  return {
-    id,
-    version: '0',
-    account: '123456789012',
-    time: new Date().toISOString(),
-    region: 'eu-west-1',
-    resources: [],
-    source: 'aws.events',
-    'detail-type': 'Scheduled Event',
-    detail: {},
-  };
-}
 
 beforeAll(async () => {
   const [dliUrl, receiverUrl] = await Promise.all([simulator.start(), receiver.start()]);
@@ -83,9 +52,9 @@ afterAll(async () => {
 describe('handlers/poll', () => {
   it('runs one cycle per scheduled invocation, with the event id as the correlation id', async () => {
     const { handler } = await import('../../handlers/poll.ts');
-    const first = await handler(scheduledEvent('cycle-1'), lambdaContext(150_000));
+    const first = await handler(scheduledEvent('cycle-1'), pollLambdaContext(150_000));
     expect(first).toMatchObject({ polled: 1, changed: 1, notified: 0, errors: 0 });
-    const second = await handler(scheduledEvent('cycle-2'), lambdaContext(150_000));
+    const second = await handler(scheduledEvent('cycle-2'), pollLambdaContext(150_000));
     expect(second).toMatchObject({ polled: 1, changed: 1, notified: 1 });
     expect(receiver.requests).toHaveLength(1);
     // A loopback URL in DLI_WATCH_WEBHOOKS is a generic (Standard Webhooks) destination.
@@ -116,7 +85,7 @@ describe('handlers/poll', () => {
     const store = SqliteStore.open(storePath);
     await store.track([{ jobId: 'late-job' }], Date.now());
     await store.close();
-    const summary = await handler(scheduledEvent('cycle-3'), lambdaContext(20_000));
+    const summary = await handler(scheduledEvent('cycle-3'), pollLambdaContext(20_000));
     expect(summary).toMatchObject({ polled: 0, deferred: true });
     expect(simulator.pollCount('late-job')).toBe(0);
   });
