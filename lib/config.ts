@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TERMINAL_STATUSES, type TerminalStatus } from './dli/schemas.ts';
 import type { LogLevel } from './log.ts';
 import {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Config, loadConfig, loadStoreConfig, type StoreConfig } from './config.ts';
 import type { Log } from './log.ts';
 import { openStore } from './store/open-store.ts';

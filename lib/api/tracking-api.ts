@@ -1,4 +1,5 @@
-import { type ZodError, z } from 'zod';
+import type { ZodError } from 'zod';
+import * as z from 'zod';
 import { JOB_ID_PATTERN } from '../dli/schemas.ts';
 import { describeRecord, LABEL_KEY_PATTERN } from '../job-view.ts';
 import type { Log } from '../log.ts';

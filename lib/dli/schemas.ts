@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Statuses after which a DLI SQL job never changes again. */
 export const TERMINAL_STATUSES = ['FINISHED', 'FAILED', 'CANCELLED'] as const;

@@ -70,7 +70,22 @@ export const STATUS_EMOJI: Record<TerminalStatus, string> = { FINISHED: '✅', F
 
 const SHORT_JOB_ID_LENGTH = 8;
 
-const numberFormat = new Intl.NumberFormat('en-US');
+// The Intl objects are built on first use: building the first one loads ICU data, about 25 ms of every cold start,
+// and most cycles render no message at all.
+let countFormat: Intl.NumberFormat | undefined;
+let graphemeSegmenter: Intl.Segmenter | undefined;
+
+/** `1234567` → `1,234,567`. */
+function formatCount(count: number): string {
+  countFormat ??= new Intl.NumberFormat('en-US');
+  return countFormat.format(count);
+}
+
+/** The grapheme clusters of `text`, each with its index: the only places text may be cut. */
+function graphemes(text: string): Intl.Segments {
+  graphemeSegmenter ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
+  return graphemeSegmenter.segment(text);
+}
 
 /**
  * Gathers what a person wants to know about a job that ended, for any chat platform to lay out.
@@ -89,7 +104,7 @@ export function describeJobEvent(event: JobEvent, context: RenderContext): JobFa
   const startTime = startTimeMs === undefined ? undefined : new Date(startTimeMs).toISOString();
   const duration = isCount(job.duration) ? formatDuration(job.duration) : undefined;
   const rows = formatRows(job.input_row_count, job.bad_row_count);
-  const resultCount = isCount(job.result_count) ? numberFormat.format(job.result_count) : undefined;
+  const resultCount = isCount(job.result_count) ? formatCount(job.result_count) : undefined;
   const inputSize = isCount(job.input_size) ? formatBytes(job.input_size) : undefined;
   const table = formatTable(job.database_name, job.table_name);
   const tags = (job.tags ?? []).map((tag) => `${tag.key}=${tag.value}`);
@@ -239,8 +254,6 @@ export const countUtf8Bytes: TextMeasure = (text) => Buffer.byteLength(text, 'ut
 export const countJsonStringBytes: TextMeasure = (text) =>
   Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
 
-const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
-
 /**
  * Cuts `text` so that it plus `marker` measures at most `max`, appending the marker only when something was
  * cut. Cuts only between grapheme clusters, so it never splits a surrogate pair, a flag or a ZWJ emoji
@@ -254,7 +267,7 @@ export function truncateToFit(text: string, max: number, measure: TextMeasure, m
   const budget = limit - markerSize;
   let used = 0;
   let end = 0;
-  for (const { segment, index } of graphemes.segment(text)) {
+  for (const { segment, index } of graphemes(text)) {
     const size = measure(segment);
     if (used + size > budget) break;
     used += size;
@@ -297,7 +310,7 @@ export function fitEscaped(
   const size = (text: string) => measure(escapeText(text));
   if (size(raw) <= limit) return escapeText(raw);
   const ends = [0];
-  for (const { index, segment } of graphemes.segment(raw)) ends.push(index + segment.length);
+  for (const { index, segment } of graphemes(raw)) ends.push(index + segment.length);
   // Largest number of graphemes whose escaped text plus the marker fits; none may fit at all.
   let low = -1;
   let high = ends.length - 1;
@@ -375,8 +388,8 @@ function isValidEpochMs(value: number | undefined): value is number {
 
 function formatRows(inputRows: number | undefined, badRows: number | undefined): string | undefined {
   const parts: string[] = [];
-  if (isCount(inputRows)) parts.push(`${numberFormat.format(inputRows)} input`);
-  if (isCount(badRows)) parts.push(`${numberFormat.format(badRows)} bad`);
+  if (isCount(inputRows)) parts.push(`${formatCount(inputRows)} input`);
+  if (isCount(badRows)) parts.push(`${formatCount(badRows)} bad`);
   return parts.length > 0 ? parts.join(', ') : undefined;
 }
 

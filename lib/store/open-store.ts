@@ -1,5 +1,4 @@
 import type { StoreConfig } from '../config.ts';
-import { SqliteStore } from './sqlite-store.ts';
 import type { JobStore } from './store.ts';
 
 /**
@@ -8,10 +7,12 @@ import type { JobStore } from './store.ts';
  * `StoreError` when it is unusable.
  */
 export async function openStore(config: StoreConfig): Promise<JobStore> {
+  // Each backend is loaded only when used: the AWS SDK would add to every SQLite command's start-up time, and
+  // `node:sqlite` to the Lambda's cold start.
   if (config.kind === 'dynamodb') {
-    // Loaded only when used: the AWS SDK would otherwise add to every SQLite command's start-up time.
     const { DynamoDbStore } = await import('./dynamodb-store.ts');
     return DynamoDbStore.open({ table: config.table });
   }
+  const { SqliteStore } = await import('./sqlite-store.ts');
   return SqliteStore.open(config.path);
 }
