@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { type CycleSummary, cycleBudgetMs } from '../lib/cycle.ts';
 import {
   METRICS_NAMESPACE,
@@ -19,26 +19,42 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS
 // rebuilt only when the secrets in Parameter Store rotate.
 const watchers = createWatcherProvider({ env: process.env, cwd: process.cwd(), log: logger });
 
+/**
+ * What invokes the poll: the EventBridge Scheduler input that `serverless.yml` declares, or (for a schedule
+ * made by hand) an EventBridge rule's event, which has an `id` instead. Anything else is still a cycle.
+ */
+interface PollEvent {
+  execution_id?: unknown;
+  scheduled_time?: unknown;
+  id?: unknown;
+}
+
+function textOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
 /** The scheduled poll: one cycle with the current secrets, budgeted by the time Lambda has left. */
-export const handler = middy(
-  async (event: EventBridgeEvent<string, unknown>, context: Context): Promise<CycleSummary> => {
-    // EventBridge gives every scheduled invocation its own id: the cycle's correlation id.
-    logger.setCorrelationId(event.id ?? context.awsRequestId);
-    let summary: CycleSummary;
-    try {
-      const { watcher, config } = await watchers.current();
-      summary = await watcher.tick({
-        budgetMs: cycleBudgetMs(context.getRemainingTimeInMillis(), { dliTimeoutMs: config.dli.timeoutMs }),
-      });
-    } catch (error) {
-      // logMetrics flushes on errors too, so the alarm on failing cycles sees this count.
-      publishCycleFailure(metrics);
-      throw error;
-    }
-    publishCycleMetrics(metrics, summary);
-    logger.info('cycle finished', { ...summary });
-    return summary;
-  },
-)
+export const handler = middy(async (event: PollEvent | null, context: Context): Promise<CycleSummary> => {
+  // Scheduler gives every invocation its own execution id: the cycle's correlation id.
+  logger.setCorrelationId(
+    textOrUndefined(event?.execution_id) ?? textOrUndefined(event?.id) ?? context.awsRequestId,
+  );
+  const scheduledTime = textOrUndefined(event?.scheduled_time);
+  if (scheduledTime !== undefined) logger.appendKeys({ scheduled_time: scheduledTime });
+  let summary: CycleSummary;
+  try {
+    const { watcher, config } = await watchers.current();
+    summary = await watcher.tick({
+      budgetMs: cycleBudgetMs(context.getRemainingTimeInMillis(), { dliTimeoutMs: config.dli.timeoutMs }),
+    });
+  } catch (error) {
+    // logMetrics flushes on errors too, so the alarm on failing cycles sees this count.
+    publishCycleFailure(metrics);
+    throw error;
+  }
+  publishCycleMetrics(metrics, summary);
+  logger.info('cycle finished', { ...summary });
+  return summary;
+})
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -13,12 +13,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cliNodeFlags } from '../lib/cli/node-flags.ts';
 import { createDliSimulator, type DliSimulator, type SimulatedJob } from '../lib/simulator/dli-simulator.ts';
 import type { BenchBreakdown, BenchChildResult, BenchChildSpec } from './bench-child.ts';
+import { commandLine, machineDescription, median } from './bench-common.ts';
 
 const PROJECT_ID = 'b3e1c0d2a4f5968778695a4b3c2d1e0f';
 const ACCESS_KEY = 'BENCHACCESSKEY';
@@ -144,13 +145,6 @@ function parseOptions(argv: string[]): BenchOptions {
         ? cliNodeFlags()
         : values['node-flags'].split(/\s+/).filter((flag) => flag !== ''),
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const upper = sorted[middle] ?? Number.NaN;
-  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? Number.NaN) + upper) / 2;
 }
 
 const kbToMb = (kb: number) => kb / 1024;
@@ -312,25 +306,6 @@ async function benchJobCount(
   };
 }
 
-function machineDescription() {
-  const processors = cpus();
-  return {
-    cpu: processors[0]?.model ?? 'unknown',
-    cores: processors.length,
-    totalMemoryGb: Number((totalmem() / 1024 ** 3).toFixed(1)),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-  };
-}
-
-function commandLine(argv: readonly string[]): string {
-  const quoted = argv.map((arg) => (/^[\w./,=:-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`));
-  if (process.env.npm_lifecycle_event === 'bench') {
-    return quoted.length > 0 ? `npm run bench -- ${quoted.join(' ')}` : 'npm run bench';
-  }
-  return ['node', 'scripts/bench.ts', ...quoted].join(' ');
-}
-
 function formatTable(results: readonly JobCountResult[]): string {
   const header = ['N', 'floor ms', 'tick ms', 'ratio', 'tick peak RSS MB', 'floor peak RSS MB', 'track N ms'];
   const rows = results.map((result) => [
@@ -438,7 +413,7 @@ async function main(): Promise<void> {
   }
 
   const machine = machineDescription();
-  const command = commandLine(argv);
+  const command = commandLine('bench', 'scripts/bench.ts', argv);
   const settings = {
     latencyMs: LATENCY_MS,
     concurrency: CONCURRENCY,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDliSimulator } from '../../lib/simulator/dli-simulator.ts';
 import { createWebhookReceiver } from '../../lib/simulator/webhook-receiver.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
-import { pollLambdaContext, scheduledEvent } from '../support/lambda.ts';
+import { pollLambdaContext, scheduledEvent, schedulerEvent } from '../support/lambda.ts';
 
 const PROJECT_ID = 'abcdef0123456789abcdef0123456789';
 const SECRET_KEY = 'SK-handler-test-secret-value';
@@ -50,11 +50,11 @@ afterAll(async () => {
 });
 
 describe('handlers/poll', () => {
-  it('runs one cycle per scheduled invocation, with the event id as the correlation id', async () => {
+  it('runs one cycle per scheduled invocation, with the schedule execution id as the correlation id', async () => {
     const { handler } = await import('../../handlers/poll.ts');
-    const first = await handler(scheduledEvent('cycle-1'), pollLambdaContext(150_000));
+    const first = await handler(schedulerEvent('cycle-1'), pollLambdaContext(150_000));
     expect(first).toMatchObject({ polled: 1, changed: 1, notified: 0, errors: 0 });
-    const second = await handler(scheduledEvent('cycle-2'), pollLambdaContext(150_000));
+    const second = await handler(schedulerEvent('cycle-2'), pollLambdaContext(150_000));
     expect(second).toMatchObject({ polled: 1, changed: 1, notified: 1 });
     expect(receiver.requests).toHaveLength(1);
     // A loopback URL in DLI_WATCH_WEBHOOKS is a generic (Standard Webhooks) destination.
@@ -66,6 +66,7 @@ describe('handlers/poll', () => {
       .filter((entry) => entry.message === 'cycle finished');
     expect(finished.map((entry) => entry.correlation_id)).toEqual(['cycle-1', 'cycle-2']);
     expect(finished[0]).toMatchObject({
+      scheduled_time: '2026-11-25T10:00:00Z',
       function_name: 'dli-watch-dev-poll',
       service: 'dli-watch',
       polled: 1,
@@ -85,8 +86,24 @@ describe('handlers/poll', () => {
     const store = SqliteStore.open(storePath);
     await store.track([{ jobId: 'late-job' }], Date.now());
     await store.close();
-    const summary = await handler(scheduledEvent('cycle-3'), pollLambdaContext(20_000));
+    const summary = await handler(schedulerEvent('cycle-3'), pollLambdaContext(20_000));
     expect(summary).toMatchObject({ polled: 0, deferred: true });
     expect(simulator.pollCount('late-job')).toBe(0);
+  });
+
+  it('takes the correlation id from an EventBridge rule event, or else from the Lambda request id', async () => {
+    const { handler } = await import('../../handlers/poll.ts');
+    const before = stdout.length;
+    await handler(scheduledEvent('rule-event-id'), pollLambdaContext(150_000, 'req-rule'));
+    await handler({}, pollLambdaContext(150_000, 'req-empty-input'));
+    const finished = stdout
+      .slice(before)
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line))
+      .filter((entry) => entry.message === 'cycle finished');
+    expect(finished.map((entry) => entry.correlation_id)).toEqual(['rule-event-id', 'req-empty-input']);
+    // A key appended for one invocation does not leak into the next.
+    expect(finished.map((entry) => entry.scheduled_time)).toEqual([undefined, undefined]);
   });
 });

@@ -32,3 +32,14 @@ export function scheduledEvent(id: string): EventBridgeEvent<string, unknown> {
     detail: {},
   };
 }
+
+/**
+ * The poll's event from EventBridge Scheduler: the `input` that `serverless.yml` declares, with the
+ * placeholders filled in as Scheduler fills them.
+ */
+export function schedulerEvent(
+  executionId: string,
+  scheduledTime = '2026-11-25T10:00:00Z',
+): Record<string, string> {
+  return { execution_id: executionId, scheduled_time: scheduledTime };
+}
