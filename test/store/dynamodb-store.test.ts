@@ -8,7 +8,7 @@ import {
   DynamoDbStore,
 } from '../../lib/store/dynamodb-store.ts';
 import { openStore } from '../../lib/store/open-store.ts';
-import type { Delivery, JobRecord, Page } from '../../lib/store/store.ts';
+import type { JobRecord, Page } from '../../lib/store/store.ts';
 import { InvalidCursorError, StoreError } from '../../lib/store/store-error.ts';
 import {
   LOCAL_AWS,
@@ -18,10 +18,8 @@ import {
   startDynalite,
   startDynamoDbProxy,
 } from '../support/dynalite.ts';
-import { describeJobStoreContract } from './job-store-contract.ts';
+import { describeJobStoreContract, MINUTE, NOW, pendingDelivery } from './job-store-contract.ts';
 
-const NOW = 1_750_000_000_000;
-const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
 let local: LocalDynamoDb;
@@ -38,19 +36,6 @@ describeJobStoreContract('DynamoDB (dynalite)', async () => {
   const store = new DynamoDbStore({ client: local.client, table: await local.createJobTable() });
   return { store, cleanup: () => store.close() };
 });
-
-function pendingDelivery(overrides: Partial<Delivery> = {}): Delivery {
-  return {
-    destination: 'team-chat',
-    state: 'pending',
-    attempts: 0,
-    createdAt: NOW - 10 * MINUTE,
-    nextAttemptAt: NOW - MINUTE,
-    leaseUntil: null,
-    lastError: null,
-    ...overrides,
-  };
-}
 
 /** The item as DynamoDB holds it, read past the store. */
 async function rawItem(table: string, jobId: string) {

@@ -7,11 +7,12 @@ export interface OpenedStore {
   cleanup(): Promise<void>;
 }
 
-/** A fixed clock: every test reasons about instants relative to this one. */
-const NOW = 1_750_000_000_000;
-const MINUTE = 60_000;
+/** A fixed clock: every test reasons about instants relative to this one (the backends' own tests too). */
+export const NOW = 1_750_000_000_000;
+export const MINUTE = 60_000;
 
-function pendingDelivery(overrides: Partial<Delivery> = {}): Delivery {
+/** A delivery waiting for its first attempt, due a minute before {@link NOW}. */
+export function pendingDelivery(overrides: Partial<Delivery> = {}): Delivery {
   return {
     destination: 'team-chat',
     state: 'pending',

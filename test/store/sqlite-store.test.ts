@@ -6,9 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SQLITE_SCHEMA_VERSION, SqliteStore } from '../../lib/store/sqlite-store.ts';
 import { StoreError } from '../../lib/store/store-error.ts';
-import { describeJobStoreContract } from './job-store-contract.ts';
-
-const NOW = 1_750_000_000_000;
+import { describeJobStoreContract, NOW } from './job-store-contract.ts';
 
 describeJobStoreContract('SqliteStore', async () => {
   const directory = await mkdtemp(join(tmpdir(), 'dli-watch-store-contract-'));
