@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { packageService, type Template } from '../test/support/serverless-package.ts';
+import { functionEnvironment, packageService, type Template } from '../test/support/serverless-package.ts';
 import { extractZip } from '../test/support/zip.ts';
 import { commandLine, machineDescription, median } from './bench-common.ts';
 
@@ -52,15 +52,9 @@ function parseOptions(argv: string[]) {
 
 /** The function's environment as the template sets it, plus what Lambda itself sets that the import reads. */
 function lambdaEnvironment(template: Template, logicalId: string): NodeJS.ProcessEnv {
-  const properties = template.Resources[logicalId]?.Properties as {
-    Environment?: { Variables?: Record<string, unknown> };
-  };
-  const variables = Object.entries(properties.Environment?.Variables ?? {}).filter(
-    (entry): entry is [string, string] => typeof entry[1] === 'string',
-  );
   return {
     PATH: process.env.PATH,
-    ...Object.fromEntries(variables),
+    ...functionEnvironment(template.Resources[logicalId]),
     AWS_REGION: 'eu-west-1',
     AWS_LAMBDA_FUNCTION_NAME: `dli-watch-bench-${logicalId}`,
   };

@@ -1,14 +1,24 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliNodeFlags } from '../lib/cli/node-flags.ts';
+import { createDliSimulator } from '../lib/simulator/dli-simulator.ts';
+import { createWebhookReceiver } from '../lib/simulator/webhook-receiver.ts';
 import {
   DYNAMODB_DUE_INDEX,
   DYNAMODB_TTL_ATTRIBUTE,
+  DynamoDbStore,
   dynamoDbTableDefinition,
 } from '../lib/store/dynamodb-store.ts';
-import { packageService, type Template } from './support/serverless-package.ts';
+import { apiGatewayEvent } from './support/api-gateway.ts';
+import { type LocalDynamoDb, startDynalite } from './support/dynalite.ts';
+import type { BundleInvocation, BundleOutcome } from './support/invoke-bundle.ts';
+import { functionEnvironment, packageService, type Template } from './support/serverless-package.ts';
+import { createFakeSsm, fakeSsmEnv } from './support/ssm.ts';
+import { extractZip } from './support/zip.ts';
 
 const output = mkdtempSync(join(tmpdir(), 'dli-watch-package-'));
 const keyOutput = mkdtempSync(join(tmpdir(), 'dli-watch-package-kms-'));
@@ -50,10 +60,6 @@ function functionWithHandler(handler: string): Resource {
   );
   if (found === undefined) throw new Error(`no function with handler ${handler} in the template`);
   return found;
-}
-
-function environmentOf(resource: Resource): Record<string, string> {
-  return (resource.Properties.Environment as { Variables: Record<string, string> }).Variables;
 }
 
 function asList<T>(value: T | T[] | undefined): T[] {
@@ -122,14 +128,16 @@ describe('npx serverless package', () => {
 
   it('gives the functions the same heap flags as the CLI', () => {
     for (const handler of ['handlers/poll.handler', 'handlers/api.handler'])
-      expect(environmentOf(functionWithHandler(handler)).NODE_OPTIONS).toBe(cliNodeFlags().join(' '));
+      expect(functionEnvironment(functionWithHandler(handler)).NODE_OPTIONS).toBe(cliNodeFlags().join(' '));
   });
 
   it('points both functions at the stage DynamoDB table through DLI_WATCH_STORE', () => {
     const [table] = resourcesOfType('AWS::DynamoDB::Table');
     expect(table?.Properties.TableName).toBe('dli-watch-ci-jobs');
     for (const handler of ['handlers/poll.handler', 'handlers/api.handler'])
-      expect(environmentOf(functionWithHandler(handler)).DLI_WATCH_STORE).toBe('dynamodb:dli-watch-ci-jobs');
+      expect(functionEnvironment(functionWithHandler(handler)).DLI_WATCH_STORE).toBe(
+        'dynamodb:dli-watch-ci-jobs',
+      );
   });
 
   it('declares the table exactly as the DynamoDB store creates it, with TTL and point-in-time recovery', () => {
@@ -237,7 +245,7 @@ describe('npx serverless package', () => {
         Action: 'kms:Decrypt',
         Resource: keyArn,
         Condition: {
-          StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.${AWS::URLSuffix}' } },
+          StringEquals: { 'kms:ViaService': { 'Fn::Sub': `ssm.\${AWS::Region}.\${AWS::URLSuffix}` } },
         },
       },
     ]);
@@ -290,5 +298,137 @@ describe('npx serverless package', () => {
     for (const [name, budget] of Object.entries(zipBudgetBytes)) {
       expect(statSync(join(output, `${name}.zip`)).size, `${name}.zip`).toBeLessThanOrEqual(budget);
     }
+  });
+});
+
+const run = promisify(execFile);
+const invoker = join(import.meta.dirname, 'support/invoke-bundle.ts');
+const PROJECT_ID = 'abcdef0123456789abcdef0123456789';
+const ACCESS_KEY = 'AKBUNDLE';
+const SECRET_KEY = 'SK-bundle-test-secret-value';
+const simulator = createDliSimulator({
+  projectId: PROJECT_ID,
+  credentials: { accessKey: ACCESS_KEY, secretKey: SECRET_KEY },
+});
+const receiver = createWebhookReceiver();
+const ssm = createFakeSsm();
+let dynamo: LocalDynamoDb;
+let table: string;
+let baseEnv: Record<string, string>;
+
+/** Calls the unpacked function `name` once per invocation in one fresh process; returns outcomes and stdout. */
+async function invokePackaged(
+  name: string,
+  invocations: BundleInvocation[],
+  env: Record<string, string>,
+): Promise<{ outcomes: BundleOutcome[]; stdout: string }> {
+  const directory = join(output, name);
+  const invocationsPath = join(directory, 'invocations.json');
+  const outcomesPath = join(directory, 'outcomes.json');
+  writeFileSync(invocationsPath, JSON.stringify(invocations));
+  const { stdout } = await run(
+    process.execPath,
+    [invoker, join(directory, `handlers/${name}.mjs`), invocationsPath, outcomesPath],
+    { cwd: directory, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 },
+  );
+  return { outcomes: JSON.parse(readFileSync(outcomesPath, 'utf8')) as BundleOutcome[], stdout };
+}
+
+function logLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('the packaged functions, unpacked outside the project and run in a fresh Node process', () => {
+  // As Lambda runs them: no node_modules in reach, the template's own environment, against DynamoDB (dynalite)
+  // and Parameter Store (a loopback fake).
+  beforeAll(async () => {
+    const [local, dliUrl, receiverUrl, ssmUrl] = await Promise.all([
+      startDynalite(),
+      simulator.start(),
+      receiver.start(),
+      ssm.start(),
+    ]);
+    dynamo = local;
+    for (const name of ['poll', 'api']) extractZip(join(output, `${name}.zip`), join(output, name));
+    table = await dynamo.createJobTable();
+    baseEnv = {
+      ...fakeSsmEnv(ssmUrl),
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      DLI_WATCH_STORE: `dynamodb:${table}`,
+      DLI_ENDPOINT: dliUrl,
+      DLI_PROJECT_ID: PROJECT_ID,
+    };
+    const poll = functionEnvironment(template.Resources.PollLambdaFunction);
+    ssm.put(
+      poll.DLI_WATCH_DLI_CREDENTIALS_PARAMETER ?? '',
+      JSON.stringify({ ak: ACCESS_KEY, sk: SECRET_KEY }),
+    );
+    ssm.put(
+      poll.DLI_WATCH_DESTINATIONS_PARAMETER ?? '',
+      JSON.stringify({
+        destinations: [{ name: 'ops', type: 'webhook', url: `${receiverUrl}/hooks/bundle-secret-path` }],
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all([dynamo?.close(), simulator.close(), receiver.close(), ssm.close()]);
+  });
+
+  it('poll: runs scheduled cycles on DynamoDB with secrets from Parameter Store, logging under the schedule id', async () => {
+    const store = new DynamoDbStore({ table, client: dynamo.client });
+    await store.track([{ jobId: 'bundle-job' }], Date.now());
+    simulator.addJob('bundle-job', { lifecycle: ['RUNNING', 'FINISHED'] });
+    // The event is the schedule's input from the template, filled in as Scheduler fills it.
+    const [schedule] = resourcesOfType('AWS::Scheduler::Schedule');
+    const input = (schedule?.Properties.Target as { Input?: string } | undefined)?.Input ?? '';
+    const eventFor = (executionId: string) =>
+      JSON.parse(
+        input
+          .replace('<aws.scheduler.execution-id>', executionId)
+          .replace('<aws.scheduler.scheduled-time>', '2026-11-25T10:00:00Z'),
+      );
+
+    const { outcomes, stdout } = await invokePackaged(
+      'poll',
+      [
+        { event: eventFor('exec-1'), requestId: 'req-1' },
+        { event: eventFor('exec-2'), requestId: 'req-2' },
+      ],
+      { ...functionEnvironment(template.Resources.PollLambdaFunction), ...baseEnv },
+    );
+
+    expect(outcomes).toMatchObject([
+      { result: { polled: 1, changed: 1, notified: 0, errors: 0 } },
+      { result: { polled: 1, changed: 1, notified: 1, errors: 0 } },
+    ]);
+    expect(receiver.requests).toHaveLength(1);
+    expect(JSON.parse(receiver.requests[0]?.body ?? '{}')).toMatchObject({ type: 'dli.job.finished' });
+    expect((await store.get('bundle-job'))?.status).toBe('FINISHED');
+    const finished = logLines(stdout).filter((line) => line.message === 'cycle finished');
+    expect(finished.map((line) => line.correlation_id)).toEqual(['exec-1', 'exec-2']);
+    for (const secret of [SECRET_KEY, 'bundle-secret-path']) expect(stdout).not.toContain(secret);
+    await store.close();
+  });
+
+  it('api: tracks a job and reads it back from DynamoDB', async () => {
+    const { outcomes } = await invokePackaged(
+      'api',
+      [
+        {
+          event: apiGatewayEvent({ method: 'POST', url: '/jobs', json: { job_id: 'api-bundle-job' } }),
+          requestId: 'r1',
+        },
+        { event: apiGatewayEvent({ method: 'GET', url: '/jobs/api-bundle-job' }), requestId: 'r2' },
+      ],
+      { ...functionEnvironment(template.Resources.ApiLambdaFunction), ...baseEnv },
+    );
+    expect(outcomes).toMatchObject([{ result: { statusCode: 201 } }, { result: { statusCode: 200 } }]);
+    const [, read] = outcomes;
+    const body = read !== undefined && 'result' in read ? (read.result as { body: string }).body : '{}';
+    expect(JSON.parse(body)).toMatchObject({ job_id: 'api-bundle-job', status: 'NOT_POLLED' });
   });
 });

@@ -45,3 +45,19 @@ export async function packageService(
     readFileSync(join(output, 'cloudformation-template-update-stack.json'), 'utf8'),
   ) as Template;
 }
+
+/**
+ * The environment the template gives a Lambda function resource (`Resources.PollLambdaFunction`, …). Values
+ * CloudFormation would work out at deploy time (none today) are not strings and are left out.
+ */
+export function functionEnvironment(
+  resource: Template['Resources'][string] | undefined,
+): Record<string, string> {
+  const variables = (resource?.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+    ?.Variables;
+  return Object.fromEntries(
+    Object.entries(variables ?? {}).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    ),
+  );
+}
