@@ -6,7 +6,7 @@ import type { Destination } from './notify/destination.ts';
 import type { DestinationThrottle } from './notify/destination-throttle.ts';
 import { type MessageResult, type PlatformRegistry, sendMessage, wantsDigest } from './notify/outbox.ts';
 import type { RenderContext } from './notify/platform.ts';
-import { deliveryLeaseMs, scheduleAfterFailure } from './notify/retry-schedule.ts';
+import { DEFAULT_SEND_TIMEOUT_MS, deliveryLeaseMs, scheduleAfterFailure } from './notify/retry-schedule.ts';
 import {
   type Delivery,
   earliestDeliveryAttemptAt,
@@ -84,7 +84,7 @@ interface HeldDelivery {
 export async function runCycle(deps: CycleDependencies, options: CycleOptions): Promise<CycleSummary> {
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? Math.random;
-  const sendTimeoutMs = deps.sendTimeoutMs ?? 10_000;
+  const sendTimeoutMs = deps.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
   const pageSize = deps.pageSize ?? 100;
   const startedAt = clock.now();
   const deadline = startedAt + options.budgetMs;
@@ -375,6 +375,6 @@ export function cycleBudgetMs(
   limits: { dliTimeoutMs: number; sendTimeoutMs?: number; dliAttempts?: number; capMs?: number },
 ): number {
   const dliWorstCase = limits.dliTimeoutMs * (limits.dliAttempts ?? 3) + 6_000;
-  const reserve = dliWorstCase + deliveryLeaseMs(limits.sendTimeoutMs ?? 10_000);
+  const reserve = dliWorstCase + deliveryLeaseMs(limits.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS);
   return Math.max(0, Math.min(remainingMs - reserve, limits.capMs ?? 50_000));
 }

@@ -5,6 +5,7 @@ import { JOB_ID_PATTERN } from '../dli/schemas.ts';
 import { describeRecord, LABEL_KEY_PATTERN } from '../job-view.ts';
 import { createStderrLog, type Log } from '../log.ts';
 import { platforms } from '../notify/platforms.ts';
+import { DEFAULT_SEND_TIMEOUT_MS } from '../notify/retry-schedule.ts';
 import { sendTestMessage } from '../notify/test-message.ts';
 import { openStore } from '../store/open-store.ts';
 import type { JobStore } from '../store/store.ts';
@@ -426,7 +427,7 @@ async function testDestination(args: string[], io: CliIo): Promise<number> {
         render,
         projectId: config.dli.projectId,
         now: Date.now(),
-        timeoutMs: 10_000,
+        timeoutMs: DEFAULT_SEND_TIMEOUT_MS,
       }),
     ),
   );

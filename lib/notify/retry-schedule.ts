@@ -13,6 +13,8 @@ export const FIRST_RETRY_DELAY_MS = 10_000;
 export const MAX_RETRY_DELAY_MS = 60 * 60_000;
 /** A delivery still failing this long after it was created is dead-lettered. */
 export const GIVE_UP_AFTER_MS = 24 * 60 * 60_000;
+/** How long one chat or webhook request may take unless a caller says otherwise. */
+export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
 
 /**
  * How long a cycle holds a delivery while it sends: enough for every in-cycle attempt and pause, and no longer, so
