@@ -99,7 +99,8 @@ const DESTINATION_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 const ENV_REFERENCE_PATTERN = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const HTTPS_OR_LOOPBACK = 'must be https (or http on a loopback host)';
 
-type Env = Record<string, string | undefined>;
+/** Environment variables, as `process.env` holds them. */
+export type Env = Record<string, string | undefined>;
 
 /**
  * The DLI API origin of a region (dli-api.md §1): `https://dli.{region}.myhuaweicloud.com`, except the
@@ -200,7 +201,7 @@ class Problems {
 }
 
 /** An environment variable's value; an empty string counts as unset. */
-function envValue(env: Env, name: string): string | undefined {
+export function envValue(env: Env, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value === '' ? undefined : value;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import * as z from 'zod';
-import { type Config, loadConfig, loadStoreConfig, type StoreConfig } from './config.ts';
+import { type Config, type Env, envValue, loadConfig, loadStoreConfig, type StoreConfig } from './config.ts';
 import type { Log } from './log.ts';
 import { openStore } from './store/open-store.ts';
 import type { JobStore } from './store/store.ts';
@@ -14,8 +14,6 @@ export const DESTINATIONS_PARAMETER_VARIABLE = 'DLI_WATCH_DESTINATIONS_PARAMETER
 /** How long a fetched parameter is reused, in seconds; a rotation takes effect within it. */
 export const SECRETS_MAX_AGE_VARIABLE = 'DLI_WATCH_SECRETS_MAX_AGE_SECONDS';
 export const DEFAULT_SECRETS_MAX_AGE_SECONDS = 300;
-
-type Env = Record<string, string | undefined>;
 
 /** The secrets fetched at run time, shaped for {@link loadConfig}. */
 export interface RuntimeSecrets {
@@ -55,11 +53,6 @@ const credentialsSchema = z.union([
 ]);
 
 const CREDENTIALS_SHAPE = 'JSON {"ak","sk","security_token"?} or {"auth_token"}';
-
-function envValue(env: Env, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value === '' ? undefined : value;
-}
 
 function readMaxAgeSeconds(env: Env): number {
   const text = envValue(env, SECRETS_MAX_AGE_VARIABLE);

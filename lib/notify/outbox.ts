@@ -55,7 +55,8 @@ export function wantsDigest(
  * caller turns the result into the stored state of each delivery the message carries.
  */
 export async function sendMessage(message: OutgoingMessage, options: OutboxOptions): Promise<MessageResult> {
-  const { clock, log, destination } = { ...options, destination: message.destination };
+  const { clock, log } = options;
+  const { destination } = message;
   const platform = options.platforms[destination.type] as Platform<Destination>;
   const host = new URL(destination.url).host;
   const logFields = {
