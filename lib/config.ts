@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as z from 'zod';
 import { TERMINAL_STATUSES, type TerminalStatus } from './dli/schemas.ts';
+import { isRecord } from './is-record.ts';
 import type { LogLevel } from './log.ts';
 import {
   CHAT_PLATFORM_TYPES,
@@ -471,10 +472,6 @@ function isWebhookSecret(text: string): boolean {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) return false;
   const bytes = Buffer.from(encoded, 'base64').length;
   return bytes >= 24 && bytes <= 64;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const STATUS_LIST = TERMINAL_STATUSES.join(', ');

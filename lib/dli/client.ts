@@ -1,5 +1,6 @@
 import ky, { HTTPError, type KyInstance, NetworkError, TimeoutError } from 'ky';
 import type { DliAuth } from '../config.ts';
+import { isRecord } from '../is-record.ts';
 import type { Log } from '../log.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
 import { systemErrorCode } from '../system-error-code.ts';
@@ -183,10 +184,6 @@ function errorBody(data: unknown): { error_code?: string; error_msg?: string; re
 function callerSignal(context: Record<string, unknown>): AbortSignal | undefined {
   const signal = context.callerSignal;
   return signal instanceof AbortSignal ? signal : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

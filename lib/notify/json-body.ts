@@ -1,3 +1,4 @@
+import { isRecord } from '../is-record.ts';
 import type { OutgoingRequest } from './platform.ts';
 
 /**
@@ -20,9 +21,7 @@ export function jsonBodyBytes(value: unknown): number {
 export function parseJsonObject(body: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(body);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
+    return isRecord(value) ? value : undefined;
   } catch {
     return undefined;
   }

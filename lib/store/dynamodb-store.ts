@@ -17,13 +17,13 @@ import {
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock.ts';
+import { isRecord } from '../is-record.ts';
 import {
   assertPageLimit,
   type DueCursor,
   decodeDueCursor,
   decodeListCursor,
   encodeCursor,
-  isObject,
   type ListCursor,
 } from './page-cursor.ts';
 import type {
@@ -190,7 +190,7 @@ function assertPollTime(lastPolledAt: number | null): void {
 
 /** A compare-and-set or create-if-absent condition that did not hold: someone else got there first. */
 function isConditionFailure(error: unknown): boolean {
-  return isObject(error) && error.name === 'ConditionalCheckFailedException';
+  return isRecord(error) && error.name === 'ConditionalCheckFailedException';
 }
 
 /** What a failure says about itself, without anything that came out of a record. */
@@ -570,7 +570,7 @@ export class DynamoDbStore implements JobStore {
       typeof item.phase !== 'string' ||
       !JOB_PHASES.includes(item.phase) ||
       !(item.status === undefined || typeof item.status === 'string') ||
-      !isObject(item.labels) ||
+      !isRecord(item.labels) ||
       typeof item.not_found_count !== 'number' ||
       typeof item.tracked_at !== 'number' ||
       !optionalNumber(item.last_polled_at) ||

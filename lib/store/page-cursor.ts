@@ -1,3 +1,4 @@
+import { isRecord } from '../is-record.ts';
 import { InvalidCursorError } from './store-error.ts';
 
 /** Where the previous page of `listDue` ended: the sort key of the last job handed out. */
@@ -24,7 +25,7 @@ export function encodeCursor(cursor: DueCursor | ListCursor): string {
 export function decodeDueCursor(encoded: string): DueCursor {
   const value = decodeCursor(encoded);
   if (
-    isObject(value) &&
+    isRecord(value) &&
     value.kind === 'due' &&
     typeof value.jobId === 'string' &&
     (value.lastPolledAt === null ||
@@ -37,7 +38,7 @@ export function decodeDueCursor(encoded: string): DueCursor {
 
 export function decodeListCursor(encoded: string): ListCursor {
   const value = decodeCursor(encoded);
-  if (isObject(value) && value.kind === 'all' && typeof value.jobId === 'string') {
+  if (isRecord(value) && value.kind === 'all' && typeof value.jobId === 'string') {
     return { kind: 'all', jobId: value.jobId };
   }
   throw new InvalidCursorError('Page cursor is not one list handed out');
@@ -47,10 +48,6 @@ export function assertPageLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new RangeError(`Page limit must be a positive integer, got ${limit}`);
   }
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 function decodeCursor(encoded: string): unknown {

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
-import { assertPageLimit, decodeDueCursor, decodeListCursor, encodeCursor, isObject } from './page-cursor.ts';
+import { isRecord } from '../is-record.ts';
+import { assertPageLimit, decodeDueCursor, decodeListCursor, encodeCursor } from './page-cursor.ts';
 import type {
   Delivery,
   DuePageQuery,
@@ -114,7 +115,7 @@ function toRow(record: JobRecord, version: number): JobRow {
 function describeCause(error: unknown): string {
   // SQLite's own messages ("database is locked", "disk I/O error") carry no row values; anything else
   // (a JSON parse error, say) might quote stored data, so only its kind is named.
-  if (isObject(error) && error.code === 'ERR_SQLITE_ERROR' && typeof error.message === 'string') {
+  if (isRecord(error) && error.code === 'ERR_SQLITE_ERROR' && typeof error.message === 'string') {
     return error.message;
   }
   return error instanceof Error ? error.name : 'unknown error';
