@@ -256,6 +256,13 @@ function isHttpsOrLoopbackHttp(url: URL): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
 }
 
+/** Where dli-watch may send a message or link: an absolute https URL, or http on this machine. */
+function checkDestinationUrl(text: string, context: z.RefinementCtx): void {
+  const url = parseUrl(text);
+  if (!url) context.addIssue({ code: 'custom', message: 'must be an absolute URL' });
+  else if (!isHttpsOrLoopbackHttp(url)) context.addIssue({ code: 'custom', message: HTTPS_OR_LOOPBACK });
+}
+
 const logLevelSchema = textSetting(
   (text) => {
     const level = text.toLowerCase();
@@ -348,9 +355,7 @@ const consoleUrlSchema = z.string({ error: 'must be a string' }).superRefine((te
     }
   }
   // Placeholders may stand anywhere, even in the host; check the URL they would produce.
-  const url = parseUrl(text.replace(/\{[^{}]*\}/g, 'x'));
-  if (!url) context.addIssue({ code: 'custom', message: 'must be an absolute URL' });
-  else if (!isHttpsOrLoopbackHttp(url)) context.addIssue({ code: 'custom', message: HTTPS_OR_LOOPBACK });
+  checkDestinationUrl(text.replace(/\{[^{}]*\}/g, 'x'), context);
 });
 
 function readDliConfig(env: Env, problems: Problems): DliConfig | undefined {
@@ -460,11 +465,7 @@ function readAuth(env: Env, problems: Problems): DliAuth | undefined {
   return token === undefined ? undefined : { kind: 'token', token };
 }
 
-const destinationUrlSchema = z.string({ error: 'must be a string' }).superRefine((text, context) => {
-  const url = parseUrl(text);
-  if (!url) context.addIssue({ code: 'custom', message: 'must be an absolute URL' });
-  else if (!isHttpsOrLoopbackHttp(url)) context.addIssue({ code: 'custom', message: HTTPS_OR_LOOPBACK });
-});
+const destinationUrlSchema = z.string({ error: 'must be a string' }).superRefine(checkDestinationUrl);
 
 /** Standard Webhooks signing secret: `whsec_` + base64 of 24 to 64 random bytes. */
 function isWebhookSecret(text: string): boolean {
