@@ -1,6 +1,7 @@
 import type { ZodError } from 'zod';
 import * as z from 'zod';
 import { JOB_ID_PATTERN } from '../dli/schemas.ts';
+import { forEachBounded } from '../for-each-bounded.ts';
 import { describeRecord, LABEL_KEY_PATTERN } from '../job-view.ts';
 import type { Log } from '../log.ts';
 import type { JobStore, TrackRequest } from '../store/store.ts';
@@ -287,15 +288,4 @@ function decodePathSegment(segment: string): string | null {
   } catch {
     return null;
   }
-}
-
-async function forEachBounded<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }

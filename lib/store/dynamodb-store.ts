@@ -17,6 +17,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock.ts';
+import { forEachBounded } from '../for-each-bounded.ts';
 import { isRecord } from '../is-record.ts';
 import {
   assertPageLimit,
@@ -203,31 +204,6 @@ function describeCause(error: unknown): string {
   if (error.name === 'CredentialsProviderError') return `${error.name}: ${error.message}`;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? `${error.name} (${code})` : error.name;
-}
-
-/**
- * Runs `work` on every item with at most `concurrency` in flight. On the first failure nothing new starts;
- * the failure is thrown once the calls in flight have settled.
- */
-async function forEachBounded<T>(
-  items: readonly T[],
-  concurrency: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | null = null;
-  const worker = async () => {
-    while (failure === null && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  if (failure !== null) throw (failure as { error: unknown }).error;
 }
 
 /**
