@@ -7,6 +7,7 @@ import {
   publishCycleFailure,
   publishCycleMetrics,
 } from '../lib/cycle-metrics.ts';
+import { captureStdout, jsonLines, type StdoutCapture } from './support/stdout.ts';
 
 interface EmfLine {
   _aws: {
@@ -34,28 +35,19 @@ const summary: CycleSummary = {
   oldest_due_delivery_age_ms: 90_000,
 };
 
-const realWrite = process.stdout.write.bind(process.stdout);
-let stdout: string[] = [];
+let stdout: StdoutCapture;
 
 beforeEach(() => {
-  stdout = [];
-  // Powertools writes EMF as JSON lines on stdout (CloudWatch turns them into metrics): capture them.
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdout.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
+  // CloudWatch turns the EMF lines into metrics.
+  stdout = captureStdout();
 });
 
 afterEach(() => {
-  process.stdout.write = realWrite;
+  stdout.restore();
 });
 
 function emfLines(): EmfLine[] {
-  return stdout
-    .flatMap((chunk) => chunk.split('\n'))
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as EmfLine)
-    .filter((line) => line._aws !== undefined);
+  return jsonLines<EmfLine>(stdout.chunks).filter((line) => line._aws !== undefined);
 }
 
 /** Metric name → unit, for one EMF line. */

@@ -18,6 +18,7 @@ import { type LocalDynamoDb, startDynalite } from './support/dynalite.ts';
 import type { BundleInvocation, BundleOutcome } from './support/invoke-bundle.ts';
 import { functionEnvironment, packageService, type Template } from './support/serverless-package.ts';
 import { createFakeSsm, fakeSsmEnv } from './support/ssm.ts';
+import { jsonLines } from './support/stdout.ts';
 import { extractZip } from './support/zip.ts';
 
 const output = mkdtempSync(join(tmpdir(), 'dli-watch-package-'));
@@ -334,13 +335,6 @@ async function invokePackaged(
   return { outcomes: JSON.parse(readFileSync(outcomesPath, 'utf8')) as BundleOutcome[], stdout };
 }
 
-function logLines(stdout: string): Record<string, unknown>[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
 describe('the packaged functions, unpacked outside the project and run in a fresh Node process', () => {
   // As Lambda runs them: no node_modules in reach, the template's own environment, against DynamoDB (dynalite)
   // and Parameter Store (a loopback fake).
@@ -408,7 +402,7 @@ describe('the packaged functions, unpacked outside the project and run in a fres
     expect(receiver.requests).toHaveLength(1);
     expect(JSON.parse(receiver.requests[0]?.body ?? '{}')).toMatchObject({ type: 'dli.job.finished' });
     expect((await store.get('bundle-job'))?.status).toBe('FINISHED');
-    const finished = logLines(stdout).filter((line) => line.message === 'cycle finished');
+    const finished = jsonLines(stdout).filter((line) => line.message === 'cycle finished');
     expect(finished.map((line) => line.correlation_id)).toEqual(['exec-1', 'exec-2']);
     for (const secret of [SECRET_KEY, 'bundle-secret-path']) expect(stdout).not.toContain(secret);
     await store.close();

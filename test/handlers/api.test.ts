@@ -8,11 +8,11 @@ import type { JobView } from '../../lib/job-view.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
 import { type ApiGatewayRequest, apiGatewayEvent, apiLambdaContext } from '../support/api-gateway.ts';
 import { statusResponse } from '../support/records.ts';
+import { captureStdout, jsonLines, type StdoutCapture } from '../support/stdout.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'dli-watch-api-'));
 const storePath = join(directory, 'state.db');
-const stdout: string[] = [];
-const realWrite = process.stdout.write.bind(process.stdout);
+let stdout: StdoutCapture;
 
 type Handler = typeof import('../../handlers/api.ts').handler;
 let handler: Handler;
@@ -24,15 +24,12 @@ beforeAll(async () => {
   });
   // Powertools writes its JSON lines to stdout, as Lambda expects: captured to read the correlation id.
   // Kept out of the test output: the lines are asserted on, not read.
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdout.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
+  stdout = captureStdout();
   ({ handler } = await import('../../handlers/api.ts'));
 });
 
 afterAll(() => {
-  process.stdout.write = realWrite;
+  stdout.restore();
   rmSync(directory, { recursive: true, force: true });
 });
 
@@ -367,11 +364,9 @@ describe('handlers/api', () => {
 
   it('logs each request as Powertools JSON with the API Gateway request id as correlation id', async () => {
     await call({ method: 'GET', url: '/jobs/paged-002', requestId: 'apigw-req-42' });
-    const handled = stdout
-      .flatMap((chunk) => chunk.split('\n'))
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line))
-      .filter((entry) => entry.message === 'request handled' && entry.correlation_id === 'apigw-req-42');
+    const handled = jsonLines(stdout.chunks).filter(
+      (entry) => entry.message === 'request handled' && entry.correlation_id === 'apigw-req-42',
+    );
     expect(handled).toHaveLength(1);
     expect(handled[0]).toMatchObject({
       service: 'dli-watch',

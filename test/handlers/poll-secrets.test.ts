@@ -8,6 +8,7 @@ import { createWebhookReceiver } from '../../lib/simulator/webhook-receiver.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
 import { pollLambdaContext, scheduledEvent } from '../support/lambda.ts';
 import { createFakeSsm, fakeSsmEnv } from '../support/ssm.ts';
+import { captureStdout, type StdoutCapture } from '../support/stdout.ts';
 
 const PROJECT_ID = 'abcdef0123456789abcdef0123456789';
 const ACCESS_KEY = 'AKSSMHANDLER';
@@ -24,8 +25,7 @@ const ssm = createFakeSsm();
 const directory = mkdtempSync(join(tmpdir(), 'dli-watch-handler-ssm-'));
 const storePath = join(directory, 'state.db');
 const savedEnv = { ...process.env };
-const stdout: string[] = [];
-const realWrite = process.stdout.write.bind(process.stdout);
+let stdout: StdoutCapture;
 
 async function track(jobId: string): Promise<void> {
   const store = SqliteStore.open(storePath);
@@ -64,14 +64,11 @@ beforeAll(async () => {
     DLI_WATCH_SECRETS_MAX_AGE_SECONDS: '0',
     POWERTOOLS_SERVICE_NAME: 'dli-watch',
   });
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    stdout.push(String(chunk));
-    return realWrite(chunk, ...(rest as []));
-  }) as typeof process.stdout.write;
+  stdout = captureStdout({ echo: true });
 });
 
 afterAll(async () => {
-  process.stdout.write = realWrite;
+  stdout.restore();
   process.env = savedEnv;
   await Promise.all([simulator.close(), receiver.close(), ssm.close()]);
   rmSync(directory, { recursive: true, force: true });
@@ -106,7 +103,7 @@ describe('handlers/poll with secrets in Parameter Store', () => {
       errors: 0,
     });
 
-    const everything = stdout.join('');
+    const everything = stdout.chunks.join('');
     expect(everything).toContain('"correlation_id":"ssm-4"');
     for (const secret of [SECRET_KEY, WRONG_SECRET_KEY, 'ssm-secret-path'])
       expect(everything).not.toContain(secret);

@@ -6,6 +6,15 @@ import { createDliSimulator } from '../../lib/simulator/dli-simulator.ts';
 import { createWebhookReceiver } from '../../lib/simulator/webhook-receiver.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
 import { pollLambdaContext, scheduledEvent, schedulerEvent } from '../support/lambda.ts';
+import { captureStdout, jsonLines, type StdoutCapture } from '../support/stdout.ts';
+
+/** A Powertools log or EMF line, as far as these tests read it. */
+interface LogLine {
+  message?: string;
+  correlation_id?: string;
+  JobsPolled?: number;
+  _aws?: { CloudWatchMetrics: { Namespace: string }[] };
+}
 
 const PROJECT_ID = 'abcdef0123456789abcdef0123456789';
 const SECRET_KEY = 'SK-handler-test-secret-value';
@@ -16,8 +25,7 @@ const simulator = createDliSimulator({
 const receiver = createWebhookReceiver();
 const directory = mkdtempSync(join(tmpdir(), 'dli-watch-handler-'));
 const storePath = join(directory, 'state.db');
-const stdout: string[] = [];
-const realWrite = process.stdout.write.bind(process.stdout);
+let stdout: StdoutCapture;
 
 beforeAll(async () => {
   const [dliUrl, receiverUrl] = await Promise.all([simulator.start(), receiver.start()]);
@@ -36,15 +44,12 @@ beforeAll(async () => {
     DLI_WATCH_CONFIG: '',
     POWERTOOLS_SERVICE_NAME: 'dli-watch',
   });
-  // Powertools writes its JSON lines to stdout, as Lambda expects: capture them to read the correlation id.
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    stdout.push(String(chunk));
-    return realWrite(chunk, ...(rest as []));
-  }) as typeof process.stdout.write;
+  // Read for the correlation id and the metrics.
+  stdout = captureStdout({ echo: true });
 });
 
 afterAll(async () => {
-  process.stdout.write = realWrite;
+  stdout.restore();
   await Promise.all([simulator.close(), receiver.close()]);
   rmSync(directory, { recursive: true, force: true });
 });
@@ -60,10 +65,8 @@ describe('handlers/poll', () => {
     // A loopback URL in DLI_WATCH_WEBHOOKS is a generic (Standard Webhooks) destination.
     expect(JSON.parse(receiver.requests[0]?.body ?? '{}')).toMatchObject({ type: 'dli.job.failed' });
 
-    const lines = stdout.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{'));
-    const finished = lines
-      .map((line) => JSON.parse(line))
-      .filter((entry) => entry.message === 'cycle finished');
+    const lines = jsonLines<LogLine>(stdout.chunks);
+    const finished = lines.filter((entry) => entry.message === 'cycle finished');
     expect(finished.map((entry) => entry.correlation_id)).toEqual(['cycle-1', 'cycle-2']);
     expect(finished[0]).toMatchObject({
       scheduled_time: '2026-11-25T10:00:00Z',
@@ -72,10 +75,12 @@ describe('handlers/poll', () => {
       polled: 1,
     });
     // Each cycle's metrics go out as an EMF line (CloudWatch reads them from the logs).
-    const emf = lines.map((line) => JSON.parse(line)).filter((entry) => entry._aws !== undefined);
+    const emf = lines.filter((entry) => entry._aws !== undefined);
     expect(emf.filter((entry) => 'JobsPolled' in entry).map((entry) => entry.JobsPolled)).toEqual([1, 1]);
-    expect(emf.find((entry) => 'JobsPolled' in entry)?._aws.CloudWatchMetrics[0]?.Namespace).toBe('DliWatch');
-    const everything = stdout.join('');
+    expect(emf.find((entry) => 'JobsPolled' in entry)?._aws?.CloudWatchMetrics[0]?.Namespace).toBe(
+      'DliWatch',
+    );
+    const everything = stdout.chunks.join('');
     expect(everything).not.toContain(SECRET_KEY);
     expect(everything).not.toContain('handler-secret-path');
   });
@@ -93,15 +98,12 @@ describe('handlers/poll', () => {
 
   it('takes the correlation id from an EventBridge rule event, or else from the Lambda request id', async () => {
     const { handler } = await import('../../handlers/poll.ts');
-    const before = stdout.length;
+    const before = stdout.chunks.length;
     await handler(scheduledEvent('rule-event-id'), pollLambdaContext(150_000, 'req-rule'));
     await handler({}, pollLambdaContext(150_000, 'req-empty-input'));
-    const finished = stdout
-      .slice(before)
-      .flatMap((chunk) => chunk.split('\n'))
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line))
-      .filter((entry) => entry.message === 'cycle finished');
+    const finished = jsonLines(stdout.chunks.slice(before)).filter(
+      (entry) => entry.message === 'cycle finished',
+    );
     expect(finished.map((entry) => entry.correlation_id)).toEqual(['rule-event-id', 'req-empty-input']);
     // A key appended for one invocation does not leak into the next.
     expect(finished.map((entry) => entry.scheduled_time)).toEqual([undefined, undefined]);
