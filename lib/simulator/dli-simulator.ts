@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parseAuthorization, verifySignature } from '../dli/signer.ts';
-import { listenOnLoopback } from './listen-on-loopback.ts';
+import { closeServer, listenOnLoopback } from './loopback-server.ts';
 
 /** The body of `GET /v1.0/{project_id}/jobs/{job_id}/status`, field for field as dli-api.md §1 lists it. */
 export interface DliJobStatusBody {
@@ -487,11 +487,8 @@ export function createDliSimulator(options: DliSimulatorOptions): DliSimulator {
       for (const timer of pendingTimers) clearTimeout(timer);
       pendingTimers.clear();
       if (!closing) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        closing.close((error) => (error ? reject(error) : resolve()));
-        // Held ("timeout") requests and idle keep-alive sockets would otherwise keep close() waiting forever.
-        closing.closeAllConnections();
-      });
+      // Held ("timeout") requests and idle keep-alive sockets would otherwise keep it waiting.
+      return closeServer(closing);
     },
     addJob(jobId, job) {
       if (job.lifecycle.length === 0) throw new Error(`Simulated job ${jobId} needs at least one status`);

@@ -3,7 +3,7 @@
  * destinations at it to see the exact bytes a chat platform would receive; `dli-watch demo` prints from it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listenOnLoopback } from './listen-on-loopback.ts';
+import { closeServer, listenOnLoopback } from './loopback-server.ts';
 
 /** One request as the receiver saw it. */
 export interface ReceivedWebhookRequest {
@@ -200,10 +200,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
       }
       waiters.clear();
       if (!closing) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        closing.close((error) => (error ? reject(error) : resolve()));
-        closing.closeAllConnections();
-      });
+      return closeServer(closing);
     },
     get requests() {
       return requests;

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../lib/clock.ts';
 import type { DliAuth } from '../../lib/config.ts';
@@ -23,6 +22,7 @@ import {
   type DliSimulator,
   type DliSimulatorOptions,
 } from '../../lib/simulator/dli-simulator.ts';
+import { closeServer, listenOnLoopback } from '../../lib/simulator/loopback-server.ts';
 
 const PROJECT_ID = '0123456789abcdef0123456789abcdef';
 const JOB_ID = '6d2146a0-c2d5-41bd-8ca0-ca9694ada992';
@@ -39,15 +39,7 @@ const servers: Server[] = [];
 
 afterEach(async () => {
   await Promise.all(simulators.splice(0).map((simulator) => simulator.close()));
-  await Promise.all(
-    servers.splice(0).map(
-      (server) =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    ),
-  );
+  await Promise.all(servers.splice(0).map(closeServer));
 });
 
 /** The simulator checking AK/SK signatures (and accepting the IAM token), with one running job. */
@@ -82,9 +74,7 @@ async function startServer(answer: (request: IncomingMessage, response: ServerRe
     answer(request, response);
   });
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { baseUrl: `http://127.0.0.1:${port}`, requests };
+  return { baseUrl: await listenOnLoopback(server), requests };
 }
 
 function json(
@@ -139,10 +129,9 @@ function messagesOf(error: unknown): string[] {
 /** A port nothing listens on: bound, then released. */
 async function closedPort(): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const { port } = new URL(await listenOnLoopback(server));
+  await closeServer(server);
+  return Number(port);
 }
 
 /**

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js';
 import type { ICredential } from '@huaweicloud/huaweicloud-sdk-core/auth/ICredential.js';
 import type { IHttpRequest } from '@huaweicloud/huaweicloud-sdk-core/http/IHttpRequest.js';
@@ -15,6 +14,7 @@ import {
   signRequest,
   verifySignature,
 } from '../../lib/dli/signer.ts';
+import { closeServer, listenOnLoopback } from '../../lib/simulator/loopback-server.ts';
 
 const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
@@ -385,12 +385,11 @@ describe('verifySignature', () => {
       );
       res.end();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = await listenOnLoopback(server);
     try {
-      const { port } = server.address() as AddressInfo;
       const paths = ["/v1.0/p/jobs/a b/é/:@!$&'()*+,;=", '/v1.0/p/jobs/', '/%E6%97%A5%2F'];
       for (const path of paths) {
-        const url = new URL(`http://127.0.0.1:${port}${path}`);
+        const url = new URL(`${origin}${path}`);
         url.searchParams.append('sql_pattern', "a+b c*!()'~é&=#");
         url.searchParams.append('empty', '');
         const body = JSON.stringify({ sql: 'select 1 + 1' });
@@ -405,7 +404,7 @@ describe('verifySignature', () => {
       }
       expect(verdicts).toEqual(paths.map(() => true));
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await closeServer(server);
     }
   });
 });

@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { closeServer, listenOnLoopback } from '../../lib/simulator/loopback-server.ts';
 import { createDynamoDbClient, DynamoDbStore } from '../../lib/store/dynamodb-store.ts';
 
 // dynalite ships no type declarations; `require` with the slice of its API used here keeps the types honest.
@@ -28,22 +28,6 @@ export interface LocalDynamoDb {
   close(): Promise<void>;
 }
 
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  // The SDK keeps connections alive; dropping them lets close finish now rather than at their idle timeout.
-  server.closeAllConnections();
-  return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-}
-
 /** A client for `endpoint` with fake credentials, built the way the store builds its own. */
 export function localDynamoDbClient(endpoint: string, config: { maxAttempts?: number } = {}): DynamoDBClient {
   return createDynamoDbClient({ ...LOCAL_AWS, endpoint, ...config });
@@ -52,7 +36,7 @@ export function localDynamoDbClient(endpoint: string, config: { maxAttempts?: nu
 /** Starts dynalite in memory on 127.0.0.1, port 0. Tables are active as soon as they are created. */
 export async function startDynalite(): Promise<LocalDynamoDb> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0 });
-  const endpoint = await listen(server);
+  const endpoint = await listenOnLoopback(server);
   const client = localDynamoDbClient(endpoint);
   let tables = 0;
   return {
@@ -141,7 +125,7 @@ export async function startDynamoDbProxy(
     forwarded.on('error', () => outgoing.destroy());
     forwarded.end(body);
   });
-  const endpoint = await listen(server);
+  const endpoint = await listenOnLoopback(server);
   return {
     endpoint,
     operations,

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from '../../lib/simulator/loopback-server.ts';
 
 /** One GetParameter call as the fake received it. */
 export interface SsmRequest {
@@ -56,21 +56,14 @@ export function createFakeSsm(): FakeSsm {
   });
   return {
     requests,
-    async start() {
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    },
+    start: () => listenOnLoopback(server),
     put: (name, value) => {
       parameters.set(name, value);
     },
     delete: (name) => {
       parameters.delete(name);
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close: () => closeServer(server),
   };
 }
 

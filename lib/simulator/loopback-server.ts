@@ -6,8 +6,20 @@ export function listenOnLoopback(server: Server): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
       const { port } = server.address() as AddressInfo;
       resolve(`http://127.0.0.1:${port}`);
     });
+  });
+}
+
+/**
+ * Stops the server now: drops every connection, held requests and idle keep-alive sockets included, which would
+ * otherwise keep `close` waiting until they time out.
+ */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
   });
 }
