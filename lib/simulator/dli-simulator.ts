@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parseAuthorization, verifySignature } from '../dli/signer.ts';
-import { closeServer, listenOnLoopback } from './loopback-server.ts';
+import { closeServer, listenOnLoopback, readRequestBody, requestHeaders } from './loopback-server.ts';
 
 /** The body of `GET /v1.0/{project_id}/jobs/{job_id}/status`, field for field as dli-api.md §1 lists it. */
 export interface DliJobStatusBody {
@@ -264,24 +264,6 @@ function parseSdkDate(value: string): number | undefined {
   return Date.UTC(year, month - 1, day, hour ?? 0, minute ?? 0, second ?? 0);
 }
 
-function flattenHeaders(request: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined) continue;
-    headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return headers;
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
-
 /** Creates a DLI simulator; call `start()` to listen. */
 export function createDliSimulator(options: DliSimulatorOptions): DliSimulator {
   const now = options.now ?? Date.now;
@@ -421,8 +403,8 @@ export function createDliSimulator(options: DliSimulatorOptions): DliSimulator {
     });
     const requestId = randomUUID().replaceAll('-', '');
 
-    const body = await readBody(request);
-    const headers = flattenHeaders(request);
+    const body = await readRequestBody(request);
+    const headers = requestHeaders(request);
     const path = (request.url ?? '/').split('?', 1)[0] ?? '/';
     const statusRoute = request.method === 'GET' ? STATUS_PATH.exec(path) : null;
     let pathProjectId: string | undefined;

@@ -3,7 +3,7 @@
  * destinations at it to see the exact bytes a chat platform would receive; `dli-watch demo` prints from it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeServer, listenOnLoopback } from './loopback-server.ts';
+import { closeServer, listenOnLoopback, requestHeaders } from './loopback-server.ts';
 
 /** One request as the receiver saw it. */
 export interface ReceivedWebhookRequest {
@@ -77,15 +77,6 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-function flattenHeaders(request: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined) continue;
-    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return headers;
-}
-
 /** Reads the body, keeping at most `maxBytes`; `tooLarge` says whether more was sent. */
 function readBody(request: IncomingMessage, maxBytes: number): Promise<{ body: Buffer; tooLarge: boolean }> {
   return new Promise((resolve, reject) => {
@@ -144,7 +135,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
     const received: ReceivedWebhookRequest = {
       method: request.method ?? 'GET',
       path: request.url ?? '/',
-      headers: flattenHeaders(request),
+      headers: requestHeaders(request),
       body: body.toString('utf8'),
       receivedAt: now(),
     };

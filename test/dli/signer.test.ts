@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js';
 import type { ICredential } from '@huaweicloud/huaweicloud-sdk-core/auth/ICredential.js';
 import type { IHttpRequest } from '@huaweicloud/huaweicloud-sdk-core/http/IHttpRequest.js';
@@ -14,7 +14,12 @@ import {
   signRequest,
   verifySignature,
 } from '../../lib/dli/signer.ts';
-import { closeServer, listenOnLoopback } from '../../lib/simulator/loopback-server.ts';
+import {
+  closeServer,
+  listenOnLoopback,
+  readRequestBody,
+  requestHeaders,
+} from '../../lib/simulator/loopback-server.ts';
 
 const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
@@ -375,11 +380,8 @@ describe('verifySignature', () => {
   it('verifies requests as they arrive over real HTTP, sent with fetch', async () => {
     const verdicts: boolean[] = [];
     const server = createServer(async (req, res) => {
-      const body = await readBody(req);
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      }
+      const body = (await readRequestBody(req)).toString('utf8');
+      const headers = requestHeaders(req);
       verdicts.push(
         verifySignature({ method: req.method ?? '', url: req.url ?? '', headers, body }, 'SKEXAMPLE'),
       );
@@ -557,15 +559,6 @@ describe('cross-check with the official signer', () => {
     expect(trimmed.ours.Authorization).toBe(trimmed.theirs.Authorization);
   });
 });
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 /** Small seeded PRNG so the cross-check covers the same few hundred requests on every run. */
 function mulberry32(seed: number): () => number {

@@ -1,7 +1,7 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { closeServer, listenOnLoopback } from '../../lib/simulator/loopback-server.ts';
+import { closeServer, listenOnLoopback, readRequestBody } from '../../lib/simulator/loopback-server.ts';
 import { createDynamoDbClient, DynamoDbStore } from '../../lib/store/dynamodb-store.ts';
 
 // dynalite ships no type declarations; `require` with the slice of its API used here keeps the types honest.
@@ -72,15 +72,6 @@ export interface DynamoDbProxy {
   close(): Promise<void>;
 }
 
-function readBody(incoming: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.on('end', () => resolve(Buffer.concat(chunks)));
-    incoming.on('error', reject);
-  });
-}
-
 export async function startDynamoDbProxy(
   target: string,
   decide: (operation: string, index: number) => ProxyDecision = () => 'forward',
@@ -96,7 +87,7 @@ export async function startDynamoDbProxy(
       inFlight -= 1;
     };
     outgoing.once('close', done);
-    const body = await readBody(incoming);
+    const body = await readRequestBody(incoming);
     const operation = String(incoming.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
     operations.push(operation);
     const decision = decide(operation, operations.length - 1);

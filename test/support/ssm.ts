@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage } from 'node:http';
-import { closeServer, listenOnLoopback } from '../../lib/simulator/loopback-server.ts';
+import { createServer } from 'node:http';
+import { closeServer, listenOnLoopback, readRequestBody } from '../../lib/simulator/loopback-server.ts';
 
 /** One GetParameter call as the fake received it. */
 export interface SsmRequest {
@@ -24,12 +24,6 @@ export interface FakeSsm {
 
 const JSON_1_1 = 'application/x-amz-json-1.1';
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** Starts nothing until `start`; parameters live in memory. */
 export function createFakeSsm(): FakeSsm {
   const parameters = new Map<string, string>();
@@ -38,7 +32,7 @@ export function createFakeSsm(): FakeSsm {
     const reply = (status: number, body: unknown) => {
       response.writeHead(status, { 'content-type': JSON_1_1 }).end(JSON.stringify(body));
     };
-    const body = await readBody(request);
+    const body = (await readRequestBody(request)).toString('utf8');
     const target = request.headers['x-amz-target'];
     const targetText = Array.isArray(target) ? target[0] : target;
     if (request.method !== 'POST' || request.url !== '/' || targetText !== 'AmazonSSM.GetParameter') {
