@@ -4,14 +4,14 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type CycleSummary, cycleBudgetMs } from '../lib/cycle.ts';
+import { type CycleSummary, cycleBudgetMs } from '../lib/cycle/run-cycle.ts';
 import {
   METRICS_NAMESPACE,
   METRICS_SERVICE,
   publishCycleFailure,
   publishCycleMetrics,
-} from '../lib/cycle-metrics.ts';
-import { createWatcherProvider } from '../lib/secrets.ts';
+} from '../lib/run/cycle-metrics.ts';
+import { createWatcherProvider } from '../lib/run/ssm-secrets.ts';
 
 const logger = new Logger({ serviceName: 'dli-watch' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });

@@ -1,4 +1,4 @@
-import type { JobRecord } from './store/store.ts';
+import type { JobRecord } from './store/job-store.ts';
 
 /**
  * What a label key may be, wherever labels come in (the CLI's `--label`, the tracking API): safe as a JSON key,

@@ -11,13 +11,13 @@
  */
 import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
-import type { Config } from '../lib/config.ts';
-import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../lib/config.ts';
+import type { Config } from '../lib/config/config.ts';
+import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../lib/config/config.ts';
 import { createDliClient } from '../lib/dli/client.ts';
-import { silentLog } from '../lib/log.ts';
+import { createWatcher } from '../lib/run/watcher.ts';
+import type { JobStore } from '../lib/store/job-store.ts';
 import { SqliteStore } from '../lib/store/sqlite-store.ts';
-import type { JobStore } from '../lib/store/store.ts';
-import { createWatcher } from '../lib/watcher.ts';
+import { silentLog } from '../lib/util/log.ts';
 
 /** What the parent tells a child to measure. */
 export interface BenchChildSpec {

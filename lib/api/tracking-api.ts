@@ -1,11 +1,11 @@
 import type { ZodError } from 'zod';
 import * as z from 'zod';
 import { JOB_ID_PATTERN } from '../dli/schemas.ts';
-import { forEachBounded } from '../for-each-bounded.ts';
 import { describeRecord, LABEL_KEY_PATTERN } from '../job-view.ts';
-import type { Log } from '../log.ts';
-import type { JobStore, TrackRequest } from '../store/store.ts';
+import type { JobStore, TrackRequest } from '../store/job-store.ts';
 import { InvalidCursorError } from '../store/store-error.ts';
+import { forEachBounded } from '../util/for-each-bounded.ts';
+import type { Log } from '../util/log.ts';
 import { jsonPointer, type ProblemError, type ProblemKind, problem } from './problem.ts';
 
 /** One HTTP request as the tracking API sees it, whatever carried it (API Gateway, a test). */

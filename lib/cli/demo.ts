@@ -2,16 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from '../config.ts';
-import { createStderrLog } from '../log.ts';
+import type { Config } from '../config/config.ts';
 import { createChatDestination, createWebhookDestination } from '../notify/destination.ts';
-import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../notify/job-facts.ts';
+import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../notify/render/job-facts.ts';
+import { runLoop } from '../run/run-loop.ts';
+import { createWatcher } from '../run/watcher.ts';
 import { createDliSimulator, type SimulatedJob } from '../simulator/dli-simulator.ts';
 import { createWebhookReceiver, type ReceivedWebhookRequest } from '../simulator/webhook-receiver.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
-import { createWatcher } from '../watcher.ts';
+import { createStderrLog } from '../util/log.ts';
 import type { CliIo } from './main.ts';
-import { runLoop } from './run-loop.ts';
 
 const PROJECT_ID = '0123456789abcdef0123456789abcdef';
 const DEMO_JOBS: Record<string, SimulatedJob> = {

@@ -1,17 +1,17 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
-import { ConfigError, loadConfig, loadStoreConfig } from '../config.ts';
+import { ConfigError, loadConfig, loadStoreConfig } from '../config/config.ts';
 import { DliAuthError } from '../dli/errors.ts';
 import { JOB_ID_PATTERN } from '../dli/schemas.ts';
 import { describeRecord, LABEL_KEY_PATTERN } from '../job-view.ts';
-import { createStderrLog, type Log } from '../log.ts';
-import { platforms } from '../notify/platforms.ts';
-import { DEFAULT_SEND_TIMEOUT_MS } from '../notify/retry-schedule.ts';
-import { sendTestMessage } from '../notify/test-message.ts';
+import { DEFAULT_SEND_TIMEOUT_MS } from '../notify/delivery/retry-schedule.ts';
+import { sendTestMessage } from '../notify/delivery/test-message.ts';
+import { platforms } from '../notify/platforms/registry.ts';
+import { runLoop } from '../run/run-loop.ts';
+import { createWatcher } from '../run/watcher.ts';
+import type { JobStore } from '../store/job-store.ts';
 import { openStore } from '../store/open-store.ts';
-import type { JobStore } from '../store/store.ts';
 import { StoreError } from '../store/store-error.ts';
-import { createWatcher } from '../watcher.ts';
-import { runLoop } from './run-loop.ts';
+import { createStderrLog, type Log } from '../util/log.ts';
 
 /** What a command may touch of the process: injected so tests run commands in-process. */
 export interface CliIo {

@@ -16,17 +16,9 @@ import {
   type QueryCommandInput,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../clock.ts';
-import { forEachBounded } from '../for-each-bounded.ts';
-import { isRecord } from '../is-record.ts';
-import {
-  assertPageLimit,
-  type DueCursor,
-  decodeDueCursor,
-  decodeListCursor,
-  encodeCursor,
-  type ListCursor,
-} from './page-cursor.ts';
+import type { Clock } from '../util/clock.ts';
+import { forEachBounded } from '../util/for-each-bounded.ts';
+import { isRecord } from '../util/is-record.ts';
 import type {
   Delivery,
   DuePageQuery,
@@ -37,8 +29,16 @@ import type {
   Page,
   TrackRequest,
   TrackResult,
-} from './store.ts';
-import { earliestDeliveryAttemptAt, newJobRecord } from './store.ts';
+} from './job-store.ts';
+import { earliestDeliveryAttemptAt, newJobRecord } from './job-store.ts';
+import {
+  assertPageLimit,
+  type DueCursor,
+  decodeDueCursor,
+  decodeListCursor,
+  encodeCursor,
+  type ListCursor,
+} from './page-cursor.ts';
 import { StoreError } from './store-error.ts';
 
 /** Name of the sparse global secondary index that `listDue` queries. */

@@ -1,5 +1,5 @@
-import type { StoreConfig } from '../config.ts';
-import type { JobStore } from './store.ts';
+import type { StoreConfig } from '../config/config.ts';
+import type { JobStore } from './job-store.ts';
 
 /**
  * Opens the store `DLI_WATCH_STORE` names. A DynamoDB store takes its region, endpoint and credentials from

@@ -1,4 +1,4 @@
-import { isRecord } from '../is-record.ts';
+import { isRecord } from '../util/is-record.ts';
 import { InvalidCursorError } from './store-error.ts';
 
 /** Where the previous page of `listDue` ended: the sort key of the last job handed out. */

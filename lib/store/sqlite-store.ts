@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
-import { isRecord } from '../is-record.ts';
-import { assertPageLimit, decodeDueCursor, decodeListCursor, encodeCursor } from './page-cursor.ts';
+import { isRecord } from '../util/is-record.ts';
 import type {
   Delivery,
   DuePageQuery,
@@ -13,8 +12,9 @@ import type {
   Page,
   TrackRequest,
   TrackResult,
-} from './store.ts';
-import { earliestDeliveryAttemptAt, newJobRecord } from './store.ts';
+} from './job-store.ts';
+import { earliestDeliveryAttemptAt, newJobRecord } from './job-store.ts';
+import { assertPageLimit, decodeDueCursor, decodeListCursor, encodeCursor } from './page-cursor.ts';
 import { StoreError } from './store-error.ts';
 
 /**

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiRequest, createTrackingApi } from '../../lib/api/tracking-api.ts';
-import { createStderrLog } from '../../lib/log.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
+import { createStderrLog } from '../../lib/util/log.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'dli-watch-tracking-api-'));
 let store: SqliteStore;

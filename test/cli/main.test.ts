@@ -568,10 +568,8 @@ describe('run', () => {
     expect(harness.webhook.requests).toHaveLength(2);
   });
 
-  // Known bug, in lib/cycle.ts (not a CLI file): runCycle forwards its stop signal to the HTTP requests under
-  // way (getJobStatus, and attemptDelivery → sendOutgoing), so a stop aborts a delivery the receiver already
-  // has; it is then stored as a failed attempt and sent again ~10 s later by the next cycle: a duplicate.
-  // `run --help` and CycleOptions.signal both promise the work under way finishes. Drop `.fails` once fixed.
+  // A stop must not cut off a delivery the receiver already has: recorded as failed, it would be sent again by
+  // the next cycle. `run --help` and CycleOptions.signal both promise the work under way finishes.
   it('a stop while a delivery is in flight waits for its answer and records it: nothing is sent twice', async () => {
     harness.simulator.addJob('job-failed', { lifecycle: ['FAILED'] });
     await cli(['track', 'job-failed']);

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../lib/clock.ts';
-import type { DliAuth } from '../../lib/config.ts';
+import type { DliAuth } from '../../lib/config/config.ts';
 import { createDliClient, type DliClientOptions } from '../../lib/dli/client.ts';
 import {
   DliAuthError,
@@ -15,14 +14,15 @@ import {
   DliThrottledError,
 } from '../../lib/dli/errors.ts';
 import { parseAuthorization, verifySignature } from '../../lib/dli/signer.ts';
-import { createStderrLog } from '../../lib/log.ts';
-import { createRateLimiter, type RateLimiter } from '../../lib/rate-limiter.ts';
 import {
   createDliSimulator,
   type DliSimulator,
   type DliSimulatorOptions,
 } from '../../lib/simulator/dli-simulator.ts';
 import { closeServer, listenOnLoopback } from '../../lib/simulator/loopback-server.ts';
+import type { Clock } from '../../lib/util/clock.ts';
+import { createStderrLog } from '../../lib/util/log.ts';
+import { createRateLimiter, type RateLimiter } from '../../lib/util/rate-limiter.ts';
 
 const PROJECT_ID = '0123456789abcdef0123456789abcdef';
 const JOB_ID = '6d2146a0-c2d5-41bd-8ca0-ca9694ada992';

@@ -7,8 +7,8 @@ import {
   DYNAMODB_WRITE_CONCURRENCY,
   DynamoDbStore,
 } from '../../lib/store/dynamodb-store.ts';
+import type { JobRecord, Page } from '../../lib/store/job-store.ts';
 import { openStore } from '../../lib/store/open-store.ts';
-import type { JobRecord, Page } from '../../lib/store/store.ts';
 import { InvalidCursorError, StoreError } from '../../lib/store/store-error.ts';
 import {
   LOCAL_AWS,
@@ -18,7 +18,7 @@ import {
   startDynalite,
   startDynamoDbProxy,
 } from '../support/dynalite.ts';
-import { describeJobStoreContract, MINUTE, NOW, pendingDelivery } from './job-store-contract.ts';
+import { describeJobStoreContract, MINUTE, NOW, pendingDelivery } from '../support/job-store-contract.ts';
 
 const DAY = 24 * 60 * MINUTE;
 

@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SQLITE_SCHEMA_VERSION, SqliteStore } from '../../lib/store/sqlite-store.ts';
 import { StoreError } from '../../lib/store/store-error.ts';
-import { describeJobStoreContract, NOW } from './job-store-contract.ts';
+import { describeJobStoreContract, NOW } from '../support/job-store-contract.ts';
 
 describeJobStoreContract('SqliteStore', async () => {
   const directory = await mkdtemp(join(tmpdir(), 'dli-watch-store-contract-'));

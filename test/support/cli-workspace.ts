@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { JobRecord } from '../../lib/store/job-store.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
-import type { JobRecord } from '../../lib/store/store.ts';
 import { ACCESS_KEY, PROJECT_ID, SECRET_KEY, type WatchHarness, WEBHOOK_SECRET } from './watch-harness.ts';
 
 /** The secret part of the webhook destination's URL: a webhook URL is a credential. */

@@ -1,11 +1,12 @@
 /** Sending rendered requests for real and judging what came back, as the outbox does. */
+
+import { isPlatformResponse, sendOutgoing } from '../../lib/notify/delivery/post-once.ts';
 import type {
   DeliveryOutcome,
   OutgoingRequest,
   Platform,
   PlatformResponse,
-} from '../../lib/notify/platform.ts';
-import { isPlatformResponse, sendOutgoing } from '../../lib/notify/send.ts';
+} from '../../lib/notify/platforms/platform.ts';
 
 /** Sends `request` once and judges the answer as `platform` does; no answer at all is a retry, as in the outbox. */
 export async function sendAndJudge(

@@ -11,9 +11,9 @@ import {
   type TerminalStatus,
 } from '../../lib/dli/schemas.ts';
 import type { Mentions } from '../../lib/notify/destination.ts';
-import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
-import type { RenderContext } from '../../lib/notify/platform.ts';
-import type { JobEvent } from '../../lib/store/store.ts';
+import type { RenderContext } from '../../lib/notify/platforms/platform.ts';
+import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/render/job-facts.ts';
+import type { JobEvent } from '../../lib/store/job-store.ts';
 
 /** `test/fixtures/dli/status-finished.json` as DLI sends it, unknown fields and all. */
 export const finishedFixture: Record<string, unknown> = JSON.parse(

@@ -1,4 +1,4 @@
-import type { Clock } from '../../lib/clock.ts';
+import type { Clock } from '../../lib/util/clock.ts';
 
 /** A clock that only moves when told to — or when code sleeps on it, which returns at once. */
 export interface ManualClock extends Clock {

@@ -4,7 +4,7 @@ import {
   createWebhookDestination,
   type Destination,
 } from '../../lib/notify/destination.ts';
-import type { JobRecord } from '../../lib/store/store.ts';
+import type { JobRecord } from '../../lib/store/job-store.ts';
 
 /** A freshly tracked job, as every store creates it. */
 export function trackedRecord(jobId: string, overrides: Partial<JobRecord> = {}): JobRecord {

@@ -2,23 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from '../../lib/config.ts';
-import { createStderrLog, type Log } from '../../lib/log.ts';
+import type { Config } from '../../lib/config/config.ts';
 import {
   createChatDestination,
   createWebhookDestination,
   type Destination,
 } from '../../lib/notify/destination.ts';
-import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/job-facts.ts';
+import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/render/job-facts.ts';
+import { createWatcher, type Watcher } from '../../lib/run/watcher.ts';
 import {
   createDliSimulator,
   type DliSimulator,
   type DliSimulatorOptions,
 } from '../../lib/simulator/dli-simulator.ts';
 import { createWebhookReceiver, type WebhookReceiver } from '../../lib/simulator/webhook-receiver.ts';
+import type { JobStore } from '../../lib/store/job-store.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
-import type { JobStore } from '../../lib/store/store.ts';
-import { createWatcher, type Watcher } from '../../lib/watcher.ts';
+import { createStderrLog, type Log } from '../../lib/util/log.ts';
 import { createManualClock, type ManualClock } from './manual-clock.ts';
 
 export const PROJECT_ID = '0123456789abcdef0123456789abcdef';

@@ -1,0 +1,150 @@
+import type { JobEvent } from '../../store/job-store.ts';
+import type { Clock } from '../../util/clock.ts';
+import type { Log } from '../../util/log.ts';
+import type { ChatDestination, ChatPlatformType, Destination, WebhookDestination } from '../destination.ts';
+import type { DeliveryOutcome, OutgoingRequest, Platform, RenderContext } from '../platforms/platform.ts';
+import type { DestinationThrottle } from './destination-throttle.ts';
+import { isPlatformResponse, sendOutgoing } from './post-once.ts';
+import { inCyclePause } from './retry-schedule.ts';
+
+/** Every destination type's platform: chat platforms share the chat destination shape. */
+export type PlatformRegistry = Record<ChatPlatformType, Platform<ChatDestination>> & {
+  webhook: Platform<WebhookDestination>;
+};
+
+export interface OutboxOptions {
+  platforms: PlatformRegistry;
+  throttle: DestinationThrottle;
+  clock: Clock;
+  log: Log;
+  /** The global render settings; a destination's own console link and title template override them. */
+  render: Omit<RenderContext, 'now'>;
+  sendTimeoutMs: number;
+  /** Epoch ms after which no attempt is started. */
+  deadline: number;
+  signal?: AbortSignal;
+}
+
+/** One message to one destination: a single event, or a digest of several. */
+export interface OutgoingMessage {
+  destination: Destination;
+  events: readonly JobEvent[];
+  digest: boolean;
+}
+
+export type MessageResult =
+  /** Attempts were made; `outcome` is the last one's. */
+  | { kind: 'attempted'; attempts: number; outcome: DeliveryOutcome }
+  /** Not attempted: the destination is paused or out of tokens until `until`. Not a failure. */
+  | { kind: 'deferred'; until: number };
+
+/** Whether `destination` is sent digests: a platform that has them, and more due events than its threshold. */
+export function wantsDigest(
+  destination: Destination,
+  platforms: PlatformRegistry,
+  dueEvents: number,
+): boolean {
+  return destination.type !== 'webhook' && platforms[destination.type].renderDigest !== undefined
+    ? dueEvents > destination.digestThreshold
+    : false;
+}
+
+/**
+ * Sends one message: waits for the destination's rate-limit slot (or defers the message when the slot or a
+ * platform pause is too far off), then attempts it up to three times in this cycle after short pauses. The
+ * caller turns the result into the stored state of each delivery the message carries.
+ */
+export async function sendMessage(message: OutgoingMessage, options: OutboxOptions): Promise<MessageResult> {
+  const { clock, log } = options;
+  const { destination } = message;
+  const platform = options.platforms[destination.type] as Platform<Destination>;
+  const host = new URL(destination.url).host;
+  const logFields = {
+    destination: destination.name,
+    host,
+    events: message.events.length,
+    ...(message.events.length === 1 && {
+      job_id: message.events[0]?.job.job_id,
+      event_id: message.events[0]?.id,
+    }),
+  };
+  let attempts = 0;
+  for (;;) {
+    // A destination's messages go out one after another, beside other destinations', so waiting here for its
+    // next slot holds up nobody else; a slot beyond the budget defers the message to a later cycle instead.
+    const closedFor = await options.throttle.reserve(
+      destination.url,
+      platform.rateLimit,
+      Math.max(0, options.deadline - clock.now()),
+      options.signal,
+    );
+    if (closedFor > 0) {
+      log.debug('destination closed for now; message deferred', {
+        ...logFields,
+        wait_ms: Math.round(closedFor),
+      });
+      return attempts === 0
+        ? { kind: 'deferred', until: clock.now() + closedFor }
+        : { kind: 'attempted', attempts, outcome: { kind: 'retry', reason: 'rate limited by dli-watch' } };
+    }
+    const now = clock.now();
+    // Not cancelled by a stop request: a send cut off mid-flight may have arrived, and recording it as failed
+    // would send it again. The stop only skips the in-cycle retries below.
+    const answer = await sendOutgoing(
+      render(platform, message, { ...renderContextFor(destination, options), now }),
+      {
+        timeoutMs: options.sendTimeoutMs,
+      },
+    );
+    attempts += 1;
+    const outcome = isPlatformResponse(answer) ? platform.judge(answer) : answer;
+    if (outcome.kind === 'delivered') {
+      log.info(message.digest ? 'digest delivered' : 'delivered', { ...logFields, attempt: attempts });
+      return { kind: 'attempted', attempts, outcome };
+    }
+    log.warn('delivery attempt failed', {
+      ...logFields,
+      attempt: attempts,
+      outcome: outcome.kind,
+      reason: outcome.reason,
+    });
+    if (outcome.kind === 'retry' && outcome.pauseDestinationMs) {
+      options.throttle.pause(destination.url, clock.now() + outcome.pauseDestinationMs);
+      log.warn('the platform paused this destination', {
+        ...logFields,
+        pause_ms: outcome.pauseDestinationMs,
+      });
+    }
+    const pause = inCyclePause(outcome, attempts);
+    const later = clock.now();
+    if (
+      pause === null ||
+      options.signal?.aborted ||
+      later + pause + options.sendTimeoutMs > options.deadline
+    ) {
+      return { kind: 'attempted', attempts, outcome };
+    }
+    await clock.sleep(pause, options.signal);
+  }
+}
+
+/** The render settings for one destination: its own console link and title template win over the global ones. */
+export function renderContextFor(destination: Destination, options: Pick<OutboxOptions, 'render'>) {
+  return {
+    ...options.render,
+    consoleUrlTemplate: destination.consoleUrlTemplate ?? options.render.consoleUrlTemplate,
+    titleTemplate: destination.titleTemplate,
+  };
+}
+
+function render(
+  platform: Platform<Destination>,
+  message: OutgoingMessage,
+  context: RenderContext,
+): OutgoingRequest {
+  const [first] = message.events;
+  if (message.digest && platform.renderDigest)
+    return platform.renderDigest(message.events, message.destination, context);
+  if (!first) throw new Error('a message carries at least one event');
+  return platform.render(first, message.destination, context);
+}

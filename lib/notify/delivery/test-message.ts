@@ -1,0 +1,65 @@
+import type { JobEvent } from '../../store/job-store.ts';
+import type { Destination } from '../destination.ts';
+import type { DeliveryOutcome, Platform, RenderContext } from '../platforms/platform.ts';
+import { isPlatformResponse, sendOutgoing } from './post-once.ts';
+import type { PlatformRegistry } from './send-message.ts';
+
+/** The title every test message carries, so nobody mistakes it for a real job. */
+export const TEST_MESSAGE_TITLE = '🧪 dli-watch test message: no DLI job ended';
+
+/** A clearly marked FINISHED event about no real job, for `dli-watch test-destination`. */
+export function testEvent(projectId: string, now: number): JobEvent {
+  return {
+    id: `msg_test_${now}`,
+    status: 'FINISHED',
+    previousStatus: 'RUNNING',
+    occurredAt: now,
+    projectId,
+    labels: { dli_watch_test: 'true' },
+    job: {
+      is_success: true,
+      message: '',
+      job_id: 'dli-watch-test',
+      job_type: 'QUERY',
+      job_mode: 'async',
+      queue_name: 'test',
+      owner: 'dli-watch',
+      start_time: now - 2_500,
+      duration: 2_500,
+      status: 'FINISHED',
+      statement: "SELECT 'this is a test message from dli-watch'",
+    },
+    routedTo: [],
+  };
+}
+
+export interface TestResult {
+  destination: string;
+  type: Destination['type'];
+  host: string;
+  /** What the platform really answered, judged by its own success test. */
+  outcome: DeliveryOutcome;
+}
+
+/** Sends one test message to `destination` — once, no retries — and reports what the platform answered. */
+export async function sendTestMessage(
+  destination: Destination,
+  options: {
+    platforms: PlatformRegistry;
+    render: Omit<RenderContext, 'now'>;
+    projectId: string;
+    now: number;
+    timeoutMs: number;
+  },
+): Promise<TestResult> {
+  const platform = options.platforms[destination.type] as Platform<Destination>;
+  const context = { ...options.render, now: options.now, titleTemplate: TEST_MESSAGE_TITLE };
+  const request = platform.render(testEvent(options.projectId, options.now), destination, context);
+  const answer = await sendOutgoing(request, { timeoutMs: options.timeoutMs });
+  return {
+    destination: destination.name,
+    type: destination.type,
+    host: new URL(destination.url).host,
+    outcome: isPlatformResponse(answer) ? platform.judge(answer) : answer,
+  };
+}

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { applyPoll, LOST_AFTER_NOT_FOUND } from '../../lib/cycle/transitions.ts';
+import { slackDestination, statusResponse, trackedRecord, webhookDestination } from '../support/records.ts';
+
+const destinations = [
+  slackDestination('alerts', 'https://hooks.slack.com/services/T/B/x', ['FAILED', 'CANCELLED']),
+  webhookDestination('audit', 'https://example.com/dli', null),
+];
+const context = { now: 50_000, projectId: 'p1', destinations, leaseUntil: null };
+
+describe('applyPoll', () => {
+  it('records an in-progress status without an event', () => {
+    const { record, event } = applyPoll(
+      trackedRecord('j1'),
+      { kind: 'status', job: statusResponse('j1', 'RUNNING') },
+      context,
+    );
+    expect(event).toBeNull();
+    expect(record).toMatchObject({
+      phase: 'active',
+      status: 'RUNNING',
+      lastPolledAt: 50_000,
+      statusChangedAt: 50_000,
+    });
+    expect(record.deliveries).toEqual([]);
+  });
+
+  it('keeps statusChangedAt when the status stays the same', () => {
+    const running = trackedRecord('j1', { status: 'RUNNING', statusChangedAt: 10_000, lastPolledAt: 40_000 });
+    const { record } = applyPoll(running, { kind: 'status', job: statusResponse('j1', 'RUNNING') }, context);
+    expect(record.statusChangedAt).toBe(10_000);
+    expect(record.lastPolledAt).toBe(50_000);
+  });
+
+  it('turns a change into a terminal status into one event owed to each destination that wants it', () => {
+    const running = trackedRecord('j1', { status: 'RUNNING', labels: { team: 'bi' } });
+    const { record, event } = applyPoll(
+      running,
+      { kind: 'status', job: statusResponse('j1', 'FINISHED') },
+      context,
+    );
+    expect(event).toMatchObject({
+      status: 'FINISHED',
+      previousStatus: 'RUNNING',
+      projectId: 'p1',
+      labels: { team: 'bi' },
+    });
+    expect(record.phase).toBe('terminal');
+    expect(record.event).toEqual(event);
+    // `alerts` only wants FAILED and CANCELLED.
+    expect(record.deliveries.map((delivery) => delivery.destination)).toEqual(['audit']);
+    expect(record.deliveries[0]).toMatchObject({
+      state: 'pending',
+      attempts: 0,
+      nextAttemptAt: 50_000,
+      createdAt: 50_000,
+    });
+  });
+
+  it.each(['FAILED', 'CANCELLED'])('sends %s to every destination whose filter includes it', (status) => {
+    const { record } = applyPoll(
+      trackedRecord('j1', { status: 'RUNNING' }),
+      { kind: 'status', job: statusResponse('j1', status) },
+      context,
+    );
+    expect(record.deliveries.map((delivery) => delivery.destination)).toEqual(['alerts', 'audit']);
+  });
+
+  it('notifies a job that is already terminal at its first poll, with no previous status', () => {
+    const { event, record } = applyPoll(
+      trackedRecord('j1'),
+      { kind: 'status', job: statusResponse('j1', 'FAILED') },
+      context,
+    );
+    expect(event).toMatchObject({ status: 'FAILED', previousStatus: null });
+    expect(record.deliveries).toHaveLength(2);
+  });
+
+  it('never polls or notifies a terminal job again', () => {
+    const finished = applyPoll(
+      trackedRecord('j1', { status: 'RUNNING' }),
+      { kind: 'status', job: statusResponse('j1', 'FINISHED') },
+      context,
+    ).record;
+    const again = applyPoll(
+      finished,
+      { kind: 'status', job: statusResponse('j1', 'FINISHED') },
+      { ...context, now: 99_000 },
+    );
+    expect(again.event).toBeNull();
+    expect(again.record).toBe(finished);
+  });
+
+  it('counts an unknown status as in progress and flags it for the log', () => {
+    const { record, event, unknownStatus } = applyPoll(
+      trackedRecord('j1', { status: 'RUNNING' }),
+      { kind: 'status', job: statusResponse('j1', 'COMPUTED') },
+      context,
+    );
+    expect(unknownStatus).toBe(true);
+    expect(event).toBeNull();
+    expect(record).toMatchObject({ phase: 'active', status: 'COMPUTED' });
+  });
+
+  it('does not flag documented in-progress statuses as unknown', () => {
+    for (const status of ['LAUNCHING', 'RUNNING', 'SCALING']) {
+      const result = applyPoll(
+        trackedRecord('j1'),
+        { kind: 'status', job: statusResponse('j1', status) },
+        context,
+      );
+      expect(result.unknownStatus).toBe(false);
+    }
+  });
+
+  it(`marks a job lost after ${LOST_AFTER_NOT_FOUND} "not found" answers in a row, and not before`, () => {
+    let record = trackedRecord('j1', { status: 'RUNNING' });
+    for (let poll = 1; poll < LOST_AFTER_NOT_FOUND; poll += 1) {
+      const result = applyPoll(record, { kind: 'not-found' }, context);
+      expect(result.becameLost).toBe(false);
+      expect(result.record.phase).toBe('active');
+      record = result.record;
+    }
+    const last = applyPoll(record, { kind: 'not-found' }, context);
+    expect(last.becameLost).toBe(true);
+    expect(last.record).toMatchObject({
+      phase: 'lost',
+      status: 'RUNNING',
+      notFoundCount: LOST_AFTER_NOT_FOUND,
+    });
+    expect(last.event).toBeNull();
+  });
+
+  it('resets the not-found count when DLI knows the job again', () => {
+    const twice = trackedRecord('j1', { status: 'RUNNING', notFoundCount: 2 });
+    const { record } = applyPoll(twice, { kind: 'status', job: statusResponse('j1', 'RUNNING') }, context);
+    expect(record.notFoundCount).toBe(0);
+    const missedOnce = applyPoll(record, { kind: 'not-found' }, context);
+    expect(missedOnce.record.phase).toBe('active');
+  });
+
+  it('gives the same transition the same event id whenever it is seen, and different jobs different ids', () => {
+    const poll = (jobId: string, now: number) =>
+      applyPoll(
+        trackedRecord(jobId),
+        { kind: 'status', job: statusResponse(jobId, 'FINISHED') },
+        { ...context, now },
+      ).event;
+    expect(poll('j1', 1)?.id).toBe(poll('j1', 2)?.id);
+    expect(poll('j1', 1)?.id).not.toBe(poll('j2', 1)?.id);
+  });
+
+  it('keeps every field of the status response in the event, unknown ones included', () => {
+    const job = { ...statusResponse('j1', 'FINISHED'), brand_new_field: { nested: true } };
+    const { event } = applyPoll(trackedRecord('j1'), { kind: 'status', job }, context);
+    expect(event?.job).toEqual(job);
+  });
+});

@@ -1,0 +1,510 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Delivery, JobEvent, JobRecord, JobStore, Page } from '../../lib/store/job-store.ts';
+
+/** What a contract run needs: a fresh, empty store, and a way to throw it away afterwards. */
+export interface OpenedStore {
+  store: JobStore;
+  cleanup(): Promise<void>;
+}
+
+/** A fixed clock: every test reasons about instants relative to this one (the backends' own tests too). */
+export const NOW = 1_750_000_000_000;
+export const MINUTE = 60_000;
+
+/** A delivery waiting for its first attempt, due a minute before {@link NOW}. */
+export function pendingDelivery(overrides: Partial<Delivery> = {}): Delivery {
+  return {
+    destination: 'team-chat',
+    state: 'pending',
+    attempts: 0,
+    createdAt: NOW - 10 * MINUTE,
+    nextAttemptAt: NOW - MINUTE,
+    leaseUntil: null,
+    lastError: null,
+    ...overrides,
+  };
+}
+
+function finishedEvent(jobId: string): JobEvent {
+  return {
+    id: `evt-${jobId}`,
+    status: 'FINISHED',
+    previousStatus: 'RUNNING',
+    occurredAt: NOW - 10 * MINUTE,
+    projectId: 'project-1',
+    labels: {},
+    job: { job_id: jobId, status: 'FINISHED' },
+    routedTo: ['alerts'],
+  };
+}
+
+/** Tracks `jobId` if needed and writes `changes` over its record the way the cycle would (by CAS). */
+async function putJob(store: JobStore, jobId: string, changes: Partial<JobRecord> = {}): Promise<JobRecord> {
+  await store.track([{ jobId }], NOW - 60 * MINUTE);
+  const current = await store.get(jobId);
+  if (current === null) throw new Error(`test setup: ${jobId} was not tracked`);
+  const stored = await store.update({ ...current, ...changes, jobId }, current.version);
+  if (stored === null) throw new Error(`test setup: update of ${jobId} lost its compare-and-set`);
+  return stored;
+}
+
+/** Writes a job that reached a terminal status at its poll at `lastPolledAt`, owing `deliveries`. */
+function putTerminalJob(
+  store: JobStore,
+  jobId: string,
+  deliveries: Delivery[],
+  lastPolledAt = NOW - 30 * MINUTE,
+): Promise<JobRecord> {
+  return putJob(store, jobId, {
+    phase: 'terminal',
+    status: 'FINISHED',
+    lastPolledAt,
+    statusChangedAt: lastPolledAt,
+    event: finishedEvent(jobId),
+    deliveries,
+  });
+}
+
+/** Follows cursors to the end, failing instead of looping forever if a store never returns `null`. */
+async function collectPages(
+  fetchPage: (cursor: string | null) => Promise<Page<JobRecord>>,
+  maxPages = 1000,
+): Promise<{ items: JobRecord[]; pages: number }> {
+  const items: JobRecord[] = [];
+  let cursor: string | null = null;
+  for (let pages = 1; pages <= maxPages; pages++) {
+    const page = await fetchPage(cursor);
+    items.push(...page.items);
+    if (page.cursor === null) return { items, pages };
+    cursor = page.cursor;
+  }
+  throw new Error(`still paging after ${maxPages} pages`);
+}
+
+function ids(records: readonly JobRecord[]): string[] {
+  return records.map((record) => record.jobId);
+}
+
+/**
+ * The behaviour every {@link JobStore} backend must have. Call it from a backend's test file with a function
+ * that opens a fresh, empty store; each test gets its own and cleans it up afterwards.
+ */
+export function describeJobStoreContract(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`JobStore contract: ${name}`, () => {
+    let store: JobStore;
+    let cleanup: () => Promise<void>;
+
+    beforeEach(async () => {
+      const opened = await open();
+      store = opened.store;
+      cleanup = () => opened.cleanup();
+    });
+
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    describe('track', () => {
+      it('starts a new job active and never polled, with its labels and nothing owed', async () => {
+        const result = await store.track(
+          [{ jobId: 'job-a', labels: { team: 'data' } }, { jobId: 'job-b' }],
+          NOW,
+        );
+
+        expect(result).toEqual({ added: 2, existing: 0 });
+        expect(await store.get('job-a')).toStrictEqual({
+          jobId: 'job-a',
+          version: 1,
+          phase: 'active',
+          status: null,
+          labels: { team: 'data' },
+          notFoundCount: 0,
+          trackedAt: NOW,
+          lastPolledAt: null,
+          statusChangedAt: null,
+          event: null,
+          deliveries: [],
+        });
+        expect((await store.get('job-b'))?.labels).toStrictEqual({});
+      });
+
+      it('is idempotent: a job tracked again keeps its first labels and counts as existing', async () => {
+        await store.track([{ jobId: 'job-a', labels: { team: 'data' } }], NOW);
+
+        const again = await store.track(
+          [
+            { jobId: 'job-a', labels: { team: 'other' } },
+            { jobId: 'job-b', labels: { team: 'other' } },
+          ],
+          NOW + MINUTE,
+        );
+
+        expect(again).toEqual({ added: 1, existing: 1 });
+        const jobA = await store.get('job-a');
+        expect(jobA?.labels).toStrictEqual({ team: 'data' });
+        expect(jobA?.trackedAt).toBe(NOW);
+        expect(jobA?.version).toBe(1);
+      });
+
+      it('does not reset a job that is already being worked on', async () => {
+        const polled = await putJob(store, 'job-a', { status: 'RUNNING', lastPolledAt: NOW - MINUTE });
+
+        expect(await store.track([{ jobId: 'job-a' }], NOW)).toEqual({ added: 0, existing: 1 });
+        expect(await store.get('job-a')).toStrictEqual(polled);
+      });
+
+      it('accepts 1500 ids in one call', async () => {
+        const jobIds = Array.from({ length: 1500 }, (_, index) => `job-${String(index).padStart(4, '0')}`);
+
+        const result = await store.track(
+          jobIds.map((jobId) => ({ jobId })),
+          NOW,
+        );
+
+        expect(result).toEqual({ added: 1500, existing: 0 });
+        const { items } = await collectPages((cursor) => store.list({ limit: 400, cursor }));
+        expect(new Set(ids(items))).toEqual(new Set(jobIds));
+        expect(items).toHaveLength(1500);
+        expect(await store.track([{ jobId: 'job-0000' }, { jobId: 'job-1499' }], NOW)).toEqual({
+          added: 0,
+          existing: 2,
+        });
+      });
+    });
+
+    describe('get and untrack', () => {
+      it('returns null for a job that was never tracked', async () => {
+        expect(await store.get('never-tracked')).toBeNull();
+      });
+
+      it('forgets tracked jobs with the deliveries they owe and reports which ids were tracked', async () => {
+        await putTerminalJob(store, 'job-owing', [pendingDelivery()]);
+        await store.track([{ jobId: 'job-kept' }], NOW);
+
+        const removed = await store.untrack(['job-owing', 'never-tracked']);
+
+        expect(removed).toEqual(['job-owing']);
+        expect(await store.get('job-owing')).toBeNull();
+        expect(await store.get('job-kept')).not.toBeNull();
+        const due = await store.listDue({ cycleStartedAt: NOW, now: NOW, limit: 10 });
+        expect(ids(due.items)).toEqual(['job-kept']);
+        expect(await store.untrack(['job-owing'])).toEqual([]);
+      });
+    });
+
+    describe('list', () => {
+      it('returns one empty last page for an empty store', async () => {
+        expect(await store.list({ limit: 10 })).toEqual({ items: [], cursor: null });
+      });
+
+      it('pages through every tracked job exactly once', async () => {
+        const jobIds = Array.from({ length: 11 }, (_, index) => `job-${index}`);
+        await store.track(
+          jobIds.map((jobId) => ({ jobId })),
+          NOW,
+        );
+
+        const { items, pages } = await collectPages((cursor) => store.list({ limit: 3, cursor }));
+
+        expect(items).toHaveLength(11);
+        expect(new Set(ids(items))).toEqual(new Set(jobIds));
+        expect(pages).toBeGreaterThanOrEqual(4);
+        const onePage = await store.list({ limit: 20 });
+        expect(onePage.items).toHaveLength(11);
+        expect(onePage.cursor).toBeNull();
+      });
+    });
+
+    describe('listDue', () => {
+      const cycleStartedAt = NOW - MINUTE;
+      const allDue = async (limit = 2) =>
+        (await collectPages((cursor) => store.listDue({ cycleStartedAt, now: NOW, limit, cursor }))).items;
+
+      it('returns never-polled jobs first, then the least recently polled', async () => {
+        await putJob(store, 'polled-long-ago', { status: 'RUNNING', lastPolledAt: NOW - 30 * MINUTE });
+        await putJob(store, 'polled-recently', { status: 'RUNNING', lastPolledAt: NOW - 10 * MINUTE });
+        await store.track([{ jobId: 'new-1' }, { jobId: 'new-2' }], NOW);
+        await putJob(store, 'polled-a-while-ago', { status: 'RUNNING', lastPolledAt: NOW - 20 * MINUTE });
+
+        const due = ids(await allDue());
+
+        expect(new Set(due.slice(0, 2))).toEqual(new Set(['new-1', 'new-2']));
+        expect(due.slice(2)).toEqual(['polled-long-ago', 'polled-a-while-ago', 'polled-recently']);
+        const onePage = await store.listDue({ cycleStartedAt, now: NOW, limit: 10 });
+        expect(ids(onePage.items)).toEqual(due);
+        expect(onePage.cursor).toBeNull();
+      });
+
+      it('skips active jobs already polled in this cycle', async () => {
+        await putJob(store, 'polled-before-cycle', { status: 'RUNNING', lastPolledAt: cycleStartedAt - 1 });
+        await putJob(store, 'polled-at-cycle-start', { status: 'RUNNING', lastPolledAt: cycleStartedAt });
+        await putJob(store, 'polled-during-cycle', { status: 'RUNNING', lastPolledAt: cycleStartedAt + 1 });
+
+        expect(ids(await allDue())).toEqual(['polled-before-cycle']);
+      });
+
+      it('returns terminal jobs only when a pending delivery is due and not leased', async () => {
+        await putTerminalJob(store, 'terminal-delivered', []);
+        await putJob(store, 'lost', {
+          phase: 'lost',
+          status: 'RUNNING',
+          notFoundCount: 3,
+          lastPolledAt: NOW - 1,
+        });
+        await putTerminalJob(store, 'terminal-dead', [pendingDelivery({ state: 'dead', attempts: 9 })]);
+        await putTerminalJob(store, 'terminal-retry-later', [pendingDelivery({ nextAttemptAt: NOW + 1 })]);
+        await putTerminalJob(store, 'terminal-leased', [pendingDelivery({ leaseUntil: NOW + 1 })]);
+        await putTerminalJob(
+          store,
+          'terminal-due-now',
+          [pendingDelivery({ nextAttemptAt: NOW })],
+          NOW - 5 * MINUTE,
+        );
+        await putTerminalJob(
+          store,
+          'terminal-lease-expired',
+          [pendingDelivery({ attempts: 1, leaseUntil: NOW })],
+          NOW - 4 * MINUTE,
+        );
+        await putTerminalJob(
+          store,
+          'terminal-one-of-two-due',
+          [
+            pendingDelivery({ destination: 'a', leaseUntil: NOW + MINUTE }),
+            pendingDelivery({ destination: 'b' }),
+          ],
+          NOW - 3 * MINUTE,
+        );
+        // Seen terminal in this very cycle: the delivery it owes is still due.
+        await putTerminalJob(
+          store,
+          'terminal-this-cycle',
+          [pendingDelivery({ nextAttemptAt: NOW })],
+          NOW - 1,
+        );
+
+        expect(ids(await allDue())).toEqual([
+          'terminal-due-now',
+          'terminal-lease-expired',
+          'terminal-one-of-two-due',
+          'terminal-this-cycle',
+        ]);
+      });
+
+      it('returns only jobs owing a due delivery, or only jobs to poll, when asked', async () => {
+        const now = 1_000_000;
+        await store.track([{ jobId: 'never-polled' }, { jobId: 'owes' }, { jobId: 'owes-later' }], now);
+        for (const [jobId, nextAttemptAt] of [
+          ['owes', now - 1],
+          ['owes-later', now + 60_000],
+        ] as const) {
+          const record = await store.get(jobId);
+          if (!record) throw new Error(`${jobId} is tracked`);
+          const delivery = {
+            destination: 'alerts',
+            state: 'pending' as const,
+            attempts: 0,
+            createdAt: now,
+            nextAttemptAt,
+            leaseUntil: null,
+            lastError: null,
+          };
+          await store.update({ ...record, phase: 'terminal', deliveries: [delivery] }, record.version);
+        }
+        const deliveries = await store.listDue({ cycleStartedAt: now, now, limit: 10, only: 'deliveries' });
+        expect(deliveries.items.map((record) => record.jobId)).toEqual(['owes']);
+        const polls = await store.listDue({ cycleStartedAt: now, now, limit: 10, only: 'polls' });
+        expect(polls.items.map((record) => record.jobId)).toEqual(['never-polled']);
+        const everything = await store.listDue({ cycleStartedAt: now, now, limit: 10 });
+        expect(everything.items.map((record) => record.jobId).sort()).toEqual(['never-polled', 'owes']);
+      });
+
+      it('visits every due job exactly once while the cycle updates what it gets between pages', async () => {
+        const expected = new Set<string>();
+        for (let index = 0; index < 7; index++) {
+          await store.track([{ jobId: `new-${index}` }], NOW);
+          expected.add(`new-${index}`);
+        }
+        for (let index = 0; index < 9; index++) {
+          // Three jobs share each poll time, so page boundaries fall inside ties.
+          const lastPolledAt = cycleStartedAt - (1 + Math.floor(index / 3)) * MINUTE;
+          await putJob(store, `running-${index}`, { status: 'RUNNING', lastPolledAt });
+          expected.add(`running-${index}`);
+        }
+        for (let index = 0; index < 5; index++) {
+          await putTerminalJob(
+            store,
+            `owing-${index}`,
+            [pendingDelivery()],
+            cycleStartedAt - (index + 2) * MINUTE,
+          );
+          expected.add(`owing-${index}`);
+        }
+        for (let index = 0; index < 3; index++) {
+          await putJob(store, `done-this-cycle-${index}`, {
+            status: 'RUNNING',
+            lastPolledAt: cycleStartedAt,
+          });
+          await putTerminalJob(store, `delivered-${index}`, []);
+        }
+
+        const visited: string[] = [];
+        let clock = cycleStartedAt;
+        let cursor: string | null = null;
+        for (let pages = 0; pages < 100; pages++) {
+          const page: Page<JobRecord> = await store.listDue({ cycleStartedAt, now: NOW, limit: 3, cursor });
+          for (const record of page.items) {
+            visited.push(record.jobId);
+            clock += 1000;
+            if (visited.length % 5 === 0) {
+              // Somebody untracks a job mid-cycle: the cursor must not depend on it still being there.
+              await store.untrack([record.jobId]);
+            } else if (record.phase === 'active') {
+              const polled = await store.update(
+                { ...record, status: 'RUNNING', lastPolledAt: clock },
+                record.version,
+              );
+              expect(polled).not.toBeNull();
+            } else {
+              const delivered = await store.update({ ...record, deliveries: [] }, record.version);
+              expect(delivered).not.toBeNull();
+            }
+          }
+          cursor = page.cursor;
+          if (cursor === null) break;
+        }
+
+        expect(cursor).toBeNull();
+        expect(visited).toHaveLength(expected.size);
+        expect(new Set(visited)).toEqual(expected);
+        expect(await store.listDue({ cycleStartedAt, now: NOW, limit: 10 })).toEqual({
+          items: [],
+          cursor: null,
+        });
+      });
+    });
+
+    describe('update', () => {
+      it('replaces the record when the version matches and returns it as stored', async () => {
+        await store.track([{ jobId: 'job-a' }], NOW);
+        const tracked = await store.get('job-a');
+        if (tracked === null) throw new Error('job-a not tracked');
+
+        const stored = await store.update({ ...tracked, status: 'RUNNING', lastPolledAt: NOW }, 1);
+
+        expect(stored).toStrictEqual({ ...tracked, version: 2, status: 'RUNNING', lastPolledAt: NOW });
+        expect(await store.get('job-a')).toStrictEqual(stored);
+      });
+
+      it('refuses a stale version and changes nothing', async () => {
+        await store.track([{ jobId: 'job-a' }], NOW);
+        const tracked = await store.get('job-a');
+        if (tracked === null) throw new Error('job-a not tracked');
+        const running = await store.update({ ...tracked, status: 'RUNNING', lastPolledAt: NOW }, 1);
+
+        const stale = await store.update(
+          { ...tracked, phase: 'terminal', status: 'FAILED', event: finishedEvent('job-a') },
+          tracked.version,
+        );
+
+        expect(stale).toBeNull();
+        expect(await store.get('job-a')).toStrictEqual(running);
+      });
+
+      it('refuses to update a job that is not tracked, and does not create it', async () => {
+        await store.track([{ jobId: 'job-a' }], NOW);
+        const tracked = await store.get('job-a');
+        if (tracked === null) throw new Error('job-a not tracked');
+        await store.untrack(['job-a']);
+
+        expect(await store.update({ ...tracked, status: 'RUNNING' }, tracked.version)).toBeNull();
+        expect(await store.get('job-a')).toBeNull();
+      });
+
+      it('lets exactly one of two concurrent updates from the same version win', async () => {
+        await store.track([{ jobId: 'job-a' }], NOW);
+        const tracked = await store.get('job-a');
+        if (tracked === null) throw new Error('job-a not tracked');
+
+        const results = await Promise.all([
+          store.update({ ...tracked, status: 'FINISHED', phase: 'terminal', lastPolledAt: NOW }, 1),
+          store.update({ ...tracked, status: 'FAILED', phase: 'terminal', lastPolledAt: NOW + 1 }, 1),
+        ]);
+
+        const winners = results.filter((result) => result !== null);
+        expect(winners).toHaveLength(1);
+        expect(await store.get('job-a')).toStrictEqual(winners[0]);
+      });
+
+      it('round-trips a record exactly, unicode labels and unknown job fields included', async () => {
+        await store.track([{ jobId: 'job-a' }], NOW - 60 * MINUTE);
+        const labels = {
+          team: 'données 数据 🚀',
+          'key with "quotes"': 'back\\slash, new\nline, tab\t',
+          empty: '',
+        };
+        const record: JobRecord = {
+          jobId: 'job-a',
+          version: 1,
+          phase: 'terminal',
+          status: 'FAILED',
+          labels,
+          notFoundCount: 1,
+          trackedAt: NOW - 60 * MINUTE,
+          lastPolledAt: NOW - 2 * MINUTE,
+          statusChangedAt: NOW - 2 * MINUTE,
+          event: {
+            id: 'msg_2mXkq7Y1',
+            status: 'FAILED',
+            previousStatus: 'SOME_NEW_STATUS',
+            occurredAt: NOW - 2 * MINUTE,
+            projectId: 'project-1',
+            labels,
+            job: {
+              is_success: true,
+              message: '',
+              job_id: 'job-a',
+              status: 'FAILED',
+              duration: 2523,
+              statement: 'select "名前" from t1 -- ✓',
+              tags: [{ key: 'env', value: 'prod', added_later: 7 }],
+              a_field_dli_added_later: { nested: [1, 'two', null, true, { deep: 1.5 }] },
+            },
+            routedTo: ['alerts', 'audit'],
+          },
+          deliveries: [
+            {
+              destination: 'team-chat',
+              state: 'pending',
+              attempts: 2,
+              createdAt: NOW - 2 * MINUTE,
+              nextAttemptAt: NOW - MINUTE,
+              leaseUntil: NOW - 30_000,
+              lastError: 'HTTP 502 from Feishu: {"code":9499,"msg":"Bad Gateway"}',
+            },
+            {
+              destination: 'ops-webhook',
+              state: 'dead',
+              attempts: 12,
+              createdAt: NOW - 2 * MINUTE,
+              nextAttemptAt: NOW + 10 * MINUTE,
+              leaseUntil: null,
+              lastError: 'gave up after 24 h',
+            },
+            pendingDelivery({ destination: 'third' }),
+          ],
+        };
+
+        const stored = await store.update(record, 1);
+
+        const expected = { ...record, version: 2 };
+        expect(stored).toStrictEqual(expected);
+        expect(await store.get('job-a')).toStrictEqual(expected);
+        expect((await store.list({ limit: 10 })).items).toStrictEqual([expected]);
+        expect((await store.listDue({ cycleStartedAt: NOW, now: NOW, limit: 10 })).items).toStrictEqual([
+          expected,
+        ]);
+      });
+    });
+  });
+}
