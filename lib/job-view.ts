@@ -1,10 +1,4 @@
-import type { JobRecord } from './store/job-store.ts';
-
-/**
- * What a label key may be, wherever labels come in (the CLI's `--label`, the tracking API): safe as a JSON key,
- * a chat message field and a routing filter key.
- */
-export const LABEL_KEY_PATTERN = /^[A-Za-z0-9_.\-/]{1,64}$/;
+import type { JobRecord } from './job.ts';
 
 /** How a user sees one tracked job, in snake_case: a row of `dli-watch list --json` and the tracking API's job. */
 export type JobView = ReturnType<typeof describeRecord>;

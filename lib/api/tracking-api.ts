@@ -1,8 +1,8 @@
 import type { ZodError } from 'zod';
 import * as z from 'zod';
-import { JOB_ID_PATTERN } from '../dli/schemas.ts';
-import { describeRecord, LABEL_KEY_PATTERN } from '../job-view.ts';
-import type { JobStore, TrackRequest } from '../store/job-store.ts';
+import { JOB_ID_PATTERN, LABEL_KEY_PATTERN, type TrackRequest } from '../job.ts';
+import { describeRecord } from '../job-view.ts';
+import type { JobStore } from '../store/job-store.ts';
 import { InvalidCursorError } from '../store/store-error.ts';
 import { forEachBounded } from '../util/for-each-bounded.ts';
 import type { Log } from '../util/log.ts';

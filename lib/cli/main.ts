@@ -1,8 +1,8 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadStoreConfig } from '../config/config.ts';
 import { DliAuthError } from '../dli/errors.ts';
-import { JOB_ID_PATTERN } from '../dli/schemas.ts';
-import { describeRecord, LABEL_KEY_PATTERN } from '../job-view.ts';
+import { JOB_ID_PATTERN, LABEL_KEY_PATTERN } from '../job.ts';
+import { describeRecord } from '../job-view.ts';
 import { DEFAULT_SEND_TIMEOUT_MS } from '../notify/delivery/retry-schedule.ts';
 import { sendTestMessage } from '../notify/delivery/test-message.ts';
 import { platforms } from '../notify/platforms/registry.ts';

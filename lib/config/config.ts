@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as z from 'zod';
-import { TERMINAL_STATUSES, type TerminalStatus } from '../dli/schemas.ts';
+import type { DliAuth } from '../dli/auth.ts';
+import { TERMINAL_STATUSES, type TerminalStatus } from '../job.ts';
 import {
   CHAT_PLATFORM_TYPES,
   type ChatPlatformType,
@@ -14,18 +15,9 @@ import {
   type RouteFilter,
 } from '../notify/destination.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE, TITLE_PLACEHOLDERS } from '../notify/render/job-facts.ts';
+import type { StoreConfig } from '../store/open-store.ts';
 import { isRecord } from '../util/is-record.ts';
 import type { LogLevel } from '../util/log.ts';
-
-export type DliAuth =
-  | { kind: 'aksk'; accessKey: string; secretKey: string; securityToken: string | null }
-  | { kind: 'token'; token: string };
-
-/**
- * Where dli-watch keeps its state (`DLI_WATCH_STORE`): a SQLite file, whose `path` is absolute (resolved
- * against the working directory), or a DynamoDB table in the account and region of the AWS environment.
- */
-export type StoreConfig = { kind: 'sqlite'; path: string } | { kind: 'dynamodb'; table: string };
 
 export interface DliConfig {
   region: string;

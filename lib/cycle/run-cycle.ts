@@ -1,5 +1,6 @@
 import type { DliClient } from '../dli/client.ts';
 import { DliAuthError, DliError, type DliErrorKind, DliJobNotFoundError } from '../dli/errors.ts';
+import { type Delivery, isDeliveryDue, type JobEvent, type JobRecord } from '../job.ts';
 import type { DestinationThrottle } from '../notify/delivery/destination-throttle.ts';
 import {
   DEFAULT_SEND_TIMEOUT_MS,
@@ -14,13 +15,7 @@ import {
 } from '../notify/delivery/send-message.ts';
 import type { Destination } from '../notify/destination.ts';
 import type { RenderContext } from '../notify/platforms/platform.ts';
-import {
-  type Delivery,
-  earliestDeliveryAttemptAt,
-  type JobEvent,
-  type JobRecord,
-  type JobStore,
-} from '../store/job-store.ts';
+import type { JobStore } from '../store/job-store.ts';
 import { type Clock, systemClock } from '../util/clock.ts';
 import type { Log } from '../util/log.ts';
 import { applyPoll, type PollOutcome } from './transitions.ts';
@@ -192,15 +187,15 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
   async function claimDue(record: JobRecord, lease: number): Promise<HeldDelivery[]> {
     const now = clock.now();
     const { event } = record;
-    if (!event || !record.deliveries.some((delivery) => isDue(delivery, now))) return [];
+    if (!event || !record.deliveries.some((delivery) => isDeliveryDue(delivery, now))) return [];
     // Seen due even if another cycle wins the claim: the metric is about how far behind sending is.
     for (const delivery of record.deliveries) {
-      if (!isDue(delivery, now)) continue;
+      if (!isDeliveryDue(delivery, now)) continue;
       const age = now - delivery.createdAt;
       summary.oldest_due_delivery_age_ms = Math.max(summary.oldest_due_delivery_age_ms ?? age, age);
     }
     const deliveries = record.deliveries.map((delivery) =>
-      isDue(delivery, now) ? { ...delivery, leaseUntil: lease } : delivery,
+      isDeliveryDue(delivery, now) ? { ...delivery, leaseUntil: lease } : delivery,
     );
     const stored = await write({ ...record, deliveries }, record.version);
     if (!stored) return [];
@@ -348,10 +343,6 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
   summary.duration_ms = clock.now() - startedAt;
   if (fatal) throw fatal;
   return summary;
-}
-
-function isDue(delivery: Delivery, now: number): boolean {
-  return (earliestDeliveryAttemptAt([delivery]) ?? Number.POSITIVE_INFINITY) <= now;
 }
 
 /** The store's due jobs, a page at a time. */

@@ -1,14 +1,20 @@
 import { createHash } from 'node:crypto';
-import { isKnownStatus, isTerminalStatus, type JobStatusResponse } from '../dli/schemas.ts';
+import {
+  type Delivery,
+  type DliJob,
+  isKnownStatus,
+  isTerminalStatus,
+  type JobEvent,
+  type JobRecord,
+} from '../job.ts';
 import type { Destination } from '../notify/destination.ts';
 import { routeEvent } from '../notify/routing.ts';
-import type { Delivery, JobEvent, JobRecord } from '../store/job-store.ts';
 
 /** After this many "no such job" answers in a row, a job is marked lost and no longer polled. */
 export const LOST_AFTER_NOT_FOUND = 3;
 
 /** What one poll of DLI told us about a job. */
-export type PollOutcome = { kind: 'status'; job: JobStatusResponse } | { kind: 'not-found' };
+export type PollOutcome = { kind: 'status'; job: DliJob } | { kind: 'not-found' };
 
 export interface TransitionContext {
   now: number;

@@ -1,9 +1,9 @@
 import ky, { HTTPError, type KyInstance, NetworkError, TimeoutError } from 'ky';
-import type { DliAuth } from '../config/config.ts';
 import { isRecord } from '../util/is-record.ts';
 import type { Log } from '../util/log.ts';
 import type { RateLimiter } from '../util/rate-limiter.ts';
 import { systemErrorCode } from '../util/system-error-code.ts';
+import type { DliAuth } from './auth.ts';
 import {
   DliAuthError,
   type DliError,

@@ -1,26 +1,5 @@
 import * as z from 'zod';
 
-/** Statuses after which a DLI SQL job never changes again. */
-export const TERMINAL_STATUSES = ['FINISHED', 'FAILED', 'CANCELLED'] as const;
-export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
-
-/** Statuses DLI documents as "still going". Anything else that is not terminal is unknown (and still in progress). */
-export const KNOWN_ACTIVE_STATUSES = ['LAUNCHING', 'RUNNING', 'SCALING'] as const;
-
-export function isTerminalStatus(status: string | null | undefined): status is TerminalStatus {
-  return (TERMINAL_STATUSES as readonly string[]).includes(status ?? '');
-}
-
-export function isKnownStatus(status: string): boolean {
-  return isTerminalStatus(status) || (KNOWN_ACTIVE_STATUSES as readonly string[]).includes(status);
-}
-
-/**
- * A job id as dli-watch accepts it: DLI's ids are UUIDs, but we only insist on what is safe to put in a
- * URL path and a store key.
- */
-export const JOB_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
-
 export const jobTagSchema = z.looseObject({ key: z.string(), value: z.string() });
 
 /**

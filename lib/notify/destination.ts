@@ -1,4 +1,4 @@
-import type { TerminalStatus } from '../dli/schemas.ts';
+import { TERMINAL_STATUSES, type TerminalStatus } from '../job.ts';
 
 /** Chat platforms: a message a person reads, in each platform's own rich format. */
 export const CHAT_PLATFORM_TYPES = [
@@ -79,12 +79,10 @@ export const ANY_ROUTE: RouteFilter = {
 export const NO_MENTIONS: Mentions = { users: [], groups: [], all: false };
 export const DEFAULT_DIGEST_THRESHOLD = 5;
 
-const ALL_EVENTS: readonly TerminalStatus[] = ['FINISHED', 'FAILED', 'CANCELLED'];
-
 /** What every destination has when the configuration says nothing: all events, any job, unsigned. */
 function baseDefaults() {
   return {
-    events: [...ALL_EVENTS],
+    events: [...TERMINAL_STATUSES],
     route: ANY_ROUTE,
     consoleUrlTemplate: null,
     titleTemplate: null,

@@ -1,4 +1,4 @@
-import type { TerminalStatus } from '../dli/schemas.ts';
+import type { TerminalStatus } from '../job.ts';
 import type { Destination, RouteFilter } from './destination.ts';
 
 /** The job fields a route looks at: a DLI status response has them all (each may be missing). */

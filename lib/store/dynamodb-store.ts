@@ -16,21 +16,19 @@ import {
   type QueryCommandInput,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
+import {
+  type Delivery,
+  earliestDeliveryAttemptAt,
+  type JobEvent,
+  type JobPhase,
+  type JobRecord,
+  newJobRecord,
+  type TrackRequest,
+} from '../job.ts';
 import type { Clock } from '../util/clock.ts';
 import { forEachBounded } from '../util/for-each-bounded.ts';
 import { isRecord } from '../util/is-record.ts';
-import type {
-  Delivery,
-  DuePageQuery,
-  JobEvent,
-  JobPhase,
-  JobRecord,
-  JobStore,
-  Page,
-  TrackRequest,
-  TrackResult,
-} from './job-store.ts';
-import { earliestDeliveryAttemptAt, newJobRecord } from './job-store.ts';
+import type { DuePageQuery, JobStore, Page, TrackResult } from './job-store.ts';
 import {
   assertPageLimit,
   type DueCursor,

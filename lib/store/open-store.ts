@@ -1,5 +1,10 @@
-import type { StoreConfig } from '../config/config.ts';
 import type { JobStore } from './job-store.ts';
+
+/**
+ * Where dli-watch keeps its state (`DLI_WATCH_STORE`): a SQLite file, whose `path` is absolute (resolved
+ * against the working directory), or a DynamoDB table in the account and region of the AWS environment.
+ */
+export type StoreConfig = { kind: 'sqlite'; path: string } | { kind: 'dynamodb'; table: string };
 
 /**
  * Opens the store `DLI_WATCH_STORE` names. A DynamoDB store takes its region, endpoint and credentials from

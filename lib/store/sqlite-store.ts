@@ -1,19 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import {
+  type Delivery,
+  earliestDeliveryAttemptAt,
+  type JobEvent,
+  type JobPhase,
+  type JobRecord,
+  newJobRecord,
+  type TrackRequest,
+} from '../job.ts';
 import { isRecord } from '../util/is-record.ts';
-import type {
-  Delivery,
-  DuePageQuery,
-  JobEvent,
-  JobPhase,
-  JobRecord,
-  JobStore,
-  Page,
-  TrackRequest,
-  TrackResult,
-} from './job-store.ts';
-import { earliestDeliveryAttemptAt, newJobRecord } from './job-store.ts';
+import type { DuePageQuery, JobStore, Page, TrackResult } from './job-store.ts';
 import { assertPageLimit, decodeDueCursor, decodeListCursor, encodeCursor } from './page-cursor.ts';
 import { StoreError } from './store-error.ts';
 

@@ -11,7 +11,7 @@ import {
   loadConfig,
   loadStoreConfig,
 } from '../../lib/config/config.ts';
-import type { TerminalStatus } from '../../lib/dli/schemas.ts';
+import type { TerminalStatus } from '../../lib/job.ts';
 import { createChatDestination, createWebhookDestination } from '../../lib/notify/destination.ts';
 import { routeEvent } from '../../lib/notify/routing.ts';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DliAuth } from '../../lib/config/config.ts';
+import type { DliAuth } from '../../lib/dli/auth.ts';
 import { createDliClient, type DliClientOptions } from '../../lib/dli/client.ts';
 import {
   DliAuthError,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TerminalStatus } from '../../lib/dli/schemas.ts';
+import type { TerminalStatus } from '../../lib/job.ts';
 import {
   ANY_ROUTE,
   createChatDestination,

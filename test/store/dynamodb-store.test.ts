@@ -1,5 +1,6 @@
 import { GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { JobRecord } from '../../lib/job.ts';
 import {
   DEFAULT_RETENTION_MS,
   DYNAMODB_DUE_INDEX,
@@ -7,7 +8,7 @@ import {
   DYNAMODB_WRITE_CONCURRENCY,
   DynamoDbStore,
 } from '../../lib/store/dynamodb-store.ts';
-import type { JobRecord, Page } from '../../lib/store/job-store.ts';
+import type { Page } from '../../lib/store/job-store.ts';
 import { openStore } from '../../lib/store/open-store.ts';
 import { InvalidCursorError, StoreError } from '../../lib/store/store-error.ts';
 import {

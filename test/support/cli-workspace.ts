@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JobRecord } from '../../lib/store/job-store.ts';
+import type { JobRecord } from '../../lib/job.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
 import { ACCESS_KEY, PROJECT_ID, SECRET_KEY, type WatchHarness, WEBHOOK_SECRET } from './watch-harness.ts';
 

@@ -5,15 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import {
-  type JobStatusResponse,
-  jobStatusResponseSchema,
-  type TerminalStatus,
-} from '../../lib/dli/schemas.ts';
+import { type JobStatusResponse, jobStatusResponseSchema } from '../../lib/dli/schemas.ts';
+import type { JobEvent, TerminalStatus } from '../../lib/job.ts';
 import type { Mentions } from '../../lib/notify/destination.ts';
 import type { RenderContext } from '../../lib/notify/platforms/platform.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/render/job-facts.ts';
-import type { JobEvent } from '../../lib/store/job-store.ts';
 
 /** `test/fixtures/dli/status-finished.json` as DLI sends it, unknown fields and all. */
 export const finishedFixture: Record<string, unknown> = JSON.parse(

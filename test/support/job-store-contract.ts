@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Delivery, JobEvent, JobRecord, JobStore, Page } from '../../lib/store/job-store.ts';
+import type { Delivery, JobEvent, JobRecord } from '../../lib/job.ts';
+import type { JobStore, Page } from '../../lib/store/job-store.ts';
 
 /** What a contract run needs: a fresh, empty store, and a way to throw it away afterwards. */
 export interface OpenedStore {

@@ -1,10 +1,10 @@
-import type { JobStatusResponse, TerminalStatus } from '../../lib/dli/schemas.ts';
+import type { JobStatusResponse } from '../../lib/dli/schemas.ts';
+import type { JobRecord, TerminalStatus } from '../../lib/job.ts';
 import {
   createChatDestination,
   createWebhookDestination,
   type Destination,
 } from '../../lib/notify/destination.ts';
-import type { JobRecord } from '../../lib/store/job-store.ts';
 
 /** A freshly tracked job, as every store creates it. */
 export function trackedRecord(jobId: string, overrides: Partial<JobRecord> = {}): JobRecord {

@@ -1,4 +1,4 @@
-import type { Delivery } from '../../store/job-store.ts';
+import type { Delivery } from '../../job.ts';
 import type { DeliveryOutcome } from '../platforms/platform.ts';
 
 /** Attempts in one cycle: the first and up to two quick retries. */

@@ -1,4 +1,4 @@
-import type { JobEvent } from '../../store/job-store.ts';
+import type { JobEvent } from '../../job.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { Log } from '../../util/log.ts';
 import type { ChatDestination, ChatPlatformType, Destination, WebhookDestination } from '../destination.ts';

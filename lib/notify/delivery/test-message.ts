@@ -1,4 +1,4 @@
-import type { JobEvent } from '../../store/job-store.ts';
+import type { JobEvent } from '../../job.ts';
 import type { Destination } from '../destination.ts';
 import type { DeliveryOutcome, Platform, RenderContext } from '../platforms/platform.ts';
 import { isPlatformResponse, sendOutgoing } from './post-once.ts';

@@ -1,4 +1,4 @@
-import type { JobEvent } from '../../store/job-store.ts';
+import type { JobEvent } from '../../job.ts';
 import type { ChatDestination, Mentions } from '../destination.ts';
 import { fitLines, formatDigestLine, moreLine, summarizeDigest } from '../render/digest.ts';
 import {

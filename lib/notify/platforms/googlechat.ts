@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JobEvent } from '../../store/job-store.ts';
+import type { JobEvent } from '../../job.ts';
 import type { ChatDestination, Mentions } from '../destination.ts';
 import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
 import {

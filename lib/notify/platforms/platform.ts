@@ -1,4 +1,4 @@
-import type { JobEvent } from '../../store/job-store.ts';
+import type { JobEvent } from '../../job.ts';
 
 /** An HTTP request ready to send: rendering and signing are pure, sending is the only I/O. */
 export interface OutgoingRequest {

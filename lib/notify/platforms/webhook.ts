@@ -1,5 +1,4 @@
-import type { TerminalStatus } from '../../dli/schemas.ts';
-import type { JobEvent } from '../../store/job-store.ts';
+import type { JobEvent, TerminalStatus } from '../../job.ts';
 import type { WebhookDestination } from '../destination.ts';
 import { countJsonStringBytes, truncateToFit } from '../render/job-facts.ts';
 import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';

@@ -1,5 +1,4 @@
-import type { TerminalStatus } from '../../dli/schemas.ts';
-import type { JobEvent } from '../../store/job-store.ts';
+import type { JobEvent, TerminalStatus } from '../../job.ts';
 import type { ChatDestination, Mentions } from '../destination.ts';
 import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
 import {

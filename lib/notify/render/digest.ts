@@ -1,5 +1,4 @@
-import type { TerminalStatus } from '../../dli/schemas.ts';
-import type { JobEvent } from '../../store/job-store.ts';
+import type { JobEvent, TerminalStatus } from '../../job.ts';
 import type { RenderContext } from '../platforms/platform.ts';
 import {
   countCodePoints,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Delivery } from '../../../lib/job.ts';
 import {
   ATTEMPTS_PER_CYCLE,
   FIRST_RETRY_DELAY_MS,
@@ -7,7 +8,6 @@ import {
   MAX_RETRY_DELAY_MS,
   scheduleAfterFailure,
 } from '../../../lib/notify/delivery/retry-schedule.ts';
-import type { Delivery } from '../../../lib/store/job-store.ts';
 
 const delivery: Delivery = {
   destination: 'alerts',

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JobEvent } from '../../../lib/job.ts';
 import { isPlatformResponse, sendOutgoing } from '../../../lib/notify/delivery/post-once.ts';
 import {
   type ChatDestination,
@@ -14,7 +15,6 @@ import {
   withWait,
 } from '../../../lib/notify/platforms/discord.ts';
 import type { DeliveryOutcome, OutgoingRequest } from '../../../lib/notify/platforms/platform.ts';
-import type { JobEvent } from '../../../lib/store/job-store.ts';
 import { sendAndJudge } from '../../support/delivery.ts';
 import {
   cancelledJob,

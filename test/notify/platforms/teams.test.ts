@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JobEvent } from '../../../lib/job.ts';
 import { isPlatformResponse, sendOutgoing } from '../../../lib/notify/delivery/post-once.ts';
 import {
   type ChatDestination,
@@ -15,7 +16,6 @@ import {
   teamsPlatform,
 } from '../../../lib/notify/platforms/teams.ts';
 import { countJsonStringBytes } from '../../../lib/notify/render/job-facts.ts';
-import type { JobEvent } from '../../../lib/store/job-store.ts';
 import { sendAndJudge } from '../../support/delivery.ts';
 import {
   cancelledJob,

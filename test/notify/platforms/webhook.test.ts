@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { type JobStatusResponse, jobStatusResponseSchema } from '../../../lib/dli/schemas.ts';
+import type { JobEvent } from '../../../lib/job.ts';
 import { createWebhookDestination, type WebhookDestination } from '../../../lib/notify/destination.ts';
 import {
   renderWebhookBody,
@@ -10,7 +11,6 @@ import {
   WebhookSecretError,
   webhookPlatform,
 } from '../../../lib/notify/platforms/webhook.ts';
-import type { JobEvent } from '../../../lib/store/job-store.ts';
 import { platformResponse } from '../../support/delivery.ts';
 import {
   contextAt,

@@ -1,0 +1,172 @@
+/**
+ * The job model every layer shares: what a tracked job is, what its end produces (the event), and what it owes
+ * (deliveries). No I/O here, and nothing from the layers above.
+ */
+
+/** Statuses after which a DLI SQL job never changes again. */
+export const TERMINAL_STATUSES = ['FINISHED', 'FAILED', 'CANCELLED'] as const;
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+
+/** Statuses DLI documents as "still going". Anything else that is not terminal is unknown (and still in progress). */
+export const KNOWN_ACTIVE_STATUSES = ['LAUNCHING', 'RUNNING', 'SCALING'] as const;
+
+export function isTerminalStatus(status: string | null | undefined): status is TerminalStatus {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status ?? '');
+}
+
+export function isKnownStatus(status: string): boolean {
+  return isTerminalStatus(status) || (KNOWN_ACTIVE_STATUSES as readonly string[]).includes(status);
+}
+
+/**
+ * A job id as dli-watch accepts it: DLI's ids are UUIDs, but we only insist on what is safe to put in a
+ * URL path and a store key.
+ */
+export const JOB_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+
+/**
+ * What a label key may be, wherever labels come in (the CLI's `--label`, the tracking API): safe as a JSON key,
+ * a chat message field and a routing filter key.
+ */
+export const LABEL_KEY_PATTERN = /^[A-Za-z0-9_.\-/]{1,64}$/;
+
+/**
+ * A job as DLI reports it: the fields dli-watch reads, each optional but the id and the status, and every other
+ * field DLI sends kept as it came. The status call's answer is one (`dli/schemas.ts` validates it); so is a row of
+ * the job list.
+ */
+export interface DliJob {
+  job_id: string;
+  status: string;
+  is_success?: boolean;
+  message?: string;
+  job_type?: string;
+  job_mode?: string;
+  queue_name?: string;
+  owner?: string;
+  /** Epoch ms. */
+  start_time?: number;
+  /** Milliseconds. */
+  duration?: number;
+  input_row_count?: number;
+  bad_row_count?: number;
+  input_size?: number;
+  result_count?: number;
+  database_name?: string;
+  table_name?: string;
+  detail?: string;
+  statement?: string;
+  /** Kept as DLI sent them, unknown fields included. */
+  tags?: { key: string; value: string; [field: string]: unknown }[];
+  [field: string]: unknown;
+}
+
+/**
+ * What a job is to dli-watch:
+ * - `active`: still polled (never polled yet, or last seen in progress or in an unknown status);
+ * - `terminal`: reached FINISHED, FAILED or CANCELLED; never polled again;
+ * - `lost`: DLI said "no such job" on three polls in a row; never polled again.
+ */
+export type JobPhase = 'active' | 'terminal' | 'lost';
+
+/** The terminal transition of one job, frozen when it was seen: what every destination is told. */
+export interface JobEvent {
+  /** Stable across every retry and every destination: Standard Webhooks' `webhook-id`. */
+  id: string;
+  status: TerminalStatus;
+  /** `null` when the job was already terminal at its first poll. */
+  previousStatus: string | null;
+  /** Epoch ms when dli-watch saw the transition. */
+  occurredAt: number;
+  projectId: string;
+  labels: Record<string, string>;
+  /** The full status response, unknown fields included. */
+  job: DliJob;
+  /** The destinations that wanted it when it happened (by `events` and routing); empty: nobody is told. */
+  routedTo: string[];
+}
+
+/**
+ * One message owed to one destination. Lives inside its job's record, so the status change and the
+ * deliveries it owes are written in one compare-and-set update (the outbox).
+ */
+export interface Delivery {
+  /** Destination name from the configuration. */
+  destination: string;
+  state: 'pending' | 'dead';
+  /** Attempts made so far (each HTTP request counts). */
+  attempts: number;
+  /** Epoch ms when the delivery was created (the 24 h give-up clock starts here). */
+  createdAt: number;
+  /** Epoch ms before which nobody may try again. */
+  nextAttemptAt: number;
+  /**
+   * Epoch ms until which one cycle holds the delivery while it sends. Another cycle that reads the record
+   * meanwhile leaves it alone; after a crash the lease runs out and a later cycle sends it.
+   */
+  leaseUntil: number | null;
+  /** Last failure, already scrubbed of secrets (no URL, only what the platform answered). */
+  lastError: string | null;
+}
+
+/**
+ * The earliest moment any pending delivery may be attempted: for each, the later of its next attempt and the end of
+ * its lease. `null` when nothing is pending (dead deliveries are never attempted again). Stores index on it; the
+ * cycle takes what is due by it.
+ */
+export function earliestDeliveryAttemptAt(deliveries: readonly Delivery[]): number | null {
+  let earliest: number | null = null;
+  for (const delivery of deliveries) {
+    if (delivery.state !== 'pending') continue;
+    const attemptAt = Math.max(delivery.nextAttemptAt, delivery.leaseUntil ?? Number.NEGATIVE_INFINITY);
+    if (earliest === null || attemptAt < earliest) earliest = attemptAt;
+  }
+  return earliest;
+}
+
+/** The record of a job just tracked: active, never polled, owing nothing. Every store creates it the same way. */
+export function newJobRecord(job: TrackRequest, now: number): JobRecord {
+  return {
+    jobId: job.jobId,
+    version: 1,
+    phase: 'active',
+    status: null,
+    labels: { ...(job.labels ?? {}) },
+    notFoundCount: 0,
+    trackedAt: now,
+    lastPolledAt: null,
+    statusChangedAt: null,
+    event: null,
+    deliveries: [],
+  };
+}
+
+/** One tracked job: one record in the store. */
+export interface JobRecord {
+  jobId: string;
+  /** Incremented by every successful update; updates are compare-and-set on it. */
+  version: number;
+  phase: JobPhase;
+  /** Last status DLI reported, `null` before the first successful poll. */
+  status: string | null;
+  labels: Record<string, string>;
+  /** Consecutive "job does not exist" answers. */
+  notFoundCount: number;
+  trackedAt: number;
+  lastPolledAt: number | null;
+  /** Epoch ms when `status` last changed. */
+  statusChangedAt: number | null;
+  /** The terminal event, once there is one. */
+  event: JobEvent | null;
+  deliveries: Delivery[];
+}
+
+export interface TrackRequest {
+  jobId: string;
+  labels?: Record<string, string>;
+}
+
+/** Whether a delivery may be attempted at `now`: pending, due, and not held by a cycle's lease. */
+export function isDeliveryDue(delivery: Delivery, now: number): boolean {
+  return (earliestDeliveryAttemptAt([delivery]) ?? Number.POSITIVE_INFINITY) <= now;
+}
