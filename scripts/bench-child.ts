@@ -11,8 +11,9 @@
  */
 import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
-import { type Config, DEFAULT_CONSOLE_URL_TEMPLATE } from '../lib/config/config.ts';
+import type { Config } from '../lib/config/config.ts';
 import { createDliClient } from '../lib/dli/client.ts';
+import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../lib/notify/render/job-facts.ts';
 import { createWatcher } from '../lib/run/watcher.ts';
 import type { JobStore } from '../lib/store/job-store.ts';
 import { SqliteStore } from '../lib/store/sqlite-store.ts';

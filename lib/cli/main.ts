@@ -1,5 +1,6 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
-import { ConfigError, loadConfig, loadStoreConfig } from '../config/config.ts';
+import { loadConfig, loadStoreConfig } from '../config/config.ts';
+import { ConfigError } from '../config/problems.ts';
 import { DliAuthError } from '../dli/errors.ts';
 import { JOB_ID_PATTERN, LABEL_KEY_PATTERN } from '../job.ts';
 import { describeRecord } from '../job-view.ts';

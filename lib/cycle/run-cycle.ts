@@ -7,14 +7,9 @@ import {
   deliveryLeaseMs,
   scheduleAfterFailure,
 } from '../notify/delivery/retry-schedule.ts';
-import {
-  type MessageResult,
-  type PlatformRegistry,
-  sendMessage,
-  wantsDigest,
-} from '../notify/delivery/send-message.ts';
-import type { Destination } from '../notify/destination.ts';
-import type { RenderContext } from '../notify/platforms/platform.ts';
+import { type MessageResult, sendMessage, wantsDigest } from '../notify/delivery/send-message.ts';
+import type { Destination, PlatformRegistry } from '../notify/platforms/registry.ts';
+import type { RenderContext } from '../notify/render/job-facts.ts';
 import type { JobStore } from '../store/job-store.ts';
 import { type Clock, systemClock } from '../util/clock.ts';
 import type { Log } from '../util/log.ts';

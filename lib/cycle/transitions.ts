@@ -7,7 +7,7 @@ import {
   type JobEvent,
   type JobRecord,
 } from '../job.ts';
-import type { Destination } from '../notify/destination.ts';
+import type { DestinationBase } from '../notify/destination.ts';
 import { routeEvent } from '../notify/routing.ts';
 
 /** After this many "no such job" answers in a row, a job is marked lost and no longer polled. */
@@ -19,7 +19,7 @@ export type PollOutcome = { kind: 'status'; job: DliJob } | { kind: 'not-found' 
 export interface TransitionContext {
   now: number;
   projectId: string;
-  destinations: readonly Destination[];
+  destinations: readonly Pick<DestinationBase, 'name' | 'events' | 'route'>[];
 }
 
 export interface Transition {

@@ -1,17 +1,5 @@
 import { TERMINAL_STATUSES, type TerminalStatus } from '../job.ts';
 
-/** Chat platforms: a message a person reads, in each platform's own rich format. */
-export const CHAT_PLATFORM_TYPES = [
-  'slack',
-  'teams',
-  'discord',
-  'feishu',
-  'dingtalk',
-  'wecom',
-  'googlechat',
-] as const;
-export type ChatPlatformType = (typeof CHAT_PLATFORM_TYPES)[number];
-
 /**
  * Which jobs a destination wants, beyond `events`. Each list is `null` for "any"; otherwise a job must match at
  * least one entry of every non-null list. Entries may contain `*` wildcards; `tags` and `labels` entries are
@@ -35,7 +23,8 @@ export interface Mentions {
   all: boolean;
 }
 
-interface DestinationBase {
+/** What every destination has, whatever its platform. */
+export interface DestinationBase {
   /** Unique among destinations; the outbox records deliveries by it. */
   name: string;
   /** Secret (a webhook URL is a credential): log `new URL(url).host` only. */
@@ -49,9 +38,12 @@ interface DestinationBase {
   titleTemplate: string | null;
 }
 
-/** A chat platform's incoming webhook or custom bot. */
-export interface ChatDestination extends DestinationBase {
-  type: ChatPlatformType;
+/**
+ * A chat platform's incoming webhook or custom bot. `T` is the platform's `type`; the registry
+ * (`platforms/registry.ts`) narrows it to the chat platforms it holds.
+ */
+export interface ChatDestination<T extends string = string> extends DestinationBase {
+  type: T;
   /** Signing secret where the platform signs (Feishu, DingTalk); `null` elsewhere or when the bot has none. */
   secret: string | null;
   mentions: Mentions;
@@ -64,9 +56,6 @@ export interface WebhookDestination extends DestinationBase {
   type: 'webhook';
   secret: string | null;
 }
-
-export type Destination = ChatDestination | WebhookDestination;
-export type DestinationType = Destination['type'];
 
 /** Matches everything: the route of a destination that sets no filter. */
 export const ANY_ROUTE: RouteFilter = {
@@ -91,9 +80,9 @@ function baseDefaults() {
 }
 
 /** A chat destination with every optional setting at its default (all events, any job, no mentions). */
-export function createChatDestination(
-  fields: Pick<ChatDestination, 'name' | 'type' | 'url'> & Partial<ChatDestination>,
-): ChatDestination {
+export function createChatDestination<T extends string>(
+  fields: Pick<ChatDestination<T>, 'name' | 'type' | 'url'> & Partial<ChatDestination<T>>,
+): ChatDestination<T> {
   return { ...baseDefaults(), mentions: NO_MENTIONS, digestThreshold: DEFAULT_DIGEST_THRESHOLD, ...fields };
 }
 

@@ -1,5 +1,5 @@
 import type { TerminalStatus } from '../job.ts';
-import type { Destination, RouteFilter } from './destination.ts';
+import type { DestinationBase, RouteFilter } from './destination.ts';
 
 /** The job fields a route looks at: a DLI status response has them all (each may be missing). */
 export interface RoutableJob {
@@ -93,7 +93,7 @@ export function routeMatches(route: RouteFilter, job: RoutableJob, labels: Recor
 
 /** Whether a destination wants an event: its status is in `events` and the job passes the route. */
 export function wantsEvent(
-  destination: Pick<Destination, 'events' | 'route'>,
+  destination: Pick<DestinationBase, 'events' | 'route'>,
   event: RoutableEvent,
 ): boolean {
   return (
@@ -102,6 +102,9 @@ export function wantsEvent(
 }
 
 /** The names of the destinations that want an event, in configuration order. */
-export function routeEvent(destinations: readonly Destination[], event: RoutableEvent): string[] {
+export function routeEvent(
+  destinations: readonly Pick<DestinationBase, 'name' | 'events' | 'route'>[],
+  event: RoutableEvent,
+): string[] {
   return destinations.filter((destination) => wantsEvent(destination, event)).map(({ name }) => name);
 }

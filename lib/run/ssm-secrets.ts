@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import * as z from 'zod';
-import { type Config, type Env, envValue, loadConfig, loadStoreConfig } from '../config/config.ts';
+import { type Config, loadConfig, loadStoreConfig } from '../config/config.ts';
 import type { JobStore } from '../store/job-store.ts';
 import { openStore, type StoreConfig } from '../store/open-store.ts';
+import { type Env, envValue } from '../util/env.ts';
 import type { Log } from '../util/log.ts';
 import { createWatcher, type Watcher } from './watcher.ts';
 

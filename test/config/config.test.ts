@@ -3,14 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  DEFAULT_MAX_RPS,
-  dliEndpointForRegion,
-  isLoopbackHost,
-  loadConfig,
-  loadStoreConfig,
-} from '../../lib/config/config.ts';
+import { loadConfig, loadStoreConfig } from '../../lib/config/config.ts';
+import { DEFAULT_MAX_RPS, dliEndpointForRegion } from '../../lib/config/dli-settings.ts';
+import { ConfigError } from '../../lib/config/problems.ts';
+import { isLoopbackHost } from '../../lib/config/url-rules.ts';
 import type { TerminalStatus } from '../../lib/job.ts';
 import { createChatDestination, createWebhookDestination } from '../../lib/notify/destination.ts';
 import { routeEvent } from '../../lib/notify/routing.ts';

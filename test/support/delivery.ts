@@ -1,6 +1,6 @@
 /** Sending rendered requests for real and judging what came back, as the outbox does. */
 
-import { isPlatformResponse, sendOutgoing } from '../../lib/notify/delivery/post-once.ts';
+import { postOnce } from '../../lib/notify/delivery/post-once.ts';
 import type {
   DeliveryOutcome,
   OutgoingRequest,
@@ -13,8 +13,7 @@ export async function sendAndJudge(
   platform: Pick<Platform<unknown>, 'judge'>,
   request: OutgoingRequest,
 ): Promise<DeliveryOutcome> {
-  const answer = await sendOutgoing(request, { timeoutMs: 5000 });
-  return isPlatformResponse(answer) ? platform.judge(answer) : answer;
+  return postOnce(platform, request, { timeoutMs: 5000 });
 }
 
 /** An answer to judge without sending anything. */

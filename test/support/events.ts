@@ -8,8 +8,7 @@ import { expect } from 'vitest';
 import { type JobStatusResponse, jobStatusResponseSchema } from '../../lib/dli/schemas.ts';
 import type { JobEvent, TerminalStatus } from '../../lib/job.ts';
 import type { Mentions } from '../../lib/notify/destination.ts';
-import type { RenderContext } from '../../lib/notify/platforms/platform.ts';
-import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/render/job-facts.ts';
+import { DEFAULT_CONSOLE_URL_TEMPLATE, type RenderContext } from '../../lib/notify/render/job-facts.ts';
 
 /** `test/fixtures/dli/status-finished.json` as DLI sends it, unknown fields and all. */
 export const finishedFixture: Record<string, unknown> = JSON.parse(

@@ -1,10 +1,7 @@
 import type { JobStatusResponse } from '../../lib/dli/schemas.ts';
 import type { JobRecord, TerminalStatus } from '../../lib/job.ts';
-import {
-  createChatDestination,
-  createWebhookDestination,
-  type Destination,
-} from '../../lib/notify/destination.ts';
+import { createChatDestination, createWebhookDestination } from '../../lib/notify/destination.ts';
+import type { Destination } from '../../lib/notify/platforms/registry.ts';
 
 /** A freshly tracked job, as every store creates it. */
 export function trackedRecord(jobId: string, overrides: Partial<JobRecord> = {}): JobRecord {

@@ -3,11 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../lib/config/config.ts';
-import {
-  createChatDestination,
-  createWebhookDestination,
-  type Destination,
-} from '../../lib/notify/destination.ts';
+import { createChatDestination, createWebhookDestination } from '../../lib/notify/destination.ts';
+import type { Destination } from '../../lib/notify/platforms/registry.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../../lib/notify/render/job-facts.ts';
 import { createWatcher, type Watcher } from '../../lib/run/watcher.ts';
 import {

@@ -1,6 +1,6 @@
 import ky, { TimeoutError } from 'ky';
 import { systemErrorCode } from '../../util/system-error-code.ts';
-import type { DeliveryOutcome, OutgoingRequest, PlatformResponse } from '../platforms/platform.ts';
+import type { DeliveryOutcome, OutgoingRequest, Platform, PlatformResponse } from '../platforms/platform.ts';
 
 /** The longest platform answer we read: success tests need a few bytes, error text is cut for logs anyway. */
 const MAX_RESPONSE_CHARS = 64 * 1024;
@@ -33,4 +33,17 @@ export async function sendOutgoing(
 
 export function isPlatformResponse(value: PlatformResponse | DeliveryOutcome): value is PlatformResponse {
   return 'status' in value;
+}
+
+/**
+ * Posts `request` once and judges what came back by the platform's own success test: the one way every sender
+ * (the cycle, `test-destination`) turns a request into a verdict.
+ */
+export async function postOnce(
+  platform: Pick<Platform<unknown>, 'judge'>,
+  request: OutgoingRequest,
+  options: { timeoutMs: number },
+): Promise<DeliveryOutcome> {
+  const answer = await sendOutgoing(request, options);
+  return isPlatformResponse(answer) ? platform.judge(answer) : answer;
 }

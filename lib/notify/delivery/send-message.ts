@@ -1,16 +1,12 @@
 import type { JobEvent } from '../../job.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { Log } from '../../util/log.ts';
-import type { ChatDestination, ChatPlatformType, Destination, WebhookDestination } from '../destination.ts';
-import type { DeliveryOutcome, OutgoingRequest, Platform, RenderContext } from '../platforms/platform.ts';
+import type { DeliveryOutcome, OutgoingRequest, Platform } from '../platforms/platform.ts';
+import { type Destination, type PlatformRegistry, platformFor } from '../platforms/registry.ts';
+import type { RenderContext } from '../render/job-facts.ts';
 import type { DestinationThrottle } from './destination-throttle.ts';
-import { isPlatformResponse, sendOutgoing } from './post-once.ts';
+import { postOnce } from './post-once.ts';
 import { inCyclePause } from './retry-schedule.ts';
-
-/** Every destination type's platform: chat platforms share the chat destination shape. */
-export type PlatformRegistry = Record<ChatPlatformType, Platform<ChatDestination>> & {
-  webhook: Platform<WebhookDestination>;
-};
 
 export interface OutboxOptions {
   platforms: PlatformRegistry;
@@ -44,7 +40,7 @@ export function wantsDigest(
   platforms: PlatformRegistry,
   dueEvents: number,
 ): boolean {
-  return destination.type !== 'webhook' && platforms[destination.type].renderDigest !== undefined
+  return destination.type !== 'webhook' && platformFor(platforms, destination).renderDigest !== undefined
     ? dueEvents > destination.digestThreshold
     : false;
 }
@@ -57,7 +53,7 @@ export function wantsDigest(
 export async function sendMessage(message: OutgoingMessage, options: OutboxOptions): Promise<MessageResult> {
   const { clock, log } = options;
   const { destination } = message;
-  const platform = options.platforms[destination.type] as Platform<Destination>;
+  const platform = platformFor(options.platforms, destination);
   const host = new URL(destination.url).host;
   const logFields = {
     destination: destination.name,
@@ -90,14 +86,12 @@ export async function sendMessage(message: OutgoingMessage, options: OutboxOptio
     const now = clock.now();
     // Not cancelled by a stop request: a send cut off mid-flight may have arrived, and recording it as failed
     // would send it again. The stop only skips the in-cycle retries below.
-    const answer = await sendOutgoing(
+    const outcome = await postOnce(
+      platform,
       render(platform, message, { ...renderContextFor(destination, options), now }),
-      {
-        timeoutMs: options.sendTimeoutMs,
-      },
+      { timeoutMs: options.sendTimeoutMs },
     );
     attempts += 1;
-    const outcome = isPlatformResponse(answer) ? platform.judge(answer) : answer;
     if (outcome.kind === 'delivered') {
       log.info(message.digest ? 'digest delivered' : 'delivered', { ...logFields, attempt: attempts });
       return { kind: 'attempted', attempts, outcome };

@@ -1,8 +1,8 @@
 import type { JobEvent } from '../../job.ts';
-import type { Destination } from '../destination.ts';
-import type { DeliveryOutcome, Platform, RenderContext } from '../platforms/platform.ts';
-import { isPlatformResponse, sendOutgoing } from './post-once.ts';
-import type { PlatformRegistry } from './send-message.ts';
+import type { DeliveryOutcome } from '../platforms/platform.ts';
+import { type Destination, type PlatformRegistry, platformFor } from '../platforms/registry.ts';
+import type { RenderContext } from '../render/job-facts.ts';
+import { postOnce } from './post-once.ts';
 
 /** The title every test message carries, so nobody mistakes it for a real job. */
 export const TEST_MESSAGE_TITLE = '🧪 dli-watch test message: no DLI job ended';
@@ -52,14 +52,13 @@ export async function sendTestMessage(
     timeoutMs: number;
   },
 ): Promise<TestResult> {
-  const platform = options.platforms[destination.type] as Platform<Destination>;
+  const platform = platformFor(options.platforms, destination);
   const context = { ...options.render, now: options.now, titleTemplate: TEST_MESSAGE_TITLE };
   const request = platform.render(testEvent(options.projectId, options.now), destination, context);
-  const answer = await sendOutgoing(request, { timeoutMs: options.timeoutMs });
   return {
     destination: destination.name,
     type: destination.type,
     host: new URL(destination.url).host,
-    outcome: isPlatformResponse(answer) ? platform.judge(answer) : answer,
+    outcome: await postOnce(platform, request, { timeoutMs: options.timeoutMs }),
   };
 }

@@ -1,4 +1,4 @@
-import { truncateText } from '../render/job-facts.ts';
+import { truncateText } from '../render/text-fit.ts';
 import type { DeliveryOutcome, PlatformResponse } from './platform.ts';
 
 // RFC 9110 §5.6.7 HTTP-date: IMF-fixdate, and the obsolete RFC 850 and asctime forms senders must still accept.

@@ -1,23 +1,11 @@
 import type { JobEvent } from '../../job.ts';
 import type { ChatDestination, Mentions } from '../destination.ts';
 import { fitLines, formatDigestLine, moreLine, summarizeDigest } from '../render/digest.ts';
-import {
-  countJsonStringBytes,
-  describeJobEvent,
-  fitEscaped,
-  mentionsFor,
-  oneLine,
-  truncateText,
-} from '../render/job-facts.ts';
+import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
+import { countJsonStringBytes, fitEscaped, oneLine, truncateText } from '../render/text-fit.ts';
 import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
 import { jsonBodyBytes, parseJsonObject, postJson } from './json-body.ts';
-import type {
-  DeliveryOutcome,
-  OutgoingRequest,
-  Platform,
-  PlatformResponse,
-  RenderContext,
-} from './platform.ts';
+import type { ChatPlatform, DeliveryOutcome, OutgoingRequest, PlatformResponse } from './platform.ts';
 import { hmacSha256Base64 } from './signing.ts';
 
 /**
@@ -213,7 +201,13 @@ const DINGTALK_ERRCODE_HINTS: Record<number, string> = {
  * DingTalk custom robot: a markdown message, signed in the URL query when the destination has a secret (`SEC…`).
  * DingTalk answers HTTP 200 for rejected messages, so success is body `errcode` 0.
  */
-export const dingtalkPlatform: Platform<ChatDestination> = {
+export const dingtalkPlatform: ChatPlatform = {
+  kind: 'chat',
+  signingSecret: {
+    accepts: (text) => text.startsWith('SEC') && text.length > 'SEC'.length,
+    rule: 'must start with "SEC" (the signing secret from the robot\'s security settings)',
+  },
+  webhookHosts: { hosts: ['oapi.dingtalk.com'] },
   // Published per robot: 20 messages a minute (more gets the robot throttled for 10 minutes).
   rateLimit: { perMinute: 20 },
   render(event, destination, context) {

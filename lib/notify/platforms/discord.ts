@@ -1,19 +1,17 @@
 import type { JobEvent, TerminalStatus } from '../../job.ts';
-import { type ChatDestination, type Mentions, NO_MENTIONS } from '../destination.ts';
+import { type Mentions, NO_MENTIONS } from '../destination.ts';
 import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
+import { describeJobEvent, type JobFacts, mentionsFor, type RenderContext } from '../render/job-facts.ts';
 import {
   countUtf16Units,
   defuseCodeFences,
-  describeJobEvent,
   fitEscaped,
-  type JobFacts,
   joinWhole,
-  mentionsFor,
   truncateToFit,
-} from '../render/job-facts.ts';
+} from '../render/text-fit.ts';
 import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
 import { parseJsonObject, postJson } from './json-body.ts';
-import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
+import type { ChatPlatform, DeliveryOutcome, PlatformResponse } from './platform.ts';
 
 // Discord's message and embed limits (chat-platforms.md). Discord counts characters; we count UTF-16 units,
 // which is never fewer, so a message we accept Discord accepts.
@@ -209,7 +207,11 @@ export function withWait(webhookUrl: string): string {
 }
 
 /** Discord execute-webhook: delivered only on 200 with the posted message (it has an `id`). */
-export const discordPlatform: Platform<ChatDestination> = {
+export const discordPlatform: ChatPlatform = {
+  kind: 'chat',
+  mentionsGroups: true,
+  // Only the webhook path: the same hosts serve the rest of Discord's API.
+  webhookHosts: { hosts: ['discord.com', 'discordapp.com'], pathPrefix: '/api/webhooks/' },
   // Discord publishes limits only through X-RateLimit-* headers. A webhook's bucket is observed at 5 requests
   // per 2 s, and a channel takes about 30 webhook messages a minute; we keep under both.
   rateLimit: { perMinute: 30, perSecond: 2 },

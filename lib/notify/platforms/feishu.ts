@@ -1,17 +1,11 @@
 import type { JobEvent, TerminalStatus } from '../../job.ts';
 import type { ChatDestination, Mentions } from '../destination.ts';
 import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
-import {
-  countJsonStringBytes,
-  describeJobEvent,
-  fitEscaped,
-  mentionsFor,
-  oneLine,
-  truncateText,
-} from '../render/job-facts.ts';
+import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
+import { countJsonStringBytes, fitEscaped, oneLine, truncateText } from '../render/text-fit.ts';
 import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
 import { jsonBodyBytes, parseJsonObject, postJson } from './json-body.ts';
-import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
+import type { ChatPlatform, DeliveryOutcome, PlatformResponse } from './platform.ts';
 import { hmacSha256Base64 } from './signing.ts';
 
 /**
@@ -246,7 +240,13 @@ const FEISHU_CODE_HINTS: Record<number, string> = {
  * the body when the destination has a secret. Feishu answers HTTP 200 for rejected messages, so success is HTTP 200
  * with body `code` 0 (or, from older endpoints, `StatusCode` 0).
  */
-export const feishuPlatform: Platform<ChatDestination> = {
+export const feishuPlatform: ChatPlatform = {
+  kind: 'chat',
+  signingSecret: {
+    accepts: (text) => text !== '',
+    rule: "must not be empty (it is the signing secret from the bot's security settings)",
+  },
+  webhookHosts: { hosts: ['open.feishu.cn', 'open.larksuite.com'] },
   // Published per custom bot: 100 messages a minute and 5 a second.
   rateLimit: { perMinute: 100, perSecond: 5 },
   render(event, destination, context) {

@@ -2,28 +2,21 @@ import { createHash } from 'node:crypto';
 import type { JobEvent } from '../../job.ts';
 import type { ChatDestination, Mentions } from '../destination.ts';
 import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
+import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
 import {
   countCodePoints,
   countJsonStringBytes,
   countUtf16Units,
-  describeJobEvent,
   fitEscaped,
   joinWhole,
-  mentionsFor,
   oneLine,
   truncateText,
   truncateToFit,
   ZERO_WIDTH_SPACE,
-} from '../render/job-facts.ts';
+} from '../render/text-fit.ts';
 import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
 import { jsonBodyBytes, parseJsonObject, postJson } from './json-body.ts';
-import type {
-  DeliveryOutcome,
-  OutgoingRequest,
-  Platform,
-  PlatformResponse,
-  RenderContext,
-} from './platform.ts';
+import type { ChatPlatform, DeliveryOutcome, OutgoingRequest, PlatformResponse } from './platform.ts';
 
 /** Google Chat's documented maximum message size, text and cards included. */
 export const GOOGLE_CHAT_MAX_BODY_BYTES = 32_000;
@@ -311,7 +304,9 @@ function isCreatedMessage(body: string): boolean {
  * Each request carries a `requestId` derived from the space and the event(s), so a retry after a lost answer
  * returns the message already posted instead of posting it twice.
  */
-export const googleChatPlatform: Platform<ChatDestination> = {
+export const googleChatPlatform: ChatPlatform = {
+  kind: 'chat',
+  webhookHosts: { hosts: ['chat.googleapis.com'] },
   // Google Chat allows 60 message writes a minute per space (one a second), shared by every app in it.
   rateLimit: { perMinute: 60, perSecond: 1 },
 

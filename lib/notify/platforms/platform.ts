@@ -1,4 +1,6 @@
 import type { JobEvent } from '../../job.ts';
+import type { ChatDestination, WebhookDestination } from '../destination.ts';
+import type { RenderContext } from '../render/job-facts.ts';
 
 /** An HTTP request ready to send: rendering and signing are pure, sending is the only I/O. */
 export interface OutgoingRequest {
@@ -30,16 +32,6 @@ export type DeliveryOutcome =
     }
   | { kind: 'reject'; reason: string };
 
-export interface RenderContext {
-  /** Epoch ms, for signatures and timestamps. */
-  now: number;
-  region: string;
-  /** Console link template with `{region}`, `{project_id}`, `{job_id}`, `{queue_name}`. */
-  consoleUrlTemplate: string;
-  /** The destination's own title template (placeholders in `fillTitle`, job-facts.ts); default title when absent. */
-  titleTemplate?: string | null;
-}
-
 /** A platform's published send limit per webhook; the outbox keeps one bucket per destination URL. */
 export interface RateLimit {
   perMinute: number;
@@ -47,11 +39,32 @@ export interface RateLimit {
   perSecond?: number;
 }
 
+/** How a platform writes its signing secret, so the configuration can refuse one that cannot sign. */
+export interface SigningSecretRule {
+  accepts(text: string): boolean;
+  /** What a valid secret looks like, for the problem shown when `accepts` refuses one. */
+  rule: string;
+}
+
 /**
- * One destination type. Each platform lives in its own file under `lib/notify/` and exports one of these;
- * the outbox only ever talks to this interface.
+ * Where a platform's incoming webhooks live, so that a bare URL (`DLI_WATCH_WEBHOOKS`) is sent in the platform's
+ * own format: exact hosts, host suffixes (regional subdomains), and a path prefix where the same hosts serve more
+ * than webhooks.
+ */
+export interface WebhookHosts {
+  hosts?: readonly string[];
+  hostSuffixes?: readonly string[];
+  pathPrefix?: string;
+}
+
+/**
+ * One destination type: everything dli-watch knows about it. Each platform lives in its own file under
+ * `notify/platforms/` and exports one of these; the registry lists them, the configuration derives its types and
+ * checks from them, and the sender only ever talks to this interface.
  */
 export interface Platform<D> {
+  /** `chat`: a message a person reads (mentions, digests); `webhook`: event data for a program. */
+  kind: 'chat' | 'webhook';
   /** Builds the request for one event, signed if the platform signs. */
   render(event: JobEvent, destination: D, context: RenderContext): OutgoingRequest;
   /**
@@ -59,8 +72,19 @@ export interface Platform<D> {
    * gets one delivery per event (generic webhooks).
    */
   renderDigest?(events: readonly JobEvent[], destination: D, context: RenderContext): OutgoingRequest;
-  /** Decides from the platform's own success test (chat-platforms.md table), never from the status alone. */
+  /** Decides from the platform's own success test (docs/platforms.md), never from the status alone. */
   judge(response: PlatformResponse): DeliveryOutcome;
   /** `null` when the platform publishes no limit (the receiver's own, for generic webhooks). */
   rateLimit: RateLimit | null;
+  /** Absent when the platform takes no signing secret (its credential is in the URL). */
+  signingSecret?: SigningSecretRule;
+  /** Whether it can mention a group of people by id (Slack user groups, Discord roles). */
+  mentionsGroups?: boolean;
+  /** Absent for generic webhooks: any URL no platform claims is one. */
+  webhookHosts?: WebhookHosts;
 }
+
+/** A chat platform: a message a person reads. */
+export type ChatPlatform = Platform<ChatDestination> & { kind: 'chat' };
+/** The generic signed webhook: event data for a program. */
+export type WebhookPlatform = Platform<WebhookDestination> & { kind: 'webhook' };

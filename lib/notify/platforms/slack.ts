@@ -2,19 +2,22 @@ import type { JobEvent } from '../../job.ts';
 import { type ChatDestination, type Mentions, NO_MENTIONS } from '../destination.ts';
 import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
 import {
-  countUtf16Units,
-  defuseCodeFences,
   describeJobEvent,
-  fitEscaped,
   type JobFact,
   type JobFacts,
-  joinWhole,
   mentionsFor,
-  truncateToFit,
+  type RenderContext,
 } from '../render/job-facts.ts';
+import {
+  countUtf16Units,
+  defuseCodeFences,
+  fitEscaped,
+  joinWhole,
+  truncateToFit,
+} from '../render/text-fit.ts';
 import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
 import { postJson } from './json-body.ts';
-import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
+import type { ChatPlatform, DeliveryOutcome, PlatformResponse } from './platform.ts';
 
 // Block Kit limits (chat-platforms.md). Slack says "characters"; we count UTF-16 units, which is never fewer.
 const HEADER_MAX = 150;
@@ -169,7 +172,10 @@ export function renderSlackDigest(
 }
 
 /** Slack incoming webhook: posts Block Kit JSON; delivered only on 200 with body `ok`. */
-export const slackPlatform: Platform<ChatDestination> = {
+export const slackPlatform: ChatPlatform = {
+  kind: 'chat',
+  mentionsGroups: true,
+  webhookHosts: { hosts: ['hooks.slack.com'] },
   // About one message a second per incoming webhook; going on after 429 risks the app being disabled.
   rateLimit: { perMinute: 60, perSecond: 1 },
   render(event: JobEvent, destination: ChatDestination, context: RenderContext) {

@@ -1,16 +1,11 @@
 import type { JobEvent, TerminalStatus } from '../../job.ts';
-import { type ChatDestination, type Mentions, NO_MENTIONS } from '../destination.ts';
+import { type Mentions, NO_MENTIONS } from '../destination.ts';
 import { countThatFit, formatDigestLine, moreLine, summarizeDigest } from '../render/digest.ts';
-import {
-  countJsonStringBytes,
-  countUtf16Units,
-  describeJobEvent,
-  mentionsFor,
-  truncateToFit,
-} from '../render/job-facts.ts';
+import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
+import { countJsonStringBytes, countUtf16Units, truncateToFit } from '../render/text-fit.ts';
 import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
 import { jsonBodyBytes, postJson } from './json-body.ts';
-import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
+import type { ChatPlatform, DeliveryOutcome, PlatformResponse } from './platform.ts';
 
 /**
  * Teams refuses a message over about 28 KB (card, mentions and all). Every payload we build is at most this many
@@ -244,7 +239,10 @@ export function renderTeamsDigest(
 }
 
 /** Microsoft Teams through a Workflows webhook: posts an Adaptive Card; any 2xx (202 in practice) is success. */
-export const teamsPlatform: Platform<ChatDestination> = {
+export const teamsPlatform: ChatPlatform = {
+  kind: 'chat',
+  // Workflows webhooks live on regional subdomains (`prod-12.westus.logic.azure.com`).
+  webhookHosts: { hostSuffixes: ['.logic.azure.com', '.api.powerplatform.com'] },
   // Workflows publishes no per-webhook limit. The flow posts as a bot, and Teams' published limit for a bot in
   // one conversation is 1800 messages an hour (30 a minute) with bursts of up to 7 a second: we keep to the
   // sustained rate and stay well under the burst (4 a second was also the retired connectors' own limit).

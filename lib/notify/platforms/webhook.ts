@@ -1,9 +1,10 @@
 import type { JobEvent, TerminalStatus } from '../../job.ts';
 import type { WebhookDestination } from '../destination.ts';
-import { countJsonStringBytes, truncateToFit } from '../render/job-facts.ts';
+import type { RenderContext } from '../render/job-facts.ts';
+import { countJsonStringBytes, truncateToFit } from '../render/text-fit.ts';
 import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
 import { jsonBodyBytes } from './json-body.ts';
-import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
+import type { DeliveryOutcome, PlatformResponse, WebhookPlatform } from './platform.ts';
 import { hmacSha256Base64 } from './signing.ts';
 
 /**
@@ -116,11 +117,24 @@ export function signWebhook(secret: string, id: string, timestampSeconds: number
   return `v1,${hmacSha256Base64(key, `${id}.${timestampSeconds}.${body}`)}`;
 }
 
+/** Standard Webhooks signing secret: `whsec_` + base64 of 24 to 64 random bytes. */
+function isWebhookSecret(text: string): boolean {
+  const encoded = text.startsWith('whsec_') ? text.slice('whsec_'.length) : '';
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) return false;
+  const bytes = Buffer.from(encoded, 'base64').length;
+  return bytes >= 24 && bytes <= 64;
+}
+
 /**
  * Generic HTTPS endpoint per Standard Webhooks: `webhook-id` is the event id, identical on every retry and for
  * every destination, so receivers can de-duplicate; signed when the destination has a secret.
  */
-export const webhookPlatform: Platform<WebhookDestination> = {
+export const webhookPlatform: WebhookPlatform = {
+  kind: 'webhook',
+  signingSecret: {
+    accepts: isWebhookSecret,
+    rule: 'must be "whsec_" followed by the base64 of 24 to 64 random bytes',
+  },
   // The receiver's own limits apply; it says so with 429 and Retry-After.
   rateLimit: null,
   render(event: JobEvent, destination: WebhookDestination, context: RenderContext) {

@@ -1,20 +1,18 @@
 import type { JobEvent, TerminalStatus } from '../../job.ts';
-import type { ChatDestination, Mentions } from '../destination.ts';
+import type { Mentions } from '../destination.ts';
 import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
+import { describeJobEvent, type JobFacts, mentionsFor, type RenderContext } from '../render/job-facts.ts';
 import {
   countUtf8Bytes,
   countUtf16Units,
-  describeJobEvent,
   fitEscaped,
-  type JobFacts,
-  mentionsFor,
   oneLine,
   truncateToFit,
   ZERO_WIDTH_SPACE,
-} from '../render/job-facts.ts';
+} from '../render/text-fit.ts';
 import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
 import { parseJsonObject, postJson } from './json-body.ts';
-import type { DeliveryOutcome, Platform, PlatformResponse, RenderContext } from './platform.ts';
+import type { ChatPlatform, DeliveryOutcome, PlatformResponse } from './platform.ts';
 
 /** WeCom counts UTF-8 bytes, not characters: a CJK character is 3 bytes, most emoji 4. */
 export const WECOM_MARKDOWN_MAX_BYTES = 4096;
@@ -284,7 +282,9 @@ function describeWecomError(status: number, answer: WecomAnswer): string {
  * WeCom group robot (`https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…`). Unsigned: the `key` in the URL
  * is the secret. WeCom answers HTTP 200 for rejected messages too, so success is `errcode == 0` in the body.
  */
-export const wecomPlatform: Platform<ChatDestination> = {
+export const wecomPlatform: ChatPlatform = {
+  kind: 'chat',
+  webhookHosts: { hosts: ['qyapi.weixin.qq.com'] },
   // Published: 20 messages a minute per robot.
   rateLimit: { perMinute: 20 },
 

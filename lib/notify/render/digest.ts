@@ -1,15 +1,6 @@
 import type { JobEvent, TerminalStatus } from '../../job.ts';
-import type { RenderContext } from '../platforms/platform.ts';
-import {
-  countCodePoints,
-  describeJobEvent,
-  type JobFacts,
-  oneLine,
-  STATUS_EMOJI,
-  type TextMeasure,
-  truncateText,
-  truncateToFit,
-} from './job-facts.ts';
+import { describeJobEvent, type JobFacts, type RenderContext, STATUS_EMOJI } from './job-facts.ts';
+import { countCodePoints, oneLine, type TextMeasure, truncateText, truncateToFit } from './text-fit.ts';
 
 /** How a digest orders statuses, in its counts and its list: failures first, so a list cut short still shows them. */
 const STATUS_ORDER: readonly TerminalStatus[] = ['FAILED', 'FINISHED', 'CANCELLED'];

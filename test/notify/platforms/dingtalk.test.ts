@@ -11,7 +11,7 @@ import {
   renderDingTalkMessage,
 } from '../../../lib/notify/platforms/dingtalk.ts';
 import type { OutgoingRequest } from '../../../lib/notify/platforms/platform.ts';
-import { countJsonStringBytes } from '../../../lib/notify/render/job-facts.ts';
+import { countJsonStringBytes } from '../../../lib/notify/render/text-fit.ts';
 import { platformResponse, sendAndJudge } from '../../support/delivery.ts';
 import {
   cancelledJob,

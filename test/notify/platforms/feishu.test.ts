@@ -12,7 +12,7 @@ import {
 } from '../../../lib/notify/platforms/feishu.ts';
 import type { DeliveryOutcome, OutgoingRequest } from '../../../lib/notify/platforms/platform.ts';
 import { fitLines, summarizeDigest } from '../../../lib/notify/render/digest.ts';
-import { countJsonStringBytes } from '../../../lib/notify/render/job-facts.ts';
+import { countJsonStringBytes } from '../../../lib/notify/render/text-fit.ts';
 import { platformResponse, sendAndJudge } from '../../support/delivery.ts';
 import {
   cancelledJob,

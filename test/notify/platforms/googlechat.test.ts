@@ -21,7 +21,7 @@ import {
   withRequestId,
 } from '../../../lib/notify/platforms/googlechat.ts';
 import type { OutgoingRequest } from '../../../lib/notify/platforms/platform.ts';
-import { countJsonStringBytes } from '../../../lib/notify/render/job-facts.ts';
+import { countJsonStringBytes } from '../../../lib/notify/render/text-fit.ts';
 import { sendAndJudge } from '../../support/delivery.ts';
 import {
   cancelledJob,

@@ -21,7 +21,7 @@ import {
   formatDigestLine,
   summarizeDigest,
 } from '../../../lib/notify/render/digest.ts';
-import { countCodePoints } from '../../../lib/notify/render/job-facts.ts';
+import { countCodePoints } from '../../../lib/notify/render/text-fit.ts';
 import { platformResponse, sendAndJudge } from '../../support/delivery.ts';
 import {
   cancelledJob,

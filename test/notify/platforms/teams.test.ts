@@ -15,7 +15,7 @@ import {
   type TeamsRichTextBlock,
   teamsPlatform,
 } from '../../../lib/notify/platforms/teams.ts';
-import { countJsonStringBytes } from '../../../lib/notify/render/job-facts.ts';
+import { countJsonStringBytes } from '../../../lib/notify/render/text-fit.ts';
 import { sendAndJudge } from '../../support/delivery.ts';
 import {
   cancelledJob,
