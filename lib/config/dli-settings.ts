@@ -16,8 +16,8 @@ export interface DliConfig {
 }
 
 /**
- * The API gateway in front of DLI allows 200 requests/s per API for the whole account by default
- * (dli-api.md §3), and other tools of the same team share that budget. 100/s leaves half of it to them and
+ * The API gateway in front of DLI allows 200 requests/s per API by default
+ * (docs/dli-api.md §3), and other tools of the same team share that budget. 100/s leaves half of it to them and
  * still polls about 6000 jobs in a one-minute cycle.
  */
 export const DEFAULT_MAX_RPS = 100;
@@ -31,7 +31,7 @@ const REGION_PATTERN = /^[a-z]{2}-[a-z]+-\d+$/;
 const PROJECT_ID_PATTERN = /^[A-Za-z0-9]{1,64}$/;
 
 /**
- * The DLI API origin of a region (dli-api.md §1): `https://dli.{region}.myhuaweicloud.com`, except the
+ * The DLI API origin of a region (docs/dli-api.md §1): `https://dli.{region}.myhuaweicloud.com`, except the
  * European region, which lives under `.eu`.
  */
 export function dliEndpointForRegion(region: string): string {
@@ -79,7 +79,7 @@ const maxRpsSchema = textSetting((text) => {
 }, 'must be a number greater than 0 and at most 10000');
 
 // A header value must be visible ASCII; a stray space or CR from a pasted key would fail every signature, and
-// five failures in a row can lock the key (dli-api.md §3), so refuse it up front.
+// five failures in a row can lock the key (docs/dli-api.md §3), so refuse it up front.
 const credentialSchema = z
   .string()
   .regex(/^[\x21-\x7e]+$/, 'must not contain spaces, control characters or non-ASCII characters');

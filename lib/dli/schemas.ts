@@ -3,7 +3,7 @@ import * as z from 'zod';
 export const jobTagSchema = z.looseObject({ key: z.string(), value: z.string() });
 
 /**
- * `GET /v1.0/{project_id}/jobs/{job_id}/status` (dli-api.md §1). Loose on purpose: the status set is open and
+ * `GET /v1.0/{project_id}/jobs/{job_id}/status` (docs/dli-api.md §1). Loose on purpose: the status set is open and
  * DLI adds fields over time, so unknown fields pass through untouched and only what we rely on is required.
  */
 export const jobStatusResponseSchema = z.looseObject({
@@ -34,7 +34,7 @@ export const jobStatusResponseSchema = z.looseObject({
 
 export type JobStatusResponse = z.infer<typeof jobStatusResponseSchema>;
 
-/** DLI and API-gateway error body (dli-api.md §3). */
+/** DLI and API-gateway error body (docs/dli-api.md §3). */
 export const dliErrorBodySchema = z.looseObject({
   error_code: z.string().optional(),
   error_msg: z.string().optional(),

@@ -62,7 +62,7 @@ export function formatSdkDate(date: Date): string {
   );
 }
 
-/** The six-part canonical request (exactly as in dli-api.md 4a), given the lower-case signed header names. */
+/** The six-part canonical request (exactly as in docs/dli-api.md §4a), given the lower-case signed header names. */
 export function canonicalRequest(request: SignableRequest, signedHeaders: string[]): string {
   const headers = headerMap(request.headers);
   const url = requestUrl(request.url, headers);

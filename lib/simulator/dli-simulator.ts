@@ -1,5 +1,5 @@
 /**
- * A stand-in for the DLI status API (dli-api.md §1, §3, §4) served over real HTTP on 127.0.0.1. The test suite,
+ * A stand-in for the DLI status API (docs/dli-api.md §1, §3, §4) served over real HTTP on 127.0.0.1. The test suite,
  * the benchmark and `dli-watch demo` point the real client at it, so it answers with the exact shapes DLI and its
  * API gateway use, checks AK/SK signatures with the production verifier, and can be told to misbehave.
  */
@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { parseAuthorization, verifySignature } from '../dli/signer.ts';
 import { closeServer, listenOnLoopback, readRequestBody, requestHeaders } from './loopback-server.ts';
 
-/** The body of `GET /v1.0/{project_id}/jobs/{job_id}/status`, field for field as dli-api.md §1 lists it. */
+/** The body of `GET /v1.0/{project_id}/jobs/{job_id}/status`, field for field as docs/dli-api.md §1 lists it. */
 export interface DliJobStatusBody {
   is_success: boolean;
   message: string;
@@ -139,7 +139,7 @@ interface ErrorReply {
 }
 
 /**
- * The answer for a job id DLI does not know. dli-api.md §3 says DLI.0002 over HTTP 400 is expected but not
+ * The answer for a job id DLI does not know. docs/dli-api.md §3 says DLI.0002 over HTTP 400 is expected but not
  * confirmed: this is the one place to change if the real API turns out to answer otherwise.
  */
 function unknownJobReply(jobId: string): ErrorReply {

@@ -791,7 +791,7 @@ describe('secrets in error messages', () => {
   });
 });
 
-/** Real-shaped webhook URLs of each platform (chat-platforms.md); the tokens are made up. */
+/** Real-shaped webhook URLs of each platform (docs/platforms.md); the tokens are made up. */
 const PLATFORM_URLS = {
   slack: 'https://hooks.slack.com/services/T000/B000/slacktoken',
   teams:

@@ -23,7 +23,7 @@ import {
 
 const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-// Vectors from dli-api.md section 4a.
+// Vectors from docs/dli-api.md §4a.
 const HUAWEI = {
   accessKey: 'QTWAOYTTINDUT2QVKYUC',
   secretKey: 'MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc',

@@ -13,7 +13,7 @@ import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
 import { parseJsonObject, postJson } from './json-body.ts';
 import type { ChatPlatform, DeliveryOutcome, PlatformResponse } from './platform.ts';
 
-// Discord's message and embed limits (chat-platforms.md). Discord counts characters; we count UTF-16 units,
+// Discord's message and embed limits (docs/platforms.md). Discord counts characters; we count UTF-16 units,
 // which is never fewer, so a message we accept Discord accepts.
 export const DISCORD_LIMITS = {
   content: 2000,

@@ -19,7 +19,7 @@ import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
 import { postJson } from './json-body.ts';
 import type { ChatPlatform, DeliveryOutcome, PlatformResponse } from './platform.ts';
 
-// Block Kit limits (chat-platforms.md). Slack says "characters"; we count UTF-16 units, which is never fewer.
+// Block Kit limits (docs/platforms.md). Slack says "characters"; we count UTF-16 units, which is never fewer.
 const HEADER_MAX = 150;
 const SECTION_TEXT_MAX = 3000;
 const FIELDS_PER_SECTION = 10;

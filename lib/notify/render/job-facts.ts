@@ -4,7 +4,7 @@ import { truncateText } from './text-fit.ts';
 
 /**
  * Where the console link points when the configuration gives no template: DLI has no documented deep link to one
- * SQL job (dli-api.md §6), so the default is the region's SQL jobs page.
+ * SQL job (docs/dli-api.md §6), so the default is the region's SQL jobs page.
  */
 export const DEFAULT_CONSOLE_URL_TEMPLATE =
   'https://console.huaweicloud.com/dli/?region={region}#/main/jobs/sql';

@@ -51,7 +51,7 @@ function hugeFailedEvent(): JobEvent {
   return jobEvent(job);
 }
 
-/** Every Discord limit from chat-platforms.md, checked one by one, in UTF-16 units (never fewer than Discord's). */
+/** Every Discord limit from docs/platforms.md, checked one by one, in UTF-16 units (never fewer than Discord's). */
 function expectWithinDiscordLimits(message: DiscordMessage): void {
   expect(message.content?.length ?? 0).toBeLessThanOrEqual(2000);
   expect(message.embeds.length).toBeLessThanOrEqual(10);

@@ -67,7 +67,7 @@ function contextTexts(message: SlackMessage): string[] {
   );
 }
 
-/** Every Block Kit limit from chat-platforms.md, checked one by one. */
+/** Every Block Kit limit from docs/platforms.md, checked one by one. */
 function expectWithinBlockKitLimits(message: SlackMessage): void {
   expect(message.blocks.length).toBeLessThanOrEqual(50);
   expect(message.text).not.toContain('\n');
