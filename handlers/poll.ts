@@ -11,13 +11,19 @@ import {
   publishCycleFailure,
   publishCycleMetrics,
 } from '../lib/run/cycle-metrics.ts';
-import { createWatcherProvider } from '../lib/run/ssm-secrets.ts';
+import { loadRuntimeSecrets } from '../lib/run/ssm-secrets.ts';
+import { createWatcherProvider } from '../lib/run/watcher.ts';
 
 const logger = new Logger({ serviceName: 'dli-watch' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
 // One per container: the store stays open across invocations, and the watcher (with its rate limiter) is
 // rebuilt only when the secrets in Parameter Store rotate.
-const watchers = createWatcherProvider({ env: process.env, cwd: process.cwd(), log: logger });
+const watchers = createWatcherProvider({
+  env: process.env,
+  cwd: process.cwd(),
+  log: logger,
+  loadSecrets: loadRuntimeSecrets,
+});
 
 /**
  * What invokes the poll: the EventBridge Scheduler input that `serverless.yml` declares, or (for a schedule

@@ -19,18 +19,6 @@ export function isKnownStatus(status: string): boolean {
 }
 
 /**
- * A job id as dli-watch accepts it: DLI's ids are UUIDs, but we only insist on what is safe to put in a
- * URL path and a store key.
- */
-export const JOB_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
-
-/**
- * What a label key may be, wherever labels come in (the CLI's `--label`, the tracking API): safe as a JSON key,
- * a chat message field and a routing filter key.
- */
-export const LABEL_KEY_PATTERN = /^[A-Za-z0-9_.\-/]{1,64}$/;
-
-/**
  * A job as DLI reports it: the fields dli-watch reads, each optional but the id and the status, and every other
  * field DLI sends kept as it came. The status call's answer is one (`dli/schemas.ts` validates it); so is a row of
  * the job list.

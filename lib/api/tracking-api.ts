@@ -1,9 +1,10 @@
 import type { ZodError } from 'zod';
 import * as z from 'zod';
-import { JOB_ID_PATTERN, LABEL_KEY_PATTERN, type TrackRequest } from '../job.ts';
+import type { TrackRequest } from '../job.ts';
 import { describeRecord } from '../job-view.ts';
 import type { JobStore } from '../store/job-store.ts';
 import { InvalidCursorError } from '../store/store-error.ts';
+import { isJobId, JOB_ID_RULE, type TrackItem, trackItemSchema } from '../track-request.ts';
 import { forEachBounded } from '../util/for-each-bounded.ts';
 import type { Log } from '../util/log.ts';
 import { jsonPointer, type ProblemError, type ProblemKind, problem } from './problem.ts';
@@ -43,23 +44,7 @@ export const MAX_JOBS_PER_REQUEST = 500;
 /** Create-if-absent writes in flight at once for one request: enough to hide DynamoDB latency, not a burst. */
 const TRACK_CONCURRENCY = 8;
 
-const JOB_ID_RULE = 'must be 1-64 letters, digits and "-"';
 const PAGE_LIMIT_RULE = `must be an integer from 1 to ${MAX_PAGE_LIMIT}`;
-
-const trackItemSchema = z.strictObject({
-  job_id: z
-    .string({ error: (issue) => (issue.input === undefined ? 'required' : 'must be a string') })
-    .regex(JOB_ID_PATTERN, JOB_ID_RULE),
-  labels: z
-    .record(
-      z.string().regex(LABEL_KEY_PATTERN, 'label keys are 1-64 of letters, digits, _ . - /'),
-      z.string({ error: 'label values must be strings' }),
-      { error: 'must be an object of string values' },
-    )
-    .optional(),
-});
-
-type TrackItem = z.infer<typeof trackItemSchema>;
 
 const pageQuerySchema = z.object({
   limit: z
@@ -154,9 +139,9 @@ export function createTrackingApi(
     if (request.path.startsWith('/') && collection === 'jobs' && encodedId && rest.length === 0) {
       if (method !== 'GET' && method !== 'DELETE') return methodNotAllowed(method, ['DELETE', 'GET']);
       const jobId = decodePathSegment(encodedId);
-      if (jobId === null || !JOB_ID_PATTERN.test(jobId)) {
+      if (jobId === null || !isJobId(jobId)) {
         return problemResponse('invalid-request', 'The job id in the path is invalid.', [
-          { parameter: 'job_id', detail: JOB_ID_RULE },
+          { parameter: 'job_id', detail: `must be ${JOB_ID_RULE}` },
         ]);
       }
       return method === 'GET' ? getJob(jobId) : untrackJob(jobId);

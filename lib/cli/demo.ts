@@ -11,7 +11,7 @@ import { createDliSimulator, type SimulatedJob } from '../simulator/dli-simulato
 import { createWebhookReceiver, type ReceivedWebhookRequest } from '../simulator/webhook-receiver.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { createStderrLog } from '../util/log.ts';
-import type { CliIo } from './main.ts';
+import type { CliIo } from './cli-io.ts';
 
 const PROJECT_ID = '0123456789abcdef0123456789abcdef';
 const DEMO_JOBS: Record<string, SimulatedJob> = {

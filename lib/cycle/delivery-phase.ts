@@ -1,5 +1,4 @@
-import type { Delivery, JobEvent, JobRecord } from '../job.ts';
-import { isDeliveryDue } from '../job.ts';
+import { type Delivery, isDeliveryDue, type JobEvent, type JobRecord } from '../job.ts';
 import type { DestinationThrottle } from '../notify/delivery/destination-throttle.ts';
 import { deliveryLeaseMs, scheduleAfterFailure } from '../notify/delivery/retry-schedule.ts';
 import { type MessageResult, sendMessage, wantsDigest } from '../notify/delivery/send-message.ts';

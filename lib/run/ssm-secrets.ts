@@ -1,12 +1,8 @@
 import { createHash } from 'node:crypto';
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import * as z from 'zod';
-import { type Config, loadConfig, loadStoreConfig } from '../config/config.ts';
-import type { JobStore } from '../store/job-store.ts';
-import { openStore, type StoreConfig } from '../store/open-store.ts';
 import { type Env, envValue } from '../util/env.ts';
-import type { Log } from '../util/log.ts';
-import { createWatcher, type Watcher } from './watcher.ts';
+import type { RuntimeSecrets } from './watcher.ts';
 
 /** Names the SecureString parameter holding the DLI credentials (set by `serverless.yml`). */
 export const CREDENTIALS_PARAMETER_VARIABLE = 'DLI_WATCH_DLI_CREDENTIALS_PARAMETER';
@@ -15,22 +11,6 @@ export const DESTINATIONS_PARAMETER_VARIABLE = 'DLI_WATCH_DESTINATIONS_PARAMETER
 /** How long a fetched parameter is reused, in seconds; a rotation takes effect within it. */
 export const SECRETS_MAX_AGE_VARIABLE = 'DLI_WATCH_SECRETS_MAX_AGE_SECONDS';
 export const DEFAULT_SECRETS_MAX_AGE_SECONDS = 300;
-
-/** The secrets fetched at run time, shaped for {@link loadConfig}. */
-export interface RuntimeSecrets {
-  /**
-   * `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_SECURITY_TOKEN` and `DLI_AUTH_TOKEN`, laid over
-   * the process environment. The method not in use is set empty (which counts as unset), so a stray variable
-   * cannot mix with the parameter's credentials.
-   */
-  env: Record<string, string>;
-  /** The destinations parameter's text: the config file's JSON. */
-  configText: string;
-  /** The destinations parameter's name, for problems found in `configText`. */
-  configLabel: string;
-  /** sha256 of everything above: tells a rotation apart without keeping a second copy of the secrets. */
-  fingerprint: string;
-}
 
 /**
  * A secrets parameter that is missing, unreadable or malformed, or a setting about them that is invalid. The
@@ -140,62 +120,4 @@ export async function loadRuntimeSecrets(
     .update(JSON.stringify([overlay, configText]))
     .digest('hex');
   return { env: overlay, configText, configLabel: destinationsName, fingerprint };
-}
-
-/** The watcher for the current secrets, with the configuration it was built from. */
-export interface CurrentWatcher {
-  watcher: Watcher;
-  config: Config;
-}
-
-export interface WatcherProvider {
-  /**
-   * The watcher for the secrets as they are now (cached up to their max age): the same one as last time unless
-   * the secrets changed, in which case a new one is built on the same store.
-   */
-  current(): Promise<CurrentWatcher>;
-}
-
-/**
- * Keeps one watcher across invocations of a long-lived process (a Lambda container) and rebuilds it when the
- * runtime secrets rotate. The store is opened once and shared by every rebuild. Without secrets parameters the
- * configuration comes from `env` and the config file alone, and the watcher is built once.
- */
-export function createWatcherProvider(options: {
-  env: Env;
-  cwd: string;
-  log: Log;
-  /** Defaults to {@link openStore}. */
-  openStore?: (config: StoreConfig) => Promise<JobStore>;
-}): WatcherProvider {
-  const { env, cwd, log } = options;
-  let store: Promise<JobStore> | undefined;
-  let built: (CurrentWatcher & { fingerprint: string }) | undefined;
-
-  return {
-    async current() {
-      const secrets = await loadRuntimeSecrets(env);
-      const fingerprint = secrets?.fingerprint ?? '';
-      if (built !== undefined && built.fingerprint === fingerprint) return built;
-
-      const config = loadConfig(
-        { ...env, ...secrets?.env },
-        secrets === undefined
-          ? { cwd }
-          : { cwd, configText: secrets.configText, configLabel: secrets.configLabel },
-      );
-      if (store === undefined) {
-        const opening = (options.openStore ?? openStore)(loadStoreConfig(env, { cwd }).store);
-        // A store that failed to open is retried on the next invocation rather than kept broken.
-        opening.catch(() => {
-          if (store === opening) store = undefined;
-        });
-        store = opening;
-      }
-      const watcher = createWatcher(config, { store: await store, log });
-      if (built !== undefined) log.info('secrets changed: watcher rebuilt');
-      built = { watcher, config, fingerprint };
-      return built;
-    },
-  };
 }

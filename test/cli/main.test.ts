@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main } from '../../lib/cli/main.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../../lib/cli/cli-io.ts';
+import { main } from '../../lib/cli/main.ts';
 import { type CliWorkspace, createCliWorkspace, WEBHOOK_PATH_TOKEN } from '../support/cli-workspace.ts';
 import {
   ACCESS_KEY,

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig as loadConfigFromLib } from '../../lib/config/config.ts';
 import { ConfigError } from '../../lib/config/problems.ts';
-import { createWatcherProvider, loadRuntimeSecrets, SecretsError } from '../../lib/run/ssm-secrets.ts';
+import { loadRuntimeSecrets, SecretsError } from '../../lib/run/ssm-secrets.ts';
+import { createWatcherProvider } from '../../lib/run/watcher.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
 import { silentLog } from '../../lib/util/log.ts';
 import { createFakeSsm, fakeSsmEnv } from '../support/ssm.ts';
@@ -180,6 +181,7 @@ describe('createWatcherProvider', () => {
       },
       cwd: directory,
       log: silentLog,
+      loadSecrets: loadRuntimeSecrets,
       openStore: async (config) => {
         opened += 1;
         return SqliteStore.open(config.kind === 'sqlite' ? config.path : '');
