@@ -7,7 +7,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
 import { type ApiRequest, createTrackingApi } from '../lib/api/tracking-api.ts';
-import { loadStoreConfig } from '../lib/config/config.ts';
+import { loadStoreConfig } from '../lib/config/env-settings.ts';
 import { openStore } from '../lib/store/open-store.ts';
 
 const logger = new Logger({ serviceName: 'dli-watch' });

@@ -1,4 +1,4 @@
-import { loadStoreConfig } from '../config/config.ts';
+import { loadStoreConfig } from '../config/env-settings.ts';
 import { describeRecord } from '../job-view.ts';
 import type { JobStore } from '../store/job-store.ts';
 import { openStore } from '../store/open-store.ts';

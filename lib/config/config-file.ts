@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import * as z from 'zod';
 import { type Env, envValue } from '../util/env.ts';
 import { isRecord } from '../util/is-record.ts';
-import type { LoadOptions } from './config.ts';
 import {
   DESTINATION_NAME_PATTERN,
   fileDestinationSchema,
@@ -15,6 +14,20 @@ import { substituteEnvReferences } from './env-references.ts';
 import { describeJsonSyntaxError } from './json-error-position.ts';
 import type { Problems } from './problems.ts';
 import { consoleUrlSchema } from './templates.ts';
+
+export interface LoadOptions {
+  /** Relative paths (store file, config file) are resolved against it. */
+  cwd: string;
+  /** Reads a UTF-8 text file; throws an error with `code: 'ENOENT'` when it does not exist. */
+  readFile?: (path: string) => string;
+  /**
+   * The configuration file's text, used instead of reading the file: the Lambda fetches it from Parameter
+   * Store, and it gets exactly the file's validation.
+   */
+  configText?: string;
+  /** What problems in `configText` are filed under (where it came from, such as a parameter name). */
+  configLabel?: string;
+}
 
 /** Read from the working directory when it exists; a missing default file is not an error. */
 export const DEFAULT_CONFIG_FILE = 'dli-watch.config.json';

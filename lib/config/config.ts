@@ -3,7 +3,7 @@ import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../notify/render/job-facts.ts';
 import type { StoreConfig } from '../store/open-store.ts';
 import type { Env } from '../util/env.ts';
 import type { LogLevel } from '../util/log.ts';
-import { readConfigFile } from './config-file.ts';
+import { type LoadOptions, readConfigFile } from './config-file.ts';
 import { checkDestinationNames, toDestination } from './destinations.ts';
 import { type DliConfig, readDliConfig } from './dli-settings.ts';
 import { readStoreSettings } from './env-settings.ts';
@@ -18,28 +18,6 @@ export interface Config {
   /** Console link with `{region}`, `{project_id}`, `{job_id}`, `{queue_name}` placeholders. */
   consoleUrlTemplate: string;
   logLevel: LogLevel;
-}
-
-export interface LoadOptions {
-  /** Relative paths (store file, config file) are resolved against it. */
-  cwd: string;
-  /** Reads a UTF-8 text file; throws an error with `code: 'ENOENT'` when it does not exist. */
-  readFile?: (path: string) => string;
-  /**
-   * The configuration file's text, used instead of reading the file: the Lambda fetches it from Parameter
-   * Store, and it gets exactly the file's validation.
-   */
-  configText?: string;
-  /** What problems in `configText` are filed under (where it came from, such as a parameter name). */
-  configLabel?: string;
-}
-
-/** Configuration for commands that only touch the store (track, untrack, list): no credentials needed. */
-export function loadStoreConfig(env: Env, options: LoadOptions): { store: StoreConfig; logLevel: LogLevel } {
-  const problems = new Problems();
-  const { store, logLevel } = readStoreSettings(env, options.cwd, problems);
-  if (store === undefined || logLevel === undefined) throw problems.toError();
-  return { store, logLevel };
 }
 
 /**

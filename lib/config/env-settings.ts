@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import * as z from 'zod';
 import type { StoreConfig } from '../store/open-store.ts';
 import type { Env } from '../util/env.ts';
-import { type Problems, readVariable, textSetting } from './problems.ts';
+import type { LogLevel } from '../util/log.ts';
+import { Problems, readVariable, textSetting } from './problems.ts';
 
 export const DEFAULT_STORE = 'sqlite:.dli-watch/state.db';
 
@@ -10,6 +11,20 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 /** DynamoDB's own rule for table names. */
 const DYNAMODB_TABLE_PATTERN = /^[A-Za-z0-9_.-]{3,255}$/;
+
+/**
+ * Configuration for what only touches the store (track, untrack, list, the tracking API): no credentials needed,
+ * and none of the destination rules loaded.
+ */
+export function loadStoreConfig(
+  env: Env,
+  options: { cwd: string },
+): { store: StoreConfig; logLevel: LogLevel } {
+  const problems = new Problems();
+  const { store, logLevel } = readStoreSettings(env, options.cwd, problems);
+  if (store === undefined || logLevel === undefined) throw problems.toError();
+  return { store, logLevel };
+}
 
 export function readStoreSettings(env: Env, cwd: string, problems: Problems) {
   return {

@@ -1,4 +1,5 @@
-import { type Config, loadConfig, loadStoreConfig } from '../config/config.ts';
+import { type Config, loadConfig } from '../config/config.ts';
+import { loadStoreConfig } from '../config/env-settings.ts';
 import { type CycleOptions, type CycleSummary, runCycle } from '../cycle/run-cycle.ts';
 import { createDliClient, type DliClient } from '../dli/client.ts';
 import { createDestinationThrottle } from '../notify/delivery/destination-throttle.ts';
