@@ -51,7 +51,10 @@ export const handler = middy(async (event: PollEvent | null, context: Context): 
   try {
     const { watcher, config } = await watchers.current();
     summary = await watcher.tick({
-      budgetMs: cycleBudgetMs(context.getRemainingTimeInMillis(), { dliTimeoutMs: config.dli.timeoutMs }),
+      budgetMs: cycleBudgetMs(context.getRemainingTimeInMillis(), {
+        dliTimeoutMs: config.dli.timeoutMs,
+        sendTimeoutMs: config.sendTimeoutMs,
+      }),
     });
   } catch (error) {
     // logMetrics flushes on errors too, so the alarm on failing cycles sees this count.

@@ -1,3 +1,4 @@
+import { DEFAULT_SEND_TIMEOUT_MS } from '../notify/delivery/retry-schedule.ts';
 import type { Destination } from '../notify/platforms/registry.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../notify/render/job-facts.ts';
 import type { StoreConfig } from '../store/open-store.ts';
@@ -7,7 +8,7 @@ import { type LoadOptions, readConfigFile } from './config-file.ts';
 import { checkDestinationNames, toDestination } from './destinations.ts';
 import { type DliConfig, readDliConfig } from './dli-settings.ts';
 import { readStoreSettings } from './env-settings.ts';
-import { ConfigError, Problems, readVariable } from './problems.ts';
+import { ConfigError, integerSetting, Problems, readVariable } from './problems.ts';
 import { readWebhookShortcuts, shortcutName } from './shortcuts.ts';
 import { consoleUrlSchema } from './templates.ts';
 
@@ -17,6 +18,8 @@ export interface Config {
   destinations: Destination[];
   /** Console link with `{region}`, `{project_id}`, `{job_id}`, `{queue_name}` placeholders. */
   consoleUrlTemplate: string;
+  /** How long one chat or webhook request may take (`DLI_WATCH_SEND_TIMEOUT_MS`). */
+  sendTimeoutMs: number;
   logLevel: LogLevel;
 }
 
@@ -34,8 +37,21 @@ export function loadConfig(env: Env, options: LoadOptions): Config {
 
   const envConsoleUrl = readVariable(env, 'DLI_WATCH_CONSOLE_URL', consoleUrlSchema.optional(), problems);
   const consoleUrlTemplate = envConsoleUrl ?? file?.parsed?.console_url ?? DEFAULT_CONSOLE_URL_TEMPLATE;
+  const sendTimeoutMs = readVariable(
+    env,
+    'DLI_WATCH_SEND_TIMEOUT_MS',
+    sendTimeoutMsSchema,
+    problems,
+    String(DEFAULT_SEND_TIMEOUT_MS),
+  );
 
-  if (problems.any() || store === undefined || logLevel === undefined || dli === undefined) {
+  if (
+    problems.any() ||
+    store === undefined ||
+    logLevel === undefined ||
+    dli === undefined ||
+    sendTimeoutMs === undefined
+  ) {
     throw problems.toError();
   }
   const fileDestinations = file?.parsed?.destinations ?? [];
@@ -44,6 +60,13 @@ export function loadConfig(env: Env, options: LoadOptions): Config {
     dli,
     destinations: [...fileDestinations.map(toDestination), ...shortcuts.map((entry) => entry.destination)],
     consoleUrlTemplate,
+    sendTimeoutMs,
     logLevel,
   };
 }
+
+/**
+ * Far above the platforms' answer times (well under a second): a send that times out after the platform accepted
+ * it is posted again by its retry, so the timeout must make that rare.
+ */
+const sendTimeoutMsSchema = integerSetting(100, 60_000);

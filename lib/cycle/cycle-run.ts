@@ -14,6 +14,11 @@ export interface CycleRun {
   deadline: number;
   /** Jobs read from the store at a time: what bounds the cycle's memory (and the largest digest). */
   pageSize: number;
+  /**
+   * Epoch ms until which this cycle holds the deliveries it takes: its deadline plus the longest a message started
+   * at the deadline can take. Unique to the cycle, so a delivery leased until exactly this moment is this cycle's.
+   */
+  lease: number;
   /** Stops starting new work (a clean shutdown); work under way finishes and records what it did. */
   signal?: AbortSignal;
 }

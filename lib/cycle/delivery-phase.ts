@@ -1,6 +1,6 @@
 import { type Delivery, isDeliveryDue, type JobEvent, type JobRecord } from '../job.ts';
 import type { DestinationThrottle } from '../notify/delivery/destination-throttle.ts';
-import { deliveryLeaseMs, scheduleAfterFailure } from '../notify/delivery/retry-schedule.ts';
+import { scheduleAfterFailure } from '../notify/delivery/retry-schedule.ts';
 import { type MessageResult, sendMessage, wantsDigest } from '../notify/delivery/send-message.ts';
 import type { Destination, PlatformRegistry } from '../notify/platforms/registry.ts';
 import type { RenderContext } from '../notify/render/job-facts.ts';
@@ -25,56 +25,156 @@ interface HeldDelivery {
   delivery: Delivery;
 }
 
-/** Per job: the record as we hold it and, per destination, what its delivery became (`null`: delivered). */
-type Results = Map<string, { record: JobRecord; next: Map<string, Delivery | null> }>;
+/**
+ * Writes what became of one job's deliveries, as each message is judged. Writes to one job go one after another
+ * (each on the version the last one stored, so they never clash with each other), and results that arrive while
+ * a write is under way go out together in the next one.
+ */
+interface JobRecorder {
+  /** Records `next` (`null`: delivered) for `destination`; resolves once it is stored, or failed to be. */
+  record(destination: string, next: Delivery | null): Promise<void>;
+  /** Resolves once everything recorded so far is written. */
+  settled(): Promise<void>;
+}
 
 /**
- * Sends what is due — new and retried deliveries alike — a page of jobs at a time, and decides what becomes of
- * each delivery: claim the due ones by writing a lease, group them by destination (a destination owed more events
- * than its digest threshold gets one digest), send each destination's messages one after another with
- * destinations side by side, schedule what failed (retry later or dead-letter), and record the results.
+ * Sends what is due and decides what becomes of each delivery: the jobs that ended in this cycle first (their
+ * deliveries were leased with the status change), then every job owing a due delivery, a page at a time, each
+ * claimed by writing this cycle's lease on it. A page's deliveries are grouped by destination (a destination owed
+ * more events than its digest threshold gets one digest); each destination's messages go one after another,
+ * destinations side by side. Each message's outcome (delivered, retry later, dead-lettered) is recorded as soon as
+ * its platform's success test has judged it, before that destination's next message: a crash repeats at most the
+ * messages in flight, one per destination.
  */
-export async function deliveryPhase(run: CycleRun, deps: DeliveryPhaseDependencies): Promise<DeliveryCounts> {
+export async function deliveryPhase(
+  run: CycleRun,
+  deps: DeliveryPhaseDependencies,
+  ended: readonly JobRecord[],
+): Promise<DeliveryCounts> {
   const counts = emptyDeliveryCounts();
   const destinationsByName = new Map(deps.destinations.map((destination) => [destination.name, destination]));
   const onStoreError = () => countError(counts.errors_by_kind, 'store');
   const outOfTime = () => stopRequested(run) || run.clock.now() >= run.deadline;
 
-  /** Takes the due deliveries of a record nobody else holds, by writing our lease on them. */
-  async function claimDue(record: JobRecord, lease: number): Promise<HeldDelivery[]> {
-    const now = run.clock.now();
-    const { event } = record;
-    if (!event || !record.deliveries.some((delivery) => isDeliveryDue(delivery, now))) return [];
-    // Seen due even if another cycle wins the claim: the metric is about how far behind sending is.
+  /** Notes how long the due deliveries of `record` have waited: the metric of how far behind sending is. */
+  function noteDue(record: JobRecord, now: number): void {
     for (const delivery of record.deliveries) {
-      if (!isDeliveryDue(delivery, now)) continue;
+      if (
+        delivery.state !== 'pending' ||
+        (!isDeliveryDue(delivery, now) && delivery.leaseUntil !== run.lease)
+      )
+        continue;
       const age = now - delivery.createdAt;
       counts.oldest_due_delivery_age_ms = Math.max(counts.oldest_due_delivery_age_ms ?? age, age);
     }
-    const deliveries = record.deliveries.map((delivery) =>
-      isDeliveryDue(delivery, now) ? { ...delivery, leaseUntil: lease } : delivery,
-    );
-    const stored = await writeRecord(run, { ...record, deliveries }, record.version, onStoreError);
-    if (!stored) return [];
-    return stored.deliveries
-      .filter((delivery) => delivery.state === 'pending' && delivery.leaseUntil === lease)
-      .map((delivery) => ({ record: stored, event, delivery }));
   }
 
-  /** Sends one destination's share of a page: one digest, or one message per event. */
-  async function sendTo(name: string, items: HeldDelivery[], results: Results): Promise<void> {
-    const setResult = (item: HeldDelivery, next: Delivery | null) => {
-      const perJob = results.get(item.record.jobId) ?? { record: item.record, next: new Map() };
-      perJob.next.set(item.delivery.destination, next);
-      results.set(item.record.jobId, perJob);
+  /** The deliveries of a stored record that this cycle holds. */
+  function heldIn(record: JobRecord): HeldDelivery[] {
+    const { event } = record;
+    if (!event) return [];
+    return record.deliveries
+      .filter((delivery) => delivery.state === 'pending' && delivery.leaseUntil === run.lease)
+      .map((delivery) => ({ record, event, delivery }));
+  }
+
+  /** Takes the due deliveries of a record nobody else holds, by writing our lease on them. */
+  async function claimDue(record: JobRecord): Promise<HeldDelivery[]> {
+    const now = run.clock.now();
+    if (!record.event || !record.deliveries.some((delivery) => isDeliveryDue(delivery, now))) return [];
+    // Seen due even if another cycle wins the claim.
+    noteDue(record, now);
+    const deliveries = record.deliveries.map((delivery) =>
+      isDeliveryDue(delivery, now) ? { ...delivery, leaseUntil: run.lease } : delivery,
+    );
+    const stored = await writeRecord(run, { ...record, deliveries }, record.version, onStoreError);
+    return stored ? heldIn(stored) : [];
+  }
+
+  function recorderFor(held: JobRecord): JobRecorder {
+    let latest = held;
+    let pending = new Map<string, Delivery | null>();
+    let queued: Promise<void> | null = null;
+    let tail: Promise<void> = Promise.resolve();
+
+    /** Writes one batch of results; on a version clash re-reads and re-applies them, since the sends happened. */
+    async function write(results: Map<string, Delivery | null>): Promise<void> {
+      let current: JobRecord | null = latest;
+      for (let tries = 0; current && tries < 5; tries += 1) {
+        const deliveries = current.deliveries.flatMap((delivery) => {
+          if (!results.has(delivery.destination)) return [delivery];
+          const next = results.get(delivery.destination);
+          return next ? [next] : [];
+        });
+        const stored = await writeRecord(run, { ...current, deliveries }, current.version, onStoreError);
+        if (stored) {
+          latest = stored;
+          return;
+        }
+        current = await run.store.get(held.jobId).catch(() => null);
+      }
+      if (current) {
+        countError(counts.errors_by_kind, 'store');
+        run.log.error('could not record delivery results; they will be retried after the lease', {
+          job_id: held.jobId,
+        });
+      }
+    }
+
+    return {
+      record(destination, next) {
+        pending.set(destination, next);
+        if (queued === null) {
+          const batch = tail.then(() => {
+            queued = null;
+            const results = pending;
+            pending = new Map();
+            return write(results);
+          });
+          queued = batch;
+          tail = batch;
+        }
+        return queued;
+      },
+      settled: () => tail,
     };
+  }
+
+  /** The delivery as it must be stored after this cycle's message (`null`: delivered, so it is gone). */
+  function schedule(delivery: Delivery, result: MessageResult): Delivery | null {
+    if (result.kind === 'deferred') return { ...delivery, leaseUntil: null, nextAttemptAt: result.until };
+    const { outcome, attempts } = result;
+    counts.delivery_failures += attempts - (outcome.kind === 'delivered' ? 1 : 0);
+    counts.send_timeouts += result.timeouts;
+    if (outcome.kind === 'delivered') return null;
+    const next = scheduleAfterFailure(
+      { ...delivery, attempts: delivery.attempts + attempts },
+      outcome,
+      run.clock.now(),
+      deps.random,
+    );
+    if (next.state === 'dead') {
+      counts.dead_lettered += 1;
+      run.log.error('delivery dead-lettered', { destination: delivery.destination, reason: outcome.reason });
+    }
+    return next;
+  }
+
+  /** Sends one destination's share of a page: one digest, or one message per event, recording each. */
+  async function sendTo(
+    name: string,
+    items: HeldDelivery[],
+    recorder: (item: HeldDelivery) => JobRecorder,
+  ): Promise<void> {
+    const record = (item: HeldDelivery, next: Delivery | null) =>
+      recorder(item).record(item.delivery.destination, next);
     const destination = destinationsByName.get(name);
     if (!destination) {
       // Kept pending rather than dropped: a destination renamed or removed by mistake gets its messages back.
       run.log.warn('deliveries wait for a destination that is not configured', { destination: name });
       const outcome = { kind: 'retry', reason: 'destination is not in the configuration' } as const;
       for (const item of items)
-        setResult(item, scheduleAfterFailure(item.delivery, outcome, run.clock.now(), deps.random));
+        void record(item, scheduleAfterFailure(item.delivery, outcome, run.clock.now(), deps.random));
       return;
     }
     const digest = wantsDigest(destination, deps.platforms, items.length);
@@ -82,7 +182,7 @@ export async function deliveryPhase(run: CycleRun, deps: DeliveryPhaseDependenci
     for (const batch of messages) {
       if (outOfTime()) {
         // Out of time: handed back unattempted, for the next cycle.
-        for (const item of batch) setResult(item, { ...item.delivery, leaseUntil: null });
+        for (const item of batch) void record(item, { ...item.delivery, leaseUntil: null });
         counts.deferred = true;
         continue;
       }
@@ -99,67 +199,47 @@ export async function deliveryPhase(run: CycleRun, deps: DeliveryPhaseDependenci
           ...(run.signal ? { signal: run.signal } : {}),
         },
       );
-      for (const item of batch) setResult(item, schedule(item.delivery, result));
       if (result.kind === 'attempted' && result.outcome.kind === 'delivered') {
         counts.notified += batch.length;
         if (digest) counts.digests += 1;
       }
+      // Stored before this destination's next message goes out.
+      await Promise.all(batch.map((item) => record(item, schedule(item.delivery, result))));
     }
   }
 
-  /** The delivery as it must be stored after this cycle's message (`null`: delivered, so it is gone). */
-  function schedule(delivery: Delivery, result: MessageResult): Delivery | null {
-    if (result.kind === 'deferred') return { ...delivery, leaseUntil: null, nextAttemptAt: result.until };
-    const { outcome, attempts } = result;
-    counts.delivery_failures += attempts - (outcome.kind === 'delivered' ? 1 : 0);
-    if (outcome.kind === 'delivered') return null;
-    const next = scheduleAfterFailure(
-      { ...delivery, attempts: delivery.attempts + attempts },
-      outcome,
-      run.clock.now(),
-      deps.random,
+  /** Sends what a page of held deliveries owes and waits until every result is stored. */
+  async function deliver(held: HeldDelivery[]): Promise<void> {
+    const recorders = new Map<string, JobRecorder>();
+    const recorder = (item: HeldDelivery) => {
+      let found = recorders.get(item.record.jobId);
+      if (!found) {
+        found = recorderFor(item.record);
+        recorders.set(item.record.jobId, found);
+      }
+      return found;
+    };
+    await Promise.all(
+      [...Map.groupBy(held, (item) => item.delivery.destination)].map(([name, items]) =>
+        sendTo(name, items, recorder),
+      ),
     );
-    if (next.state === 'dead') {
-      counts.dead_lettered += 1;
-      run.log.error('delivery dead-lettered', { destination: delivery.destination, reason: outcome.reason });
-    }
-    return next;
+    await Promise.all([...recorders.values()].map((found) => found.settled()));
   }
 
-  /** Writes delivery results; on a version clash re-reads and re-applies them, since the sends really happened. */
-  async function record(held: JobRecord, perDestination: Map<string, Delivery | null>): Promise<void> {
-    let current: JobRecord | null = held;
-    for (let tries = 0; current && tries < 5; tries += 1) {
-      const deliveries = current.deliveries.flatMap((delivery) => {
-        if (!perDestination.has(delivery.destination)) return [delivery];
-        const next = perDestination.get(delivery.destination);
-        return next ? [next] : [];
-      });
-      if (await writeRecord(run, { ...current, deliveries }, current.version, onStoreError)) return;
-      current = await run.store.get(held.jobId).catch(() => null);
-    }
-    if (current) {
-      countError(counts.errors_by_kind, 'store');
-      run.log.error('could not record delivery results; they will be retried after the lease', {
-        job_id: held.jobId,
-      });
-    }
+  for (let start = 0; start < ended.length; start += run.pageSize) {
+    const page = ended.slice(start, start + run.pageSize);
+    const now = run.clock.now();
+    for (const record of page) noteDue(record, now);
+    // Out of time, a page is still handed over to `deliver`, which hands its deliveries back unattempted.
+    await deliver(page.flatMap(heldIn));
   }
-
   for await (const page of duePages(run, 'deliveries')) {
     if (outOfTime()) {
       counts.deferred = true;
       break;
     }
-    const lease = run.deadline + deliveryLeaseMs(deps.sendTimeoutMs);
-    const held = (await Promise.all(page.map((job) => claimDue(job, lease)))).flat();
-    const results: Results = new Map();
-    await Promise.all(
-      [...Map.groupBy(held, (item) => item.delivery.destination)].map(([name, items]) =>
-        sendTo(name, items, results),
-      ),
-    );
-    await Promise.all([...results.values()].map(({ record: job, next }) => record(job, next)));
+    await deliver((await Promise.all(page.map(claimDue))).flat());
   }
   return counts;
 }

@@ -15,12 +15,22 @@ export interface PollPhaseDependencies {
   concurrency: number;
   /** Epoch ms after which no job is started: the rest of the budget belongs to sending. */
   pollDeadline: number;
+  /**
+   * How many jobs that ended in this phase may come out already holding their deliveries (see
+   * {@link PollPhaseResult.ended}); past it, the delivery phase claims them from the store like any other.
+   */
+  maxEnded: number;
 }
 
 export interface PollPhaseResult {
   counts: PollCounts;
   /** Set when DLI rejected the credentials: the cycle stops after the work under way. */
   fatal: DliAuthError | null;
+  /**
+   * Jobs that ended in this phase, as stored, with the deliveries they owe already leased to this cycle: written
+   * with the status change, the lease costs no write of its own, and the delivery phase sends them first.
+   */
+  ended: JobRecord[];
 }
 
 /**
@@ -32,6 +42,7 @@ export interface PollPhaseResult {
 export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Promise<PollPhaseResult> {
   const counts = emptyPollCounts();
   let fatal: DliAuthError | null = null;
+  const ended: JobRecord[] = [];
   const onStoreError = () => countError(counts.errors_by_kind, 'store');
 
   async function poll(record: JobRecord): Promise<void> {
@@ -65,8 +76,14 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
         status: transition.record.status,
       });
     }
-    const stored = await writeRecord(run, transition.record, record.version, onStoreError);
+    // Kept to a bound, so that a cycle in which thousands of jobs end keeps a bounded number of them in memory.
+    const holdsDeliveries = transition.event !== null && ended.length < deps.maxEnded;
+    const next = holdsDeliveries
+      ? leaseNewDeliveries(transition.record, record, run.lease)
+      : transition.record;
+    const stored = await writeRecord(run, next, record.version, onStoreError);
     if (!stored) return;
+    if (holdsDeliveries) ended.push(stored);
     if (stored.status !== record.status) counts.changed += 1;
     if (transition.becameLost) {
       counts.lost += 1;
@@ -100,5 +117,16 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
   } finally {
     await jobs.return(undefined);
   }
-  return { counts, fatal };
+  return { counts, fatal, ended };
+}
+
+/** `next` with the deliveries it adds to `previous` leased until `lease`. */
+function leaseNewDeliveries(next: JobRecord, previous: JobRecord, lease: number): JobRecord {
+  const owed = new Set(previous.deliveries);
+  return {
+    ...next,
+    deliveries: next.deliveries.map((delivery) =>
+      owed.has(delivery) ? delivery : { ...delivery, leaseUntil: lease },
+    ),
+  };
 }

@@ -48,6 +48,8 @@ export interface CycleOptions {
  */
 export async function runCycle(deps: CycleDependencies, options: CycleOptions): Promise<CycleSummary> {
   const clock = deps.clock ?? systemClock;
+  const sendTimeoutMs = deps.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+  const pageSize = deps.pageSize ?? 100;
   const startedAt = clock.now();
   const run: CycleRun = {
     store: deps.store,
@@ -55,7 +57,8 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
     clock,
     startedAt,
     deadline: startedAt + options.budgetMs,
-    pageSize: deps.pageSize ?? 100,
+    pageSize,
+    lease: startedAt + options.budgetMs + deliveryLeaseMs(sendTimeoutMs),
     ...(options.signal ? { signal: options.signal } : {}),
   };
   const poll = await pollPhase(run, {
@@ -66,30 +69,43 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
     // Polling leaves a quarter of the budget (up to 15 s) to sending, so a cycle busy polling thousands of jobs
     // still delivers.
     pollDeadline: run.deadline - Math.min(options.budgetMs / 4, 15_000),
+    // A few pages: enough for the jobs that end in a busy minute, with memory still bounded.
+    maxEnded: 5 * pageSize,
   });
   if (poll.fatal) throw poll.fatal;
-  const delivery = await deliveryPhase(run, {
-    destinations: deps.destinations,
-    platforms: deps.platforms,
-    throttle: deps.throttle,
-    render: deps.render,
-    random: deps.random ?? Math.random,
-    sendTimeoutMs: deps.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
-  });
+  const delivery = await deliveryPhase(
+    run,
+    {
+      destinations: deps.destinations,
+      platforms: deps.platforms,
+      throttle: deps.throttle,
+      render: deps.render,
+      random: deps.random ?? Math.random,
+      sendTimeoutMs,
+    },
+    poll.ended,
+  );
   return summarize(poll.counts, delivery, clock.now() - startedAt);
 }
 
 /**
+ * Room kept after the last message's lease for writing its result: a Lambda killed at its timeout between a send
+ * and its record would send that message again.
+ */
+export const RECORD_RESERVE_MS = 5_000;
+
+/**
  * The budget to give a cycle that must be completely done within `remainingMs`: what is left after reserving
  * the longest a job started at the last moment can take (a DLI request with its retries, then its deliveries
- * under their lease) — and never more than `capMs`, so that on a one-minute schedule one cycle ends before
- * the next begins.
+ * under their lease, then writing their results) — and never more than `capMs`, so that on a one-minute schedule
+ * one cycle ends before the next begins.
  */
 export function cycleBudgetMs(
   remainingMs: number,
   limits: { dliTimeoutMs: number; sendTimeoutMs?: number; dliAttempts?: number; capMs?: number },
 ): number {
   const dliWorstCase = limits.dliTimeoutMs * (limits.dliAttempts ?? 3) + 6_000;
-  const reserve = dliWorstCase + deliveryLeaseMs(limits.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS);
+  const reserve =
+    dliWorstCase + deliveryLeaseMs(limits.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS) + RECORD_RESERVE_MS;
   return Math.max(0, Math.min(remainingMs - reserve, limits.capMs ?? 50_000));
 }

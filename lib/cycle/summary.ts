@@ -15,6 +15,11 @@ export interface CycleSummary {
   /** Delivery attempts that failed (each is retried or dead-lettered). */
   delivery_failures: number;
   dead_lettered: number;
+  /**
+   * Attempts that got no answer within the send timeout. The platform may have posted such a message all the
+   * same, and its retry then posts it again: the one way besides a crash that a message goes out twice.
+   */
+  send_timeouts: number;
   /** Jobs marked lost in this cycle. */
   lost: number;
   /** Jobs whose DLI request or store write failed; their state is unchanged. */
@@ -42,6 +47,7 @@ export interface DeliveryCounts {
   digests: number;
   delivery_failures: number;
   dead_lettered: number;
+  send_timeouts: number;
   errors_by_kind: Partial<Record<ErrorKind, number>>;
   deferred: boolean;
   oldest_due_delivery_age_ms: number | null;
@@ -57,6 +63,7 @@ export function emptyDeliveryCounts(): DeliveryCounts {
     digests: 0,
     delivery_failures: 0,
     dead_lettered: 0,
+    send_timeouts: 0,
     errors_by_kind: {},
     deferred: false,
     oldest_due_delivery_age_ms: null,
@@ -81,6 +88,7 @@ export function summarize(poll: PollCounts, delivery: DeliveryCounts, durationMs
     digests: delivery.digests,
     delivery_failures: delivery.delivery_failures,
     dead_lettered: delivery.dead_lettered,
+    send_timeouts: delivery.send_timeouts,
     lost: poll.lost,
     errors: Object.values(errorsByKind).reduce((sum, count) => sum + count, 0),
     errors_by_kind: errorsByKind,

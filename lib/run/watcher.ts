@@ -23,7 +23,8 @@ export interface Watcher {
  * handler and the demo. Build it once and call `tick` per cycle, so the rate limiter spans cycles.
  */
 export function createWatcher(
-  config: Pick<Config, 'dli' | 'destinations' | 'consoleUrlTemplate'>,
+  config: Pick<Config, 'dli' | 'destinations' | 'consoleUrlTemplate'> &
+    Partial<Pick<Config, 'sendTimeoutMs'>>,
   dependencies: { store: JobStore; log: Log; clock?: Clock; random?: () => number },
 ): Watcher {
   const { dli, destinations } = config;
@@ -57,6 +58,7 @@ export function createWatcher(
           render: { region: dli.region, consoleUrlTemplate: config.consoleUrlTemplate },
           log,
           concurrency: dli.concurrency,
+          ...(config.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: config.sendTimeoutMs }),
           ...(dependencies.clock ? { clock: dependencies.clock } : {}),
           ...(dependencies.random ? { random: dependencies.random } : {}),
         },

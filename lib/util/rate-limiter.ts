@@ -55,6 +55,9 @@ export function createRateLimiter(options: {
       if (wait > maxWaitMs) return wait;
       nextFreeAt += interval;
       if (wait > 0) await clock.sleep(wait, signal);
+      // A stop ends the sleep early: the slot is not here yet, so say how far off it is rather than hand it out.
+      // The booked slot stays booked: a slot wasted is safe, one spent early could break the platform's limit.
+      if (wait > 0 && signal?.aborted) return Math.max(1, now + wait - clock.now());
       return 0;
     },
   };

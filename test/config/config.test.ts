@@ -88,6 +88,7 @@ describe('defaults', () => {
       },
       destinations: [],
       consoleUrlTemplate: 'https://console.huaweicloud.com/dli/?region={region}#/main/jobs/sql',
+      sendTimeoutMs: 10_000,
       logLevel: 'info',
     });
     expect(DEFAULT_MAX_RPS).toBe(100);
@@ -101,11 +102,21 @@ describe('defaults', () => {
         DLI_WATCH_MAX_RPS: '0.5',
         DLI_WATCH_DLI_TIMEOUT_MS: '120000',
         DLI_WATCH_LOG_LEVEL: 'DEBUG',
+        DLI_WATCH_SEND_TIMEOUT_MS: '2500',
       },
       { cwd: tempDir() },
     );
     expect(config.dli).toMatchObject({ concurrency: 256, maxRequestsPerSecond: 0.5, timeoutMs: 120_000 });
     expect(config.logLevel).toBe('debug');
+    expect(config.sendTimeoutMs).toBe(2500);
+  });
+
+  it('refuses a send timeout outside 100 ms to 60 s', () => {
+    for (const value of ['99', '60001', 'soon']) {
+      expect(problemsOf({ ...BASE_ENV, DLI_WATCH_SEND_TIMEOUT_MS: value })).toEqual([
+        'DLI_WATCH_SEND_TIMEOUT_MS: must be an integer from 100 to 60000',
+      ]);
+    }
   });
 
   it('falls back to HUAWEICLOUD_SDK_PROJECT_ID', () => {

@@ -27,6 +27,7 @@ const summary: CycleSummary = {
   digests: 1,
   delivery_failures: 2,
   dead_lettered: 1,
+  send_timeouts: 0,
   lost: 0,
   errors: 3,
   errors_by_kind: { throttled: 2, store: 1 },

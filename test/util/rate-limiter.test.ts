@@ -124,4 +124,22 @@ describe('acquireWithin', () => {
     expect(await limiter.acquireWithin(1000)).toBe(0);
     expect(clock.elapsed).toBe(1000);
   });
+
+  it('does not hand out a slot whose wait a stop cut short: it reports how far off the slot still is', async () => {
+    const stop = new AbortController();
+    let now = 0;
+    // A wait that ends only when the stop comes, 300 ms in.
+    const clock: Clock = {
+      now: () => now,
+      sleep: (_ms, signal) =>
+        new Promise((resolve) => {
+          signal?.addEventListener('abort', () => resolve(), { once: true });
+          now += 300;
+          stop.abort();
+        }),
+    };
+    const limiter = createRateLimiter({ ratePerSecond: 1, burst: 1, clock });
+    expect(await limiter.acquireWithin(0)).toBe(0);
+    expect(await limiter.acquireWithin(5_000, stop.signal)).toBe(700);
+  });
 });

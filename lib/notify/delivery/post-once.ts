@@ -26,7 +26,9 @@ export async function sendOutgoing(
     const body = (await response.text()).slice(0, MAX_RESPONSE_CHARS);
     return { status: response.status, headers: response.headers, body };
   } catch (error) {
-    if (error instanceof TimeoutError) return { kind: 'retry', reason: 'no answer within the timeout' };
+    if (error instanceof TimeoutError) {
+      return { kind: 'retry', reason: 'no answer within the timeout', timedOut: true };
+    }
     return { kind: 'retry', reason: `could not connect (${systemErrorCode(error)})` };
   }
 }

@@ -30,7 +30,13 @@ export interface OutgoingMessage {
 
 export type MessageResult =
   /** Attempts were made; `outcome` is the last one's. */
-  | { kind: 'attempted'; attempts: number; outcome: DeliveryOutcome }
+  | {
+      kind: 'attempted';
+      attempts: number;
+      outcome: DeliveryOutcome;
+      /** Attempts that got no answer within the send timeout (each may have been posted all the same). */
+      timeouts: number;
+    }
   /** Not attempted: the destination is paused or out of tokens until `until`. Not a failure. */
   | { kind: 'deferred'; until: number };
 
@@ -65,6 +71,7 @@ export async function sendMessage(message: OutgoingMessage, options: OutboxOptio
     }),
   };
   let attempts = 0;
+  let timeouts = 0;
   for (;;) {
     // A destination's messages go out one after another, beside other destinations', so waiting here for its
     // next slot holds up nobody else; a slot beyond the budget defers the message to a later cycle instead.
@@ -81,7 +88,12 @@ export async function sendMessage(message: OutgoingMessage, options: OutboxOptio
       });
       return attempts === 0
         ? { kind: 'deferred', until: clock.now() + closedFor }
-        : { kind: 'attempted', attempts, outcome: { kind: 'retry', reason: 'rate limited by dli-watch' } };
+        : {
+            kind: 'attempted',
+            attempts,
+            outcome: { kind: 'retry', reason: 'rate limited by dli-watch' },
+            timeouts,
+          };
     }
     const now = clock.now();
     // Not cancelled by a stop request: a send cut off mid-flight may have arrived, and recording it as failed
@@ -92,9 +104,10 @@ export async function sendMessage(message: OutgoingMessage, options: OutboxOptio
       { timeoutMs: options.sendTimeoutMs },
     );
     attempts += 1;
+    if (outcome.kind === 'retry' && outcome.timedOut) timeouts += 1;
     if (outcome.kind === 'delivered') {
       log.info(message.digest ? 'digest delivered' : 'delivered', { ...logFields, attempt: attempts });
-      return { kind: 'attempted', attempts, outcome };
+      return { kind: 'attempted', attempts, outcome, timeouts };
     }
     log.warn('delivery attempt failed', {
       ...logFields,
@@ -116,7 +129,7 @@ export async function sendMessage(message: OutgoingMessage, options: OutboxOptio
       options.signal?.aborted ||
       later + pause + options.sendTimeoutMs > options.deadline
     ) {
-      return { kind: 'attempted', attempts, outcome };
+      return { kind: 'attempted', attempts, outcome, timeouts };
     }
     await clock.sleep(pause, options.signal);
   }

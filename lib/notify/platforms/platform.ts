@@ -29,6 +29,11 @@ export type DeliveryOutcome =
       retryAfterMs?: number;
       /** The platform froze the whole destination (DingTalk 130101): send it nothing for this long. */
       pauseDestinationMs?: number;
+      /**
+       * No answer came within the send timeout: the platform may have accepted the message all the same, so a retry
+       * may post it twice. Counted, to show how rare that is.
+       */
+      timedOut?: true;
     }
   | { kind: 'reject'; reason: string };
 

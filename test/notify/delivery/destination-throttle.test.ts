@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bucketFor } from '../../../lib/notify/delivery/destination-throttle.ts';
 import { createChatDestination } from '../../../lib/notify/destination.ts';
+import { createWatcher } from '../../../lib/run/watcher.ts';
+import type { Clock } from '../../../lib/util/clock.ts';
 import { createDingTalkReceiver, type DingTalkReceiver } from '../../support/platforms/dingtalk-receiver.ts';
 import { startWatchHarness, type WatchHarness } from '../../support/watch-harness.ts';
 
@@ -90,5 +92,29 @@ describe('per-destination rate limits', () => {
     harness.clock.advance(61_000);
     expect((await watcher.tick({ budgetMs: 50_000 })).notified).toBe(3);
     expect(dingtalk.posted).toHaveLength(3);
+  });
+
+  it('hands a message waiting for its rate-limit slot back to the next cycle when a stop comes, never sends it early', async () => {
+    const jobIds = await burst(5);
+    const stop = new AbortController();
+    // A stop arrives while the second message waits for its slot (DingTalk: 20 a minute, a burst of one).
+    const clock: Clock = {
+      now: harness.clock.now,
+      sleep: (ms, signal) => {
+        if (ms < 1_000) return harness.clock.sleep(ms, signal);
+        setImmediate(() => stop.abort());
+        return new Promise((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+      },
+    };
+    const watcher = createWatcher(harness.config, { store: harness.store, log: harness.log, clock });
+    const summary = await watcher.tick({ budgetMs: 50_000, signal: stop.signal });
+    expect(dingtalk.http.requests).toHaveLength(1);
+    expect(summary).toMatchObject({ notified: 1, delivery_failures: 0, deferred: true });
+    const owed = (await Promise.all(jobIds.map((jobId) => harness.store.get(jobId)))).flatMap(
+      (record) => record?.deliveries ?? [],
+    );
+    expect(owed).toHaveLength(4);
+    for (const delivery of owed)
+      expect(delivery).toMatchObject({ state: 'pending', attempts: 0, leaseUntil: null });
   });
 });
