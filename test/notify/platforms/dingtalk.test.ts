@@ -29,6 +29,7 @@ import {
   RENDER_TIME,
   timedDigestEvents,
 } from '../../support/events.ts';
+import { describePlatformContract } from '../../support/platform-contract.ts';
 import { createDingTalkReceiver } from '../../support/platforms/dingtalk-receiver.ts';
 import { receiverStarter } from '../../support/platforms/platform-receiver.ts';
 
@@ -432,19 +433,6 @@ describe('dingtalkPlatform against a DingTalk-like robot', () => {
     expect(receiver.posted).toHaveLength(21);
   });
 
-  it('retries server trouble and HTTP 429', async () => {
-    const { receiver, url } = await startRobot();
-    receiver.http.respondNext(
-      { status: 500, body: 'oops' },
-      { status: 429, body: '', headers: { 'retry-after': '4' } },
-    );
-    const request = dingtalkPlatform.render(jobEvent(finishedJob), destinationFor(url), RENDER_CONTEXT);
-
-    expect(await deliver(request)).toEqual({ kind: 'retry', reason: '500 oops' });
-    expect(await deliver(request)).toMatchObject({ kind: 'retry', retryAfterMs: 4000 });
-    expect(await deliver(request)).toEqual({ kind: 'delivered' });
-  });
-
   it('delivers a signed digest of 200 events, notifying the mentioned people', async () => {
     const { receiver, url } = await startRobot({ secret: SECRET, keywords: ['DLI jobs'] });
     const request = dingtalkPlatform.renderDigest?.(
@@ -460,14 +448,6 @@ describe('dingtalkPlatform against a DingTalk-like robot', () => {
 });
 
 describe('dingtalkPlatform.judge', () => {
-  it('counts only errcode 0 as delivered', () => {
-    expect(dingtalkPlatform.judge(platformResponse(200, '{"errcode":0,"errmsg":"ok"}'))).toEqual({
-      kind: 'delivered',
-    });
-    expect(dingtalkPlatform.judge(platformResponse(200, '<html>captive portal</html>')).kind).toBe('retry');
-    expect(dingtalkPlatform.judge(platformResponse(200, '{"errmsg":"ok"}')).kind).toBe('retry');
-  });
-
   it('retries 130101, pausing the destination for 10 minutes', () => {
     expect(
       dingtalkPlatform.judge(platformResponse(200, '{"errcode":130101,"errmsg":"send too fast"}')),
@@ -479,21 +459,75 @@ describe('dingtalkPlatform.judge', () => {
       pauseDestinationMs: 600_000,
     });
   });
+});
 
-  it.each([310000, 300001, 460101, 400102])('never retries errcode %d', (errcode) => {
-    expect(dingtalkPlatform.judge(platformResponse(200, `{"errcode":${errcode},"errmsg":"x"}`)).kind).toBe(
-      'reject',
-    );
-  });
+/** Every DingTalk limit we promise: body and text within 20,000 bytes, a notification title of 100 characters. */
+function expectWithinDingTalkLimits(request: OutgoingRequest): void {
+  expect(Buffer.byteLength(request.body)).toBeLessThanOrEqual(LIMIT_BYTES);
+  const message = JSON.parse(request.body) as DingTalkMarkdownMessage;
+  expect(Buffer.byteLength(message.markdown.text)).toBeLessThanOrEqual(LIMIT_BYTES);
+  expect([...message.markdown.title].length).toBeLessThanOrEqual(100);
+}
 
-  it('retries 5xx and 429, rejects a redirect and a 4xx without a DingTalk body', () => {
-    expect(dingtalkPlatform.judge(platformResponse(502, 'bad gateway')).kind).toBe('retry');
-    expect(dingtalkPlatform.judge(platformResponse(429, 'slow down')).kind).toBe('retry');
-    expect(dingtalkPlatform.judge(platformResponse(301, '')).kind).toBe('reject');
-    expect(dingtalkPlatform.judge(platformResponse(404, 'not found')).kind).toBe('reject');
-  });
+/**
+ * Who DingTalk notifies: an entry of `at` only when `@<it>` is in the text too, so one missing from the text shows
+ * up as such; everyone for `isAtAll`.
+ */
+function dingTalkMentionTokens(request: OutgoingRequest): string[] {
+  const { at, markdown } = JSON.parse(request.body) as DingTalkMarkdownMessage;
+  return [
+    ...[...at.atMobiles, ...at.atUserIds].map((entry) =>
+      markdown.text.includes(`@${entry}`) ? `@${entry}` : `${entry} (in at, not in the text)`,
+    ),
+    ...(at.isAtAll ? ['@all'] : []),
+  ];
+}
 
-  it('publishes DingTalk’s per-robot limit: 20 a minute', () => {
-    expect(dingtalkPlatform.rateLimit).toEqual({ perMinute: 20 });
-  });
+describePlatformContract({
+  kind: 'chat',
+  type: 'dingtalk',
+  platform: dingtalkPlatform,
+  receiver: () => createDingTalkReceiver({ secret: SECRET, now: () => RENDER_TIME }),
+  destination: (url) => destinationFor(url, { secret: SECRET }),
+  limits: { check: expectWithinDingTalkLimits },
+  proof: {
+    kind: 'marker',
+    unproven: [
+      { name: 'a 200 with a proxy page', answer: { status: 200, body: '<html>captive portal</html>' } },
+      { name: 'a 200 without an errcode', answer: { status: 200, body: '{"errmsg":"ok"}' } },
+    ],
+  },
+  permanentRefusals: [
+    {
+      name: 'errcode 310000 (security check)',
+      answer: { status: 200, body: '{"errcode":310000,"errmsg":"x"}' },
+      reason:
+        '200 {"errcode":310000,"errmsg":"x"} (security check failed: signature, timestamp, keyword or IP allowlist)',
+    },
+    {
+      name: 'errcode 300001 (bad token or message)',
+      answer: { status: 200, body: '{"errcode":300001,"errmsg":"x"}' },
+    },
+    {
+      name: 'errcode 460101 (message too long)',
+      answer: { status: 200, body: '{"errcode":460101,"errmsg":"x"}' },
+      reason: '200 {"errcode":460101,"errmsg":"x"} (message too long)',
+    },
+    {
+      name: 'errcode 400102 (robot stopped)',
+      answer: { status: 200, body: '{"errcode":400102,"errmsg":"x"}' },
+    },
+    {
+      name: 'a 404 without a DingTalk body',
+      answer: { status: 404, body: 'not found' },
+      reason: '404 not found',
+    },
+  ],
+  rateLimit: { perMinute: 20 },
+  urls: ['https://oapi.dingtalk.com/robot/send?access_token=abc123'],
+  lookalikeUrls: ['https://oapi.dingtalk.com.evil.example/robot/send?access_token=abc123'],
+  signingSecrets: { valid: [SECRET], invalid: ['SEC', '', 'abc123', 'sec0123456789'] },
+  mentionTokens: dingTalkMentionTokens,
+  expectedMentionTokens: ['@13800000000', '@+86-139-0000-0000', '@manager4711'],
+  mentionsGroups: false,
 });

@@ -30,6 +30,7 @@ import {
   RENDER_TIME,
   timedDigestEvents,
 } from '../../support/events.ts';
+import { describePlatformContract } from '../../support/platform-contract.ts';
 import { createFeishuReceiver } from '../../support/platforms/feishu-receiver.ts';
 import { receiverStarter } from '../../support/platforms/platform-receiver.ts';
 
@@ -490,19 +491,6 @@ describe('feishuPlatform against a Feishu-like bot', () => {
     expect(outcome.kind).toBe('retry');
   });
 
-  it('retries server trouble and HTTP 429', async () => {
-    const { receiver, url } = await startBot();
-    receiver.http.respondNext(
-      { status: 502, body: 'Bad Gateway' },
-      { status: 429, body: '', headers: { 'retry-after': '7' } },
-    );
-    const request = feishuPlatform.render(jobEvent(finishedJob), destinationFor(url), RENDER_CONTEXT);
-
-    expect(await deliver(request)).toEqual({ kind: 'retry', reason: '502 Bad Gateway' });
-    expect(await deliver(request)).toMatchObject({ kind: 'retry', retryAfterMs: 7000 });
-    expect(await deliver(request)).toEqual({ kind: 'delivered' });
-  });
-
   it('accepts the older success body {"StatusCode":0,"StatusMessage":"success"}', async () => {
     const { url } = await startBot({ legacySuccessBody: true });
     const outcome = await deliver(
@@ -537,12 +525,6 @@ describe('feishuPlatform.judge', () => {
     });
   });
 
-  it('retries a 2xx that does not prove delivery', () => {
-    expect(feishuPlatform.judge(platformResponse(200, '<html>captive portal</html>')).kind).toBe('retry');
-    expect(feishuPlatform.judge(platformResponse(204, '')).kind).toBe('retry');
-    expect(feishuPlatform.judge(platformResponse(202, '{"code":0}')).kind).toBe('retry');
-  });
-
   it('retries code 11232 (rate limited), whatever the HTTP status', () => {
     expect(feishuPlatform.judge(platformResponse(200, '{"code":11232,"msg":"frequency limited"}'))).toEqual({
       kind: 'retry',
@@ -552,8 +534,21 @@ describe('feishuPlatform.judge', () => {
       'retry',
     );
   });
+});
 
-  it.each([
+/** Every Feishu limit we promise: the whole body within 20 KB, a title of 100 characters, fields of 500 bytes. */
+function expectWithinFeishuLimits(request: OutgoingRequest): void {
+  expect(bodyBytes(request)).toBeLessThanOrEqual(BODY_LIMIT);
+  const message = JSON.parse(request.body) as FeishuMessage;
+  expect([...message.card.header.title.content].length).toBeLessThanOrEqual(100);
+  for (const field of fieldTexts(message)) {
+    expect(countJsonStringBytes(field.slice(field.indexOf('\n') + 1))).toBeLessThanOrEqual(500);
+  }
+}
+
+/** Feishu's refusals come as HTTP 200 (or 400) with a code in the body, in its current and its older form. */
+const FEISHU_REFUSALS = (
+  [
     [200, 19021],
     [200, 19022],
     [200, 19024],
@@ -561,24 +556,47 @@ describe('feishuPlatform.judge', () => {
     [400, 9499],
     [200, 2200],
     [200, 19001],
-  ])('never retries HTTP %d with code %d', (status, code) => {
-    expect(feishuPlatform.judge(platformResponse(status, `{"code":${code},"msg":"x"}`)).kind).toBe('reject');
-    expect(
-      feishuPlatform.judge(platformResponse(status, `{"StatusCode":${code},"StatusMessage":"x"}`)).kind,
-    ).toBe('reject');
-  });
+  ] as const
+).flatMap(([status, code]) => [
+  { name: `HTTP ${status} with code ${code}`, answer: { status, body: `{"code":${code},"msg":"x"}` } },
+  {
+    name: `HTTP ${status} with StatusCode ${code}`,
+    answer: { status, body: `{"StatusCode":${code},"StatusMessage":"x"}` },
+  },
+]);
 
-  it('retries 5xx and 429, rejects a redirect and a 4xx without a Feishu body', () => {
-    expect(feishuPlatform.judge(platformResponse(503, 'busy')).kind).toBe('retry');
-    expect(feishuPlatform.judge(platformResponse(429, '', { 'retry-after': '3' }))).toMatchObject({
-      kind: 'retry',
-      retryAfterMs: 3000,
-    });
-    expect(feishuPlatform.judge(platformResponse(302, '')).kind).toBe('reject');
-    expect(feishuPlatform.judge(platformResponse(404, 'not found')).kind).toBe('reject');
-  });
-
-  it('publishes Feishu’s per-bot limit: 100 a minute, 5 a second', () => {
-    expect(feishuPlatform.rateLimit).toEqual({ perMinute: 100, perSecond: 5 });
-  });
+describePlatformContract({
+  kind: 'chat',
+  type: 'feishu',
+  platform: feishuPlatform,
+  receiver: () => createFeishuReceiver({ secret: SECRET, now: () => RENDER_TIME }),
+  destination: (url) => destinationFor(url, { secret: SECRET }),
+  limits: { check: expectWithinFeishuLimits },
+  proof: {
+    kind: 'marker',
+    unproven: [
+      { name: 'a 200 with a proxy page', answer: { status: 200, body: '<html>captive portal</html>' } },
+      { name: 'a 204', answer: { status: 204, body: '' } },
+      { name: 'a 202 with code 0: Feishu answers 200', answer: { status: 202, body: '{"code":0}' } },
+    ],
+  },
+  permanentRefusals: [
+    {
+      name: 'a 404 without a Feishu body',
+      answer: { status: 404, body: 'not found' },
+      reason: '404 not found',
+    },
+    ...FEISHU_REFUSALS,
+  ],
+  rateLimit: { perMinute: 100, perSecond: 5 },
+  urls: [
+    'https://open.feishu.cn/open-apis/bot/v2/hook/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
+    'https://open.larksuite.com/open-apis/bot/v2/hook/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
+  ],
+  lookalikeUrls: ['https://open.feishu.cn.evil.example/open-apis/bot/v2/hook/abc'],
+  signingSecrets: { valid: [SECRET], invalid: [''] },
+  // As broad as can be: even half an <at> tag would be one too many where nobody is to be mentioned.
+  mentionTokens: (request) => [...new Set(request.body.match(/<at[^>]*>(?:<\/at>)?/g))],
+  expectedMentionTokens: ['<at id=ou_1a2b3c4d></at>', '<at id=ou_5e6f7a8b></at>', '<at id=all></at>'],
+  mentionsGroups: false,
 });

@@ -35,6 +35,7 @@ import {
   RENDER_CONTEXT,
 } from '../../support/events.ts';
 import { createManualClock, type ManualClock } from '../../support/manual-clock.ts';
+import { describePlatformContract } from '../../support/platform-contract.ts';
 import {
   createGoogleChatReceiver,
   type GoogleChatReceiver,
@@ -327,30 +328,6 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
     expect(googleChatPlatform.rateLimit).toEqual({ perMinute: 60, perSecond: 1 });
   });
 
-  it('retries a 429 after the Retry-After seconds when Google sends one', async () => {
-    space.http.respondNext({ status: 429, body: '{"error":{"code":429}}', headers: { 'retry-after': '30' } });
-    const outcome = await deliver(
-      googleChatPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT),
-    );
-    expect(outcome).toMatchObject({ kind: 'retry', retryAfterMs: 30_000 });
-  });
-
-  it.each([500, 502, 503, 504])('retries a %d', async (status) => {
-    space.http.respondNext({ status, body: `{"error":{"code":${status},"status":"UNAVAILABLE"}}` });
-    const outcome = await deliver(
-      googleChatPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT),
-    );
-    expect(outcome.kind).toBe('retry');
-  });
-
-  it('retries a 200 that is not a created message: a proxy page proves nothing', async () => {
-    space.http.respondNext({ status: 200, body: '<html>captive portal</html>' });
-    const outcome = await deliver(
-      googleChatPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT),
-    );
-    expect(outcome.kind).toBe('retry');
-  });
-
   it('rejects a message over 32,000 bytes (400) for good', async () => {
     const request = googleChatPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT);
     const tooBig = { ...request, body: JSON.stringify({ text: 'x'.repeat(GOOGLE_CHAT_MAX_BODY_BYTES) }) };
@@ -476,4 +453,67 @@ describe('renderGoogleChatMessage', () => {
       }),
     ).toEqual(['<users/1>', '<users/2>']);
   });
+});
+
+/** Google's error body, as the API sends it. */
+function googleError(code: number, status: string, message: string): { status: number; body: string } {
+  return { status: code, body: JSON.stringify({ error: { code, message, status } }, null, 2) };
+}
+
+describePlatformContract({
+  kind: 'chat',
+  type: 'googlechat',
+  platform: googleChatPlatform,
+  receiver: () =>
+    createGoogleChatReceiver({ space: SPACE, key: KEY, token: TOKEN, now: createManualClock().now }),
+  destination: (url) =>
+    createChatDestination({ name: 'ops-space', type: 'googlechat', url, mentions: MENTIONS }),
+  limits: { check: (request) => expectWithinGoogleChatLimits(request.body) },
+  proof: {
+    kind: 'marker',
+    unproven: [
+      { name: 'a 200 with a proxy page', answer: { status: 200, body: '<html>captive portal</html>' } },
+      {
+        name: 'a 200 that is not a created message',
+        answer: { status: 200, body: `{"name":"spaces/${SPACE}"}` },
+      },
+      { name: 'a 204', answer: { status: 204, body: '' } },
+    ],
+  },
+  permanentRefusals: [
+    {
+      name: '400 INVALID_ARGUMENT (a wrong key)',
+      answer: googleError(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.'),
+      reason: '400 INVALID_ARGUMENT: API key not valid. Please pass a valid API key.',
+    },
+    {
+      name: '401 UNAUTHENTICATED (a wrong token)',
+      answer: googleError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.'),
+      reason: '401 UNAUTHENTICATED: Request had invalid authentication credentials.',
+    },
+    {
+      name: '403 PERMISSION_DENIED',
+      answer: googleError(403, 'PERMISSION_DENIED', 'The caller does not have permission'),
+      reason: '403 PERMISSION_DENIED: The caller does not have permission',
+    },
+    {
+      name: '404 NOT_FOUND (the space is gone)',
+      answer: googleError(404, 'NOT_FOUND', 'Requested entity was not found.'),
+      reason: '404 NOT_FOUND: Requested entity was not found.',
+    },
+    {
+      name: 'a 400 without a Google body',
+      answer: { status: 400, body: 'Bad Request' },
+      reason: '400 Bad Request',
+    },
+  ],
+  rateLimit: { perMinute: 60, perSecond: 1 },
+  urls: [
+    `https://chat.googleapis.com/v1/spaces/${SPACE}/messages?key=${KEY}&token=${encodeURIComponent(TOKEN)}`,
+  ],
+  lookalikeUrls: [`https://chat.googleapis.com.evil.example/v1/spaces/${SPACE}/messages?key=${KEY}`],
+  // As broad as can be: even half a <users/…> token would be one too many where nobody is to be mentioned.
+  mentionTokens: (request) => [...new Set(request.body.match(/<users\/[^>]*>?/g))],
+  expectedMentionTokens: ['<users/123456789>', '<users/987654321>', '<users/all>'],
+  mentionsGroups: false,
 });

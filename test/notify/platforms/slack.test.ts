@@ -22,7 +22,7 @@ import {
   summarizeDigest,
 } from '../../../lib/notify/render/digest.ts';
 import { countCodePoints } from '../../../lib/notify/render/text-fit.ts';
-import { platformResponse, sendAndJudge } from '../../support/delivery.ts';
+import { sendAndJudge } from '../../support/delivery.ts';
 import {
   cancelledJob,
   digestEvents,
@@ -37,6 +37,7 @@ import {
   RENDER_TIME,
 } from '../../support/events.ts';
 import { createManualClock, type ManualClock } from '../../support/manual-clock.ts';
+import { describePlatformContract } from '../../support/platform-contract.ts';
 import { createSlackReceiver, type SlackReceiver } from '../../support/platforms/slack-receiver.ts';
 
 const destination = createChatDestination({
@@ -44,6 +45,8 @@ const destination = createChatDestination({
   type: 'slack',
   url: 'https://hooks.slack.com/services/T000/B000/XXXXXXXX',
 });
+
+const MENTIONS: Mentions = { users: ['U012ALICE', 'W034BOB'], groups: ['S056ONCALL'], all: true };
 
 function headerText(message: SlackMessage): string {
   const header = message.blocks[0];
@@ -234,67 +237,6 @@ describe('slackPlatform.render', () => {
   });
 });
 
-describe('slackPlatform.judge', () => {
-  it('counts only 200 with body "ok" as delivered', () => {
-    expect(slackPlatform.judge(platformResponse(200, 'ok'))).toEqual({ kind: 'delivered' });
-  });
-
-  it('retries a 200 whose body is not "ok": nothing proves Slack posted it', () => {
-    const outcome = slackPlatform.judge(platformResponse(200, '<html>captive portal</html>'));
-    expect(outcome.kind).toBe('retry');
-    expect(slackPlatform.judge(platformResponse(204, '')).kind).toBe('retry');
-  });
-
-  it('retries 429 after the Retry-After seconds', () => {
-    expect(slackPlatform.judge(platformResponse(429, 'rate_limited', { 'retry-after': '30' }))).toEqual({
-      kind: 'retry',
-      reason: '429 rate_limited (rate limited)',
-      retryAfterMs: 30_000,
-    });
-  });
-
-  it('retries 429 without a Retry-After hint, leaving the wait to the backoff', () => {
-    const outcome = slackPlatform.judge(platformResponse(429, 'rate_limited'));
-    expect(outcome).toEqual({ kind: 'retry', reason: '429 rate_limited (rate limited)' });
-  });
-
-  it.each([500, 502, 503, 504])('retries %d', (status) => {
-    expect(slackPlatform.judge(platformResponse(status, 'upstream trouble'))).toEqual({
-      kind: 'retry',
-      reason: `${status} upstream trouble`,
-    });
-  });
-
-  it.each([
-    [400, 'invalid_payload'],
-    [403, 'invalid_token'],
-    [404, 'channel_not_found'],
-    [410, 'channel_is_archived'],
-    [413, 'too_large'],
-  ])('rejects %d %s for good, saying why', (status, body) => {
-    expect(slackPlatform.judge(platformResponse(status, body))).toEqual({
-      kind: 'reject',
-      reason: `${status} ${body}`,
-    });
-  });
-
-  it('rejects a redirect: the configured URL is wrong', () => {
-    const outcome = slackPlatform.judge(platformResponse(302, ''));
-    expect(outcome.kind).toBe('reject');
-    expect(outcome.kind === 'reject' && outcome.reason).toMatch(/^302 /);
-  });
-
-  it('keeps a long error body short in the reason', () => {
-    const outcome = slackPlatform.judge(platformResponse(400, `invalid_blocks ${'x'.repeat(5000)}`));
-    expect(outcome.kind).toBe('reject');
-    if (outcome.kind !== 'reject') return;
-    expect(outcome.reason.startsWith('400 invalid_blocks x')).toBe(true);
-    expect(outcome.reason.length).toBeLessThanOrEqual(210);
-  });
-});
-
-const MENTIONS: Mentions = { users: ['U012ALICE', 'W034BOB'], groups: ['S056ONCALL'], all: true };
-
 describe('Slack mentions', () => {
   it('renders users, user groups and the channel in Slack syntax', () => {
     expect(renderSlackMentions(MENTIONS)).toBe('<!channel> <@U012ALICE> <@W034BOB> <!subteam^S056ONCALL>');
@@ -319,11 +261,6 @@ describe('Slack mentions', () => {
     });
     expect(headerText(message)).not.toContain('<@');
     expectWithinBlockKitLimits(message);
-  });
-
-  it.each(['FINISHED', 'CANCELLED'])('mentions nobody for a %s job', (status) => {
-    const message = renderSlackMessage(jobEvent({ ...finishedJob, status }), RENDER_CONTEXT, MENTIONS);
-    expect(JSON.stringify(message)).not.toMatch(/<@|<!subteam|<!channel>/);
   });
 
   it('keeps whole mentions only, and the section within its limit, however many are configured', () => {
@@ -505,12 +442,55 @@ describe('slackPlatform, delivered to a Slack-like incoming webhook', () => {
     });
     expect(receiver.posted).toHaveLength(1);
   });
+});
 
-  it('retries server trouble (500 rollup_error)', async () => {
-    receiver.http.respondNext({ status: 500, body: 'rollup_error' });
-    expect(await deliver(slackPlatform.render(jobEvent(finishedJob), slack, RENDER_CONTEXT))).toEqual({
-      kind: 'retry',
-      reason: '500 rollup_error',
-    });
-  });
+describePlatformContract({
+  kind: 'chat',
+  type: 'slack',
+  platform: slackPlatform,
+  receiver: () => createSlackReceiver({ token: 'XXsecretTOKEN0123456789', now: () => RENDER_TIME }),
+  destination: (url) =>
+    createChatDestination({ name: 'team-channel', type: 'slack', url, mentions: MENTIONS }),
+  limits: { check: (request) => expectWithinBlockKitLimits(JSON.parse(request.body)) },
+  proof: {
+    kind: 'marker',
+    unproven: [
+      { name: 'a 200 whose body is not "ok"', answer: { status: 200, body: '<html>captive portal</html>' } },
+      { name: 'a 204: Slack answers 200 "ok"', answer: { status: 204, body: '' } },
+    ],
+  },
+  permanentRefusals: [
+    {
+      name: '400 invalid_payload',
+      answer: { status: 400, body: 'invalid_payload' },
+      reason: '400 invalid_payload',
+    },
+    {
+      name: '403 invalid_token',
+      answer: { status: 403, body: 'invalid_token' },
+      reason: '403 invalid_token',
+    },
+    {
+      name: '404 channel_not_found',
+      answer: { status: 404, body: 'channel_not_found' },
+      reason: '404 channel_not_found',
+    },
+    {
+      name: '410 channel_is_archived',
+      answer: { status: 410, body: 'channel_is_archived' },
+      reason: '410 channel_is_archived',
+    },
+    { name: '413 too_large', answer: { status: 413, body: 'too_large' }, reason: '413 too_large' },
+  ],
+  rateLimit: { perMinute: 60, perSecond: 1 },
+  urls: [
+    'https://hooks.slack.com/services/T000/B000/XXXXXXXX',
+    // Host names are case-insensitive, and a fully qualified one may end in a dot.
+    'https://Hooks.Slack.com./services/T000/B000/XXXXXXXX',
+  ],
+  lookalikeUrls: ['https://hooks.slack.com.evil.example/services/T000/B000/XXXXXXXX'],
+  // As broad as can be: even half a token would be one too many where nobody is to be mentioned.
+  mentionTokens: (request) => [...new Set(request.body.match(/<@[^>]*>?|<!subteam[^>]*>?|<!channel>/g))],
+  expectedMentionTokens: ['<!channel>', '<@U012ALICE>', '<@W034BOB>', '<!subteam^S056ONCALL>'],
+  mentionsGroups: true,
 });

@@ -30,6 +30,7 @@ import {
   RENDER_TIME,
 } from '../../support/events.ts';
 import { createManualClock, type ManualClock } from '../../support/manual-clock.ts';
+import { describePlatformContract } from '../../support/platform-contract.ts';
 import { lastSentJson } from '../../support/platforms/platform-receiver.ts';
 import {
   createTeamsReceiver,
@@ -276,11 +277,6 @@ describe('teamsPlatform.render, delivered to a Teams-Workflows-like webhook', ()
     expect(receiver.posted[0]?.mentioned).toEqual([]);
   });
 
-  it('never mentions anyone for a FINISHED job', async () => {
-    await deliver(teamsPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())));
-    expect(card(sentMessage()).msteams.entities).toEqual([]);
-  });
-
   it('puts user text only in TextRuns, so Markdown and <at> in a queue name stay plain text', async () => {
     const sneaky = {
       ...finishedJob,
@@ -388,34 +384,6 @@ describe('teamsPlatform.judge, on what the Teams-like webhook answers', () => {
     );
     expect(receiver.posted).toHaveLength(3);
   });
-
-  it.each([500, 502, 503, 504])('retries %d', async (status) => {
-    receiver.http.respondNext({
-      status,
-      body: '{"error":{"code":"ServiceUnavailable","message":"The server is busy."}}',
-    });
-    const outcome = await deliver(
-      teamsPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())),
-    );
-    expect(outcome.kind).toBe('retry');
-  });
-
-  it('retries a 408 timeout and rejects a redirect', async () => {
-    receiver.http.respondNext(
-      { status: 408, body: '' },
-      { status: 302, body: '', headers: { location: '/elsewhere' } },
-    );
-    expect(
-      (await deliver(teamsPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())))).kind,
-    ).toBe('retry');
-    expect(
-      (await deliver(teamsPlatform.render(jobEvent(finishedJob), destination, contextAt(clock.now())))).kind,
-    ).toBe('reject');
-  });
-
-  it('publishes a conservative rate: Teams bots may post 30 messages a minute to one conversation', () => {
-    expect(teamsPlatform.rateLimit).toEqual({ perMinute: 30, perSecond: 4 });
-  });
 });
 
 describe('teamsPlatform.renderDigest', () => {
@@ -477,4 +445,82 @@ describe('countJsonStringBytes', () => {
     };
     expect(JSON.stringify(sample).length).toBeGreaterThan(0);
   });
+});
+
+/** Every TextBlock's text, containers flattened: the only text in which Teams resolves `<at>` mentions. */
+function textBlocks(elements: TeamsElement[]): string[] {
+  return elements.flatMap((element) =>
+    element.type === 'Container'
+      ? textBlocks(element.items)
+      : element.type === 'TextBlock'
+        ? [element.text]
+        : [],
+  );
+}
+
+/** Who Teams notifies: the mention entities, and any `<at>` in a TextBlock (bound or not). */
+function teamsMentionTokens(request: OutgoingRequest): string[] {
+  const content = card(JSON.parse(request.body) as TeamsMessage);
+  return [
+    ...new Set([
+      ...content.msteams.entities.map((entity) => entity.text),
+      ...textBlocks(content.body).flatMap((text) => text.match(/<at>[^<]*<\/at>/g) ?? []),
+    ]),
+  ];
+}
+
+const logicAppsError = (status: number, code: string) => ({
+  status,
+  body: JSON.stringify({ error: { code, message: 'x' } }),
+});
+
+describePlatformContract({
+  kind: 'chat',
+  type: 'teams',
+  platform: teamsPlatform,
+  receiver: () => createTeamsReceiver({ workflowId: WORKFLOW_ID, sig: SIG, now: () => RENDER_TIME }),
+  destination: (url) => createChatDestination({ name: 'ops', type: 'teams', url, mentions: MENTIONS }),
+  limits: { maxBodyBytes: TEAMS_PAYLOAD_MAX_BYTES },
+  // The workflow's trigger answers 202 once it has the request: that is all a webhook sender ever learns.
+  proof: { kind: 'status' },
+  permanentRefusals: [
+    {
+      name: '400 (a payload the trigger cannot take)',
+      answer: logicAppsError(400, 'TriggerInputSchemaMismatch'),
+      reason: '400 {"error":{"code":"TriggerInputSchemaMismatch","message":"x"}}',
+    },
+    {
+      name: "401 (the URL's sig is wrong)",
+      answer: logicAppsError(401, 'DirectApiInvalidAuthorizationSignature'),
+      reason:
+        '401 {"error":{"code":"DirectApiInvalidAuthorizationSignature","message":"x"}} (the webhook URL\'s signature is not valid: copy the URL again from the workflow)',
+    },
+    {
+      name: '403',
+      answer: logicAppsError(403, 'AuthorizationFailed'),
+      reason: '403 {"error":{"code":"AuthorizationFailed","message":"x"}}',
+    },
+    {
+      name: '404 (the workflow is gone)',
+      answer: logicAppsError(404, 'WorkflowNotFound'),
+      reason:
+        '404 {"error":{"code":"WorkflowNotFound","message":"x"}} (the workflow was deleted or turned off)',
+    },
+    {
+      name: '413 (over 28 KB)',
+      answer: logicAppsError(413, 'MessageTooLarge'),
+      reason: '413 {"error":{"code":"MessageTooLarge","message":"x"}}',
+    },
+  ],
+  rateLimit: { perMinute: 30, perSecond: 4 },
+  urls: [
+    `https://prod-12.westus.logic.azure.com:443/workflows/${WORKFLOW_ID}/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${SIG}`,
+    `https://default0a1b2c3d.02.environment.api.powerplatform.com/powerautomate/automations/direct/workflows/${WORKFLOW_ID}/triggers/manual/paths/invoke?api-version=1&sig=${SIG}`,
+  ],
+  lookalikeUrls: [
+    `https://logic.azure.com.evil.example/workflows/${WORKFLOW_ID}/triggers/manual/paths/invoke`,
+  ],
+  mentionTokens: teamsMentionTokens,
+  expectedMentionTokens: ['<at>alice@contoso.com</at>', '<at>87d349ed-44d7-43e1-9a83-5f2406dee5bd</at>'],
+  mentionsGroups: false,
 });

@@ -7,11 +7,12 @@ import { createWebhookDestination, type WebhookDestination } from '../../../lib/
 import {
   renderWebhookBody,
   signWebhook,
+  WEBHOOK_BODY_LIMIT_BYTES,
   WEBHOOK_TRUNCATION_MARKER,
   WebhookSecretError,
   webhookPlatform,
 } from '../../../lib/notify/platforms/webhook.ts';
-import { platformResponse } from '../../support/delivery.ts';
+import { createWebhookReceiver } from '../../../lib/simulator/webhook-receiver.ts';
 import {
   contextAt,
   finishedFixture,
@@ -19,7 +20,9 @@ import {
   hugeErrorText,
   hugeStatement,
   jobEvent,
+  RENDER_TIME,
 } from '../../support/events.ts';
+import { describePlatformContract } from '../../support/platform-contract.ts';
 
 const TWENTY_KB = 20 * 1000;
 
@@ -235,55 +238,44 @@ describe('signWebhook', () => {
   });
 });
 
-describe('webhookPlatform.judge', () => {
-  it.each([200, 201, 202, 204])('counts %d as delivered', (status) => {
-    expect(webhookPlatform.judge(platformResponse(status))).toEqual({ kind: 'delivered' });
-  });
+const base64Of = (bytes: number) => randomBytes(bytes).toString('base64');
 
-  it('retries 429 honouring Retry-After', () => {
-    expect(webhookPlatform.judge(platformResponse(429, 'slow down', { 'retry-after': '120' }))).toEqual({
-      kind: 'retry',
-      reason: '429 slow down (rate limited)',
-      retryAfterMs: 120_000,
+describePlatformContract({
+  kind: 'webhook',
+  type: 'webhook',
+  platform: webhookPlatform,
+  receiver: () => {
+    // Standard Webhooks' "under 20 KB", strictly: a body at the limit is answered 413 and so rejected.
+    const http = createWebhookReceiver({
+      maxBodyBytes: WEBHOOK_BODY_LIMIT_BYTES - 1,
+      now: () => RENDER_TIME,
     });
-  });
-
-  it('reads a Retry-After date against the response Date header', () => {
-    const outcome = webhookPlatform.judge(
-      platformResponse(429, '', {
-        date: 'Tue, 02 Jan 2024 03:04:05 GMT',
-        'retry-after': 'Tue, 02 Jan 2024 03:05:35 GMT',
-      }),
-    );
-    expect(outcome).toMatchObject({ kind: 'retry', retryAfterMs: 90_000 });
-  });
-
-  it.each([500, 502, 503, 504, 408])('retries %d', (status) => {
-    expect(webhookPlatform.judge(platformResponse(status, 'try later'))).toEqual({
-      kind: 'retry',
-      reason: `${status} try later`,
-    });
-  });
-
-  it('rejects 410 Gone: the receiver disabled the endpoint', () => {
-    expect(webhookPlatform.judge(platformResponse(410, 'gone'))).toEqual({
-      kind: 'reject',
-      reason: '410 Gone: endpoint disabled',
-    });
-  });
-
-  it.each([400, 401, 403, 404, 422])('rejects %d', (status) => {
-    expect(webhookPlatform.judge(platformResponse(status, 'no'))).toEqual({
-      kind: 'reject',
+    return { start: async () => `${await http.start()}/hooks/dli`, close: () => http.close(), http };
+  },
+  destination: (url) => createWebhookDestination({ name: 'receiver', url, secret: newSecret() }),
+  limits: { maxBodyBytes: TWENTY_KB - 1 },
+  proof: { kind: 'status' },
+  permanentRefusals: [
+    // Standard Webhooks: 410 means the receiver wants no more deliveries to this endpoint.
+    { name: '410 Gone', answer: { status: 410, body: 'gone' }, reason: '410 Gone: endpoint disabled' },
+    ...[400, 401, 403, 404, 422].map((status) => ({
+      name: `${status}`,
+      answer: { status, body: 'no' },
       reason: `${status} no`,
-    });
-  });
-
-  it.each([301, 302, 307, 308])('rejects redirect %d', (status) => {
-    const outcome = webhookPlatform.judge(
-      platformResponse(status, '', { location: 'https://elsewhere.example.com/' }),
-    );
-    expect(outcome.kind).toBe('reject');
-    expect(outcome.kind === 'reject' && outcome.reason).toContain(String(status));
-  });
+    })),
+  ],
+  rateLimit: null,
+  urls: ['https://receiver.example.com/hooks/dli', 'https://hooks.example.org:8443/dli?team=data'],
+  signingSecrets: {
+    valid: [`whsec_${base64Of(24)}`, `whsec_${base64Of(32)}`, `whsec_${base64Of(64)}`],
+    invalid: [
+      `whsec_${base64Of(23)}`,
+      `whsec_${base64Of(65)}`,
+      base64Of(32),
+      'whsec_not base64!!',
+      'whsec_',
+      // Not a whole number of Base64 quanta.
+      'whsec_abcde',
+    ],
+  },
 });

@@ -33,6 +33,7 @@ import {
   RENDER_CONTEXT,
 } from '../../support/events.ts';
 import { createManualClock, type ManualClock } from '../../support/manual-clock.ts';
+import { describePlatformContract } from '../../support/platform-contract.ts';
 import {
   createWecomReceiver,
   WECOM_ERRCODE,
@@ -310,24 +311,6 @@ describe('WeCom delivery to a WeCom-like robot', () => {
     expect(outcome.kind === 'reject' && outcome.reason).toMatch(new RegExp(`^200 errcode ${errcode} `));
   });
 
-  it.each([500, 502, 503])('retries a %d from the robot', async (status) => {
-    robot.http.respondNext({ status, body: 'upstream trouble' });
-    const outcome = await deliver(wecomPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT));
-    expect(outcome).toEqual({ kind: 'retry', reason: `${status} upstream trouble` });
-  });
-
-  it('retries a 200 without an errcode: a proxy page proves nothing', async () => {
-    robot.http.respondNext({ status: 200, body: '<html>captive portal</html>' });
-    const outcome = await deliver(wecomPlatform.render(jobEvent(finishedJob), destination, RENDER_CONTEXT));
-    expect(outcome.kind).toBe('retry');
-  });
-
-  it('rejects a 404 from something that is not a WeCom robot', async () => {
-    const elsewhere = { ...destination, url: destination.url.replace('/cgi-bin/webhook/send', '/nope') };
-    const outcome = await deliver(wecomPlatform.render(jobEvent(finishedJob), elsewhere, RENDER_CONTEXT));
-    expect(outcome).toEqual({ kind: 'reject', reason: '404' });
-  });
-
   it('delivers a digest of 200 events as markdown within 4096 bytes, failures first, ending with "… and N more"', async () => {
     const events = numberedEvents(200, ['FINISHED', 'FINISHED', 'CANCELLED', 'FINISHED']);
     const quiet = { ...destination, mentions: NO_MENTIONS };
@@ -453,4 +436,88 @@ describe('WeCom helpers', () => {
     expect(fitLines(lines, 18, measure, '\n')).toBe('aaaa\n… and 5 more');
     expect(fitLines(lines, 12, measure, '\n')).toBe('… and 6 more');
   });
+});
+
+/** WeCom's limits, in UTF-8 bytes of the content: 4096 for markdown, 2048 for text (the type that can mention). */
+function expectWithinWecomLimits(request: OutgoingRequest): void {
+  const message = JSON.parse(request.body) as WecomMessage;
+  if (message.msgtype === 'markdown') {
+    expect(bytes(message.markdown.content)).toBeLessThanOrEqual(WECOM_MARKDOWN_MAX_BYTES);
+  } else {
+    expect(message.msgtype).toBe('text');
+    expect(bytes(message.text.content)).toBeLessThanOrEqual(WECOM_TEXT_MAX_BYTES);
+  }
+}
+
+/** Who WeCom notifies: the mention lists of a text message, and any `<@userid>` in the content. */
+function wecomMentionTokens(request: OutgoingRequest): string[] {
+  const message = JSON.parse(request.body) as WecomMessage;
+  const content = message.msgtype === 'text' ? message.text.content : message.markdown.content;
+  const lists: Partial<WecomTextMessage['text']> = message.msgtype === 'text' ? message.text : {};
+  return [
+    ...(lists.mentioned_list ?? []),
+    ...(lists.mentioned_mobile_list ?? []),
+    ...(content.match(/<@[^>]*>?/g) ?? []),
+  ];
+}
+
+/** WeCom's error body: its message, then a request hint, the caller's IP and a link (left out of the reason). */
+function wecomError(errcode: number, message: string): { status: number; body: string } {
+  return {
+    status: 200,
+    body: JSON.stringify({
+      errcode,
+      errmsg: `${message}, hint: [1714538355214402001], from ip: 127.0.0.1, more info at https://open.work.weixin.qq.com/devtool/query?e=${errcode}`,
+    }),
+  };
+}
+
+describePlatformContract({
+  kind: 'chat',
+  type: 'wecom',
+  platform: wecomPlatform,
+  receiver: () => createWecomReceiver({ key: ROBOT_KEY, now: createManualClock().now }),
+  destination: (url) => createChatDestination({ name: 'ops-group', type: 'wecom', url, mentions: MENTIONS }),
+  limits: { check: expectWithinWecomLimits },
+  proof: {
+    kind: 'marker',
+    unproven: [
+      {
+        name: 'a 200 without an errcode: a proxy page',
+        answer: { status: 200, body: '<html>captive portal</html>' },
+      },
+      { name: 'a 204: WeCom answers 200', answer: { status: 204, body: '' } },
+    ],
+  },
+  permanentRefusals: [
+    {
+      name: 'errcode 93000 (wrong key)',
+      answer: wecomError(WECOM_ERRCODE.invalidWebhookUrl, 'invalid webhook url'),
+      reason: '200 errcode 93000 invalid webhook url',
+    },
+    {
+      name: 'errcode 40058 (content too long)',
+      answer: wecomError(
+        WECOM_ERRCODE.contentTooLong,
+        'markdown.content exceed max length 4096. invalid Request Parameter',
+      ),
+      reason: '200 errcode 40058 markdown.content exceed max length 4096. invalid Request Parameter',
+    },
+    {
+      name: 'errcode 40008 (unknown msgtype)',
+      answer: wecomError(WECOM_ERRCODE.invalidMessageType, 'invalid message type'),
+      reason: '200 errcode 40008 invalid message type',
+    },
+    {
+      name: 'a 404 from something that is not a WeCom robot',
+      answer: { status: 404, body: '' },
+      reason: '404',
+    },
+  ],
+  rateLimit: { perMinute: 20 },
+  urls: [`https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=${ROBOT_KEY}`],
+  lookalikeUrls: [`https://qyapi.weixin.qq.com.evil.example/cgi-bin/webhook/send?key=${ROBOT_KEY}`],
+  mentionTokens: wecomMentionTokens,
+  expectedMentionTokens: ['zhangsan', 'lisi', '@all', '13800001111'],
+  mentionsGroups: false,
 });
