@@ -1,0 +1,3 @@
+import { describeChaos } from '../support/chaos-suite.ts';
+
+describeChaos('dynamodb', [3, 4]);

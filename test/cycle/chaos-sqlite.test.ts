@@ -1,0 +1,3 @@
+import { describeChaos } from '../support/chaos-suite.ts';
+
+describeChaos('sqlite', [1, 2]);
