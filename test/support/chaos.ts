@@ -24,6 +24,7 @@ import { DynamoDbStore } from '../../lib/store/dynamodb-store.ts';
 import type { JobStore } from '../../lib/store/job-store.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
 import { LOCAL_AWS, startDynalite } from './dynalite.ts';
+import { createSeededRandom } from './seeded-random.ts';
 import { ACCESS_KEY, PROJECT_ID, SECRET_KEY } from './watch-harness.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/dli-watch.js');
@@ -72,18 +73,6 @@ export interface ChaosFigures {
   duration_ms: number;
 }
 
-/** Mulberry32: a small, seedable generator, good enough to pick faults. */
-function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Received {
   request: ReceivedWebhookRequest;
   /** The receiver answered 2xx: as far as the platform knows, the message is posted. */
@@ -104,7 +93,7 @@ interface Kill {
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
   const startedAt = Date.now();
-  const random = createRandom(options.seed);
+  const random = createSeededRandom(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const jobCount = options.jobs ?? 24;
   const chaosMs = options.chaosMs ?? 8_000;
