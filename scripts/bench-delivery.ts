@@ -1,8 +1,9 @@
 /**
- * `npm run bench:delivery [-- --jobs 500] [--destinations 2] [--runs 3] [--json]`
+ * `npm run bench:delivery [-- --jobs 500] [--destinations 2] [--receiver-ms 25] [--runs 3] [--backend both] [--json]`
  *
  * What delivering costs the store: N tracked jobs that are all found FINISHED in one tick, each routed to D
- * generic webhooks (one message per event, no rate limit), on SQLite and on DynamoDB (dynalite, in this process).
+ * generic webhooks (one message per event, no rate limit) that answer after `--receiver-ms` (a chat platform takes
+ * longer; 0 shows the store's share at its largest), on SQLite and on DynamoDB (dynalite, in this process).
  * Counts the store's writes (`update` calls) and reads (`get`, `listDue` pages) per delivered message, and times
  * the tick. The backends alternate, `--runs` times each; counts are the same every run, times are medians.
  */
@@ -67,7 +68,12 @@ function countedStore(store: JobStore, counts: StoreCounts): JobStore {
 
 async function runOnce(
   backend: Backend,
-  options: { jobs: number; destinations: number; dynamodbEndpoint: string; nextTable: () => Promise<string> },
+  options: {
+    jobs: number;
+    destinations: number;
+    receiverMs: number;
+    nextTable: () => Promise<string>;
+  },
 ): Promise<RunResult> {
   const simulator = createDliSimulator({
     projectId: PROJECT_ID,
@@ -75,7 +81,7 @@ async function runOnce(
     jobFactory: () => ({ lifecycle: ['FINISHED'], fields: { queue_name: 'etl', owner: 'bench' } }),
   });
   const receivers: WebhookReceiver[] = Array.from({ length: options.destinations }, () =>
-    createWebhookReceiver({ defaultResponse: { status: 204 } }),
+    createWebhookReceiver({ defaultResponse: { status: 204, delayMs: options.receiverMs } }),
   );
   const directory = await mkdtemp(join(tmpdir(), 'dli-watch-bench-delivery-'));
   let store: JobStore | undefined;
@@ -138,17 +144,26 @@ const { values } = parseArgs({
     destinations: { type: 'string', default: '2' },
     runs: { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'both' },
+    'receiver-ms': { type: 'string', default: '25' },
   },
 });
 const jobs = Number(values.jobs);
 const destinations = Number(values.destinations);
 const runs = Number(values.runs);
-if (![jobs, destinations, runs].every((value) => Number.isSafeInteger(value) && value > 0)) {
+const receiverMs = Number(values['receiver-ms']);
+if (
+  ![jobs, destinations, runs].every((value) => Number.isSafeInteger(value) && value > 0) ||
+  !(Number.isSafeInteger(receiverMs) && receiverMs >= 0)
+) {
   process.stderr.write(
-    'usage: npm run bench:delivery -- [--jobs N] [--destinations D] [--runs R] [--json]\n',
+    'usage: npm run bench:delivery -- [--jobs N] [--destinations D] [--receiver-ms MS] [--runs R] [--backend B] [--json]\n',
   );
   process.exit(2);
 }
+
+const backends: Backend[] =
+  values.backend === 'both' ? ['sqlite', 'dynamodb'] : [values.backend === 'sqlite' ? 'sqlite' : 'dynamodb'];
 
 // The DynamoDB client reads its region and credentials from the environment, as in Lambda.
 process.env.AWS_REGION ??= 'us-east-1';
@@ -159,12 +174,12 @@ process.env.AWS_ENDPOINT_URL_DYNAMODB = dynalite.endpoint;
 const results: RunResult[] = [];
 try {
   for (let run = 0; run < runs; run += 1) {
-    for (const backend of ['sqlite', 'dynamodb'] as const) {
+    for (const backend of backends) {
       results.push(
         await runOnce(backend, {
           jobs,
           destinations,
-          dynamodbEndpoint: dynalite.endpoint,
+          receiverMs,
           nextTable: () => dynalite.createJobTable(),
         }),
       );
@@ -174,7 +189,7 @@ try {
   await dynalite.close();
 }
 
-const rows = (['sqlite', 'dynamodb'] as const).map((backend) => {
+const rows = backends.map((backend) => {
   const mine = results.filter((result) => result.backend === backend);
   const [first] = mine;
   if (!first) throw new Error(`no run on ${backend}`);
@@ -183,6 +198,7 @@ const rows = (['sqlite', 'dynamodb'] as const).map((backend) => {
     backend,
     jobs,
     destinations,
+    receiver_ms: receiverMs,
     delivered: first.delivered,
     received: first.received,
     writes: first.counts.writes,

@@ -14,11 +14,16 @@ export interface CliIo {
 /** Bad usage: exit code 2, like a bad configuration. */
 export class UsageError extends Error {}
 
+/**
+ * Exit codes, chosen so a supervisor can tell what a restart would do (README, "Exit codes"): 1 may pass with time
+ * (a failed cycle, a destination that refused), 2, 3 and 4 need a person (bad usage or configuration, rejected
+ * credentials — retrying them can lock the key — and a store that cannot be used).
+ */
 export const EXIT_OK = 0;
-
 export const EXIT_FAILURE = 1;
-
 export const EXIT_USAGE = 2;
+export const EXIT_CREDENTIALS = 3;
+export const EXIT_STORE = 4;
 
 export function usage(message: string): never {
   throw new UsageError(message);

@@ -16,7 +16,7 @@ Run 'dli-watch <command> --help' for a command's options. Configuration comes fr
 variables (see the README): DLI_REGION, DLI_PROJECT_ID, HUAWEICLOUD_SDK_AK/SK or DLI_AUTH_TOKEN,
 DLI_WATCH_STORE, DLI_WATCH_CONFIG, DLI_WATCH_WEBHOOKS, ...
 
-Exit codes: 0 done, 1 DLI rejected the credentials or the store is unusable, 2 bad usage or configuration.
+Exit codes: 0 done; 1 failed, worth retrying later; 2 bad usage or configuration; 3 DLI rejected the\ncredentials; 4 the store is unusable. Restarting cannot fix 2, 3 or 4.
 `,
   track: `Usage: dli-watch track <job-id>... [--label key=value]... [--file <path>]
 

@@ -1,7 +1,7 @@
 import { ConfigError } from '../config/problems.ts';
 import { DliAuthError } from '../dli/errors.ts';
 import { StoreError } from '../store/store-error.ts';
-import { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parse, UsageError, usage } from './cli-io.ts';
+import { type CliIo, EXIT_CREDENTIALS, EXIT_OK, EXIT_STORE, EXIT_USAGE, parse, UsageError, usage } from './cli-io.ts';
 import { run, tick } from './cycle-commands.ts';
 import { HELP } from './help.ts';
 import { list, track, untrack } from './job-commands.ts';
@@ -70,11 +70,11 @@ function reportFailure(error: unknown, command: string, io: CliIo): number {
       `dli-watch: ${error.message}${requestId}. Check HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK ` +
         '(plus HUAWEICLOUD_SDK_SECURITY_TOKEN for temporary credentials), or DLI_AUTH_TOKEN.\n',
     );
-    return EXIT_FAILURE;
+    return EXIT_CREDENTIALS;
   }
   if (error instanceof StoreError) {
     io.stderr(`dli-watch: the store is unusable: ${error.message}\n`);
-    return EXIT_FAILURE;
+    return EXIT_STORE;
   }
   throw error;
 }

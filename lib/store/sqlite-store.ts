@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLOutputValue, StatementSync } from 'node:sqlite';
 import {
   type Delivery,
   earliestDeliveryAttemptAt,
@@ -201,6 +201,9 @@ export class SqliteStore implements JobStore {
     }
     let db: DatabaseSync;
     try {
+      // Loaded when a store is opened, not imported: a bundle that imported it at the top would fail to load on a
+      // Node without `node:sqlite`, before it could say which Node it needs.
+      const { DatabaseSync } = process.getBuiltinModule('node:sqlite');
       db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
     } catch (error) {
       throw new StoreError(`Cannot open the job store ${path}: ${describeCause(error)}`, { cause: error });

@@ -90,13 +90,13 @@ describe('dli-watch with DLI_WATCH_STORE=dynamodb:<table>', () => {
     expect(existsSync(workspace.storePath)).toBe(false);
   });
 
-  it('names the table and the missing region when AWS_REGION is not set, exit 1', async () => {
+  it('names the table and the missing region when AWS_REGION is not set, exit 4', async () => {
     const { AWS_REGION: _region, ...withoutRegion } = env;
     const saved = env;
     env = withoutRegion;
     try {
       const result = await cli(['list']);
-      expect(result.code).toBe(1);
+      expect(result.code).toBe(4);
       expect(result.stderr).toContain(table);
       expect(result.stderr).toContain('AWS_REGION');
     } finally {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../../lib/cli/cli-io.ts';
+import { EXIT_CREDENTIALS, EXIT_FAILURE, EXIT_OK, EXIT_STORE, EXIT_USAGE } from '../../lib/cli/cli-io.ts';
 import { main } from '../../lib/cli/main.ts';
 import { type CliWorkspace, createCliWorkspace, WEBHOOK_PATH_TOKEN } from '../support/cli-workspace.ts';
 import {
@@ -288,12 +288,12 @@ describe('track', () => {
   });
 
   it.each([['track', 'job-a'], ['untrack', 'job-a'], ['list'], ['tick', '--json']])(
-    'a garbage file at the store path: %s exits 1 with a clear message and leaves the file as it was',
+    'a garbage file at the store path: %s exits 4 with a clear message and leaves the file as it was',
     async (...argv) => {
       const garbage = Buffer.concat([Buffer.from('this is not a database\n'), randomBytes(4096)]);
       writeFileSync(workspace.storePath, garbage);
       const result = await cli(argv);
-      expect(result.code).toBe(EXIT_FAILURE);
+      expect(result.code).toBe(EXIT_STORE);
       expect(result.stderr).toContain('store is unusable');
       expect(result.stderr).toContain(workspace.storePath);
       expect(result.stderr).toContain('not a SQLite database');
@@ -452,12 +452,12 @@ describe('tick', () => {
     expect(broken).toMatchObject({ status: null, version: 1 });
   });
 
-  it('rejected AK/SK: exit 1, names the credential variables, shows no secret, changes nothing', async () => {
+  it('rejected AK/SK: exit 3, names the credential variables, shows no secret, changes nothing', async () => {
     harness.simulator.addJob('job-done', { lifecycle: ['FINISHED'] });
     await cli(['track', 'job-done', 'job-other']);
     const before = await workspace.storedJobs();
     const result = await cli(['tick', '--json'], { env: { ...env, HUAWEICLOUD_SDK_SK: WRONG_SECRET_KEY } });
-    expect(result.code).toBe(EXIT_FAILURE);
+    expect(result.code).toBe(EXIT_CREDENTIALS);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('DLI rejected the credentials');
     expect(result.stderr).toContain('HUAWEICLOUD_SDK_AK');
@@ -466,11 +466,11 @@ describe('tick', () => {
     expect(harness.slack.requests).toHaveLength(0);
   });
 
-  it('a rejected DLI_AUTH_TOKEN: exit 1, names DLI_AUTH_TOKEN, does not show the token', async () => {
+  it('a rejected DLI_AUTH_TOKEN: exit 3, names DLI_AUTH_TOKEN, does not show the token', async () => {
     await cli(['track', 'job-done']);
     const { HUAWEICLOUD_SDK_AK: _ak, HUAWEICLOUD_SDK_SK: _sk, ...withoutAkSk } = env;
     const result = await cli(['tick'], { env: { ...withoutAkSk, DLI_AUTH_TOKEN: AUTH_TOKEN } });
-    expect(result.code).toBe(EXIT_FAILURE);
+    expect(result.code).toBe(EXIT_CREDENTIALS);
     expect(result.stderr).toContain('DLI_AUTH_TOKEN');
   });
 
@@ -587,14 +587,14 @@ describe('run', () => {
     expect(harness.webhook.requests).toHaveLength(1);
   });
 
-  it('rejected credentials end the loop with exit 1 instead of retrying forever', async () => {
+  it('rejected credentials end the loop with exit 3 instead of retrying forever', async () => {
     await cli(['track', 'job-a']);
     const result = await cli(['run', '--interval', '1'], {
       env: { ...env, HUAWEICLOUD_SDK_SK: WRONG_SECRET_KEY },
       // Only a safety net: a loop that kept going would end here with exit 0 and fail the test.
       signal: AbortSignal.timeout(15_000),
     });
-    expect(result.code).toBe(EXIT_FAILURE);
+    expect(result.code).toBe(EXIT_CREDENTIALS);
     expect(result.stderr).toContain('HUAWEICLOUD_SDK_SK');
   });
 });

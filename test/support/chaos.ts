@@ -29,8 +29,8 @@ import { ACCESS_KEY, PROJECT_ID, SECRET_KEY } from './watch-harness.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/dli-watch.js');
 const DESTINATIONS = ['audit', 'ops'] as const;
-/** The senders' timeout, short so that a killed cycle's lease soon runs out; receivers answer later than it rarely. */
-const SEND_TIMEOUT_MS = 400;
+/** The senders' timeout: short, so a killed cycle's lease soon runs out, yet far above the receivers' usual answers. */
+const SEND_TIMEOUT_MS = 1_000;
 
 export type ChaosBackend = 'sqlite' | 'dynamodb';
 
