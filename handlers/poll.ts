@@ -1,21 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type CycleSummary, cycleBudgetMs } from '../lib/cycle/run-cycle.ts';
-import {
-  METRICS_NAMESPACE,
-  METRICS_SERVICE,
-  publishCycleFailure,
-  publishCycleMetrics,
-} from '../lib/run/cycle-metrics.ts';
+import { CycleFailedError } from '../lib/cycle/summary.ts';
+import { createCycleMetrics, publishCycleFailure, publishCycleMetrics } from '../lib/run/cycle-metrics.ts';
 import { loadRuntimeSecrets } from '../lib/run/ssm-secrets.ts';
 import { createWatcherProvider } from '../lib/run/watcher.ts';
 
 const logger = new Logger({ serviceName: 'dli-watch' });
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+const metrics = createCycleMetrics(process.env);
 // One per container: the store stays open across invocations, and the watcher (with its rate limiter) is
 // rebuilt only when the secrets in Parameter Store rotate.
 const watchers = createWatcherProvider({
@@ -59,6 +54,11 @@ export const handler = middy(async (event: PollEvent | null, context: Context): 
   } catch (error) {
     // logMetrics flushes on errors too, so the alarm on failing cycles sees this count.
     publishCycleFailure(metrics);
+    if (error instanceof CycleFailedError) {
+      // It did run: what it did still counts (DLI errors above all, which have an alarm of their own).
+      publishCycleMetrics(metrics, error.summary);
+      logger.error(`cycle failed: ${error.message}`, { ...error.summary });
+    }
     throw error;
   }
   publishCycleMetrics(metrics, summary);

@@ -261,12 +261,17 @@ describe('npx serverless package', () => {
     for (const logGroup of logGroups) expect(logGroup.Properties.RetentionInDays).toBe(30);
   });
 
-  it('alarms when a delivery is dead-lettered and when poll cycles keep failing, notifying nobody by default', () => {
+  it('alarms on dead letters, failing cycles, DLI errors and poll lag, per stage, notifying nobody by default', () => {
     const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
+    // The stage's own metrics only (packaged as stage ci): a dev stage's dead letters must not trip prod's alarm.
+    const stageDimensions = [
+      { Name: 'service', Value: 'dli-watch' },
+      { Name: 'stage', Value: 'ci' },
+    ];
     const deadLettered = alarms.find((alarm) => alarm.Properties.MetricName === 'DeadLettered');
     expect(deadLettered?.Properties).toMatchObject({
       Namespace: 'DliWatch',
-      Dimensions: [{ Name: 'service', Value: 'dli-watch' }],
+      Dimensions: stageDimensions,
       Statistic: 'Sum',
       Period: 300,
       EvaluationPeriods: 1,
@@ -287,9 +292,34 @@ describe('npx serverless package', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
     });
+    const dliErrors = alarms.find((alarm) => alarm.Properties.MetricName === 'DliErrors');
+    expect(dliErrors?.Properties).toMatchObject({
+      Namespace: 'DliWatch',
+      Dimensions: stageDimensions,
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      Threshold: 10,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    const pollLag = alarms.find((alarm) => alarm.Properties.MetricName === 'PollLag');
+    expect(pollLag?.Properties).toMatchObject({
+      Namespace: 'DliWatch',
+      Dimensions: stageDimensions,
+      Statistic: 'Maximum',
+      Threshold: 600_000,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    // The function's metrics carry the same namespace, service and stage.
+    expect(functionEnvironment(template.Resources.PollLambdaFunction)).toMatchObject({
+      POWERTOOLS_METRICS_NAMESPACE: 'DliWatch',
+      POWERTOOLS_SERVICE_NAME: 'dli-watch',
+      DLI_WATCH_STAGE: 'ci',
+    });
     // Without the alarmTopicArn parameter the condition is false, so the actions resolve to AWS::NoValue.
     expect(template.Conditions?.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
-    for (const alarm of [deadLettered, failing])
+    for (const alarm of [deadLettered, failing, dliErrors, pollLag])
       expect(alarm?.Properties.AlarmActions).toEqual({
         'Fn::If': ['HasAlarmTopic', [''], { Ref: 'AWS::NoValue' }],
       });

@@ -43,7 +43,14 @@ const regionSchema = z
   .string({ error: 'is required (the DLI region, like cn-north-4)' })
   .regex(REGION_PATTERN, 'must be a region name like cn-north-4');
 
-const projectIdSchema = z.string().regex(PROJECT_ID_PATTERN, 'must be 1 to 64 letters and digits');
+const projectIdSchema = z
+  .string()
+  .regex(PROJECT_ID_PATTERN, 'must be 1 to 64 letters and digits')
+  // serverless.yml's default, so that `serverless package` works with no parameters: never a real project.
+  .refine(
+    (text) => !/^0+$/.test(text),
+    'is the all-zero placeholder, not a project id; set your project id (deploying with serverless.yml: the dliProjectId parameter, --param dliProjectId=<id>)',
+  );
 
 /** A `DLI_ENDPOINT` override as the origin API paths are appended to, or why it cannot be one. */
 function parseEndpoint(text: string): { origin: string } | { problem: string } {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import * as z from 'zod';
 import type { StoreConfig } from '../store/open-store.ts';
-import type { Env } from '../util/env.ts';
+import { type Env, envValue } from '../util/env.ts';
 import type { LogLevel } from '../util/log.ts';
 import { Problems, readVariable, textSetting } from './problems.ts';
 
@@ -29,7 +29,7 @@ export function loadStoreConfig(
 export function readStoreSettings(env: Env, cwd: string, problems: Problems) {
   return {
     store: readVariable(env, 'DLI_WATCH_STORE', storeSchema(cwd), problems, DEFAULT_STORE),
-    logLevel: readVariable(env, 'DLI_WATCH_LOG_LEVEL', logLevelSchema, problems, 'info'),
+    logLevel: readVariable(env, logLevelVariable(env), logLevelSchema, problems, 'info'),
   };
 }
 
@@ -61,4 +61,18 @@ function storeSchema(cwd: string) {
     context.addIssue({ code: 'custom', message });
     return z.NEVER;
   });
+}
+
+/**
+ * Where the log level comes from: `DLI_WATCH_LOG_LEVEL`, else `POWERTOOLS_LOG_LEVEL` (the Lambda's variable, so one
+ * setting serves both), else the default.
+ */
+function logLevelVariable(env: Env): string {
+  if (
+    envValue(env, 'DLI_WATCH_LOG_LEVEL') === undefined &&
+    envValue(env, 'POWERTOOLS_LOG_LEVEL') !== undefined
+  ) {
+    return 'POWERTOOLS_LOG_LEVEL';
+  }
+  return 'DLI_WATCH_LOG_LEVEL';
 }

@@ -1,5 +1,11 @@
 import type { DliClient } from '../dli/client.ts';
-import { DliAuthError, DliError, DliJobNotFoundError } from '../dli/errors.ts';
+import {
+  DliAuthError,
+  DliCancelledError,
+  DliError,
+  DliJobNotFoundError,
+  DliProjectError,
+} from '../dli/errors.ts';
 import type { JobRecord } from '../job.ts';
 import type { DestinationBase } from '../notify/destination.ts';
 import { type CycleRun, duePages, stopRequested, writeRecord } from './cycle-run.ts';
@@ -24,8 +30,11 @@ export interface PollPhaseDependencies {
 
 export interface PollPhaseResult {
   counts: PollCounts;
-  /** Set when DLI rejected the credentials: the cycle stops after the work under way. */
-  fatal: DliAuthError | null;
+  /**
+   * Set when DLI rejected the credentials or does not know the project: every other request would fail alike, so
+   * the cycle stops after the work under way.
+   */
+  fatal: DliAuthError | DliProjectError | null;
   /**
    * Jobs that ended in this phase, as stored, with the deliveries they owe already leased to this cycle: written
    * with the status change, the lease costs no write of its own, and the delivery phase sends them first.
@@ -41,7 +50,7 @@ export interface PollPhaseResult {
  */
 export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Promise<PollPhaseResult> {
   const counts = emptyPollCounts();
-  let fatal: DliAuthError | null = null;
+  let fatal: DliAuthError | DliProjectError | null = null;
   const ended: JobRecord[] = [];
   const onStoreError = () => countError(counts.errors_by_kind, 'store');
 
@@ -55,6 +64,15 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
       } else if (error instanceof DliAuthError) {
         fatal ??= error;
         run.log.error('DLI rejected the credentials; stopping the cycle', { ...error.toLogAttributes() });
+        return;
+      } else if (error instanceof DliProjectError) {
+        fatal ??= error;
+        run.log.error('DLI does not know the project; stopping the cycle', { ...error.toLogAttributes() });
+        return;
+      } else if (error instanceof DliCancelledError) {
+        // A stop cut the request short: the job is simply polled next cycle.
+        counts.cancelled += 1;
+        run.log.info('poll cancelled by a stop', { job_id: record.jobId });
         return;
       } else if (error instanceof DliError) {
         countError(counts.errors_by_kind, error.kind);
@@ -98,7 +116,14 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
   }
 
   const jobs = (async function* () {
-    for await (const page of duePages(run, 'polls')) yield* page;
+    for await (const page of duePages(run, 'polls')) {
+      // The store hands out the least recently polled first: the first job of the first page is the furthest behind.
+      const [first] = page;
+      if (counts.pollLagMs === null && first) {
+        counts.pollLagMs = Math.max(0, run.startedAt - (first.lastPolledAt ?? first.trackedAt));
+      }
+      yield* page;
+    }
   })();
   async function worker(): Promise<void> {
     for (;;) {

@@ -9,7 +9,7 @@ import type { Log } from '../util/log.ts';
 import type { CycleRun } from './cycle-run.ts';
 import { deliveryPhase } from './delivery-phase.ts';
 import { pollPhase } from './poll-phase.ts';
-import { type CycleSummary, summarize } from './summary.ts';
+import { type CycleSummary, CycleFailedError, cycleFailure, summarize } from './summary.ts';
 
 export type { CycleSummary } from './summary.ts';
 
@@ -43,8 +43,9 @@ export interface CycleOptions {
 /**
  * One tick, in two phases. First it polls every active job that is due and writes each change together with the
  * deliveries it owes (the outbox: `poll-phase.ts`). Then it sends what is due — new and retried deliveries alike
- * (`delivery-phase.ts`). One job's failure never stops the others; rejected DLI credentials stop the whole cycle
- * (after the work under way) by rejecting with the `DliAuthError`.
+ * (`delivery-phase.ts`). One job's failure never stops the others; rejected DLI credentials and a project DLI
+ * does not know stop the whole cycle (after the work under way) by rejecting with that `DliError`. A cycle in which
+ * DLI answered no poll at all still sends, then rejects with a {@link CycleFailedError}.
  */
 export async function runCycle(deps: CycleDependencies, options: CycleOptions): Promise<CycleSummary> {
   const clock = deps.clock ?? systemClock;
@@ -85,7 +86,10 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
     },
     poll.ended,
   );
-  return summarize(poll.counts, delivery, clock.now() - startedAt);
+  const summary = summarize(poll.counts, delivery, clock.now() - startedAt);
+  const failure = cycleFailure(summary);
+  if (failure !== null) throw new CycleFailedError(failure, summary);
+  return summary;
 }
 
 /**

@@ -24,12 +24,19 @@ export interface CycleSummary {
   lost: number;
   /** Jobs whose DLI request or store write failed; their state is unchanged. */
   errors: number;
+  /** DLI requests a stop (SIGINT, SIGTERM) cut short: not errors, the jobs are polled next cycle. */
+  cancelled_polls: number;
   errors_by_kind: Partial<Record<ErrorKind, number>>;
   /** The budget ran out or a stop was asked for with work left: it waits for the next cycle. */
   deferred: boolean;
   duration_ms: number;
   /** How long the oldest delivery found due in this cycle had been waiting (ms since created); null when none was. */
   oldest_due_delivery_age_ms: number | null;
+  /**
+   * How long the least recently polled active job had gone unpolled when the cycle began (ms); null when no job
+   * was due. Over a few cycle intervals, polling is falling behind.
+   */
+  poll_lag_ms: number | null;
 }
 
 /** What the poll phase counts. */
@@ -37,6 +44,12 @@ export interface PollCounts {
   polled: number;
   changed: number;
   lost: number;
+  cancelled: number;
+  /**
+   * How long the least recently polled active job had waited since its last poll (or since it was tracked) when
+   * the cycle began: how far behind polling is. `null` when no job was due.
+   */
+  pollLagMs: number | null;
   errors_by_kind: Partial<Record<ErrorKind, number>>;
   deferred: boolean;
 }
@@ -54,7 +67,7 @@ export interface DeliveryCounts {
 }
 
 export function emptyPollCounts(): PollCounts {
-  return { polled: 0, changed: 0, lost: 0, errors_by_kind: {}, deferred: false };
+  return { polled: 0, changed: 0, lost: 0, cancelled: 0, pollLagMs: null, errors_by_kind: {}, deferred: false };
 }
 
 export function emptyDeliveryCounts(): DeliveryCounts {
@@ -92,8 +105,33 @@ export function summarize(poll: PollCounts, delivery: DeliveryCounts, durationMs
     lost: poll.lost,
     errors: Object.values(errorsByKind).reduce((sum, count) => sum + count, 0),
     errors_by_kind: errorsByKind,
+    cancelled_polls: poll.cancelled,
     deferred: poll.deferred || delivery.deferred,
     duration_ms: durationMs,
     oldest_due_delivery_age_ms: delivery.oldest_due_delivery_age_ms,
+    poll_lag_ms: poll.pollLagMs,
   };
+}
+
+/**
+ * A cycle that could not do its job: DLI answered none of its polls. Its deliveries were still sent, and `summary`
+ * says what it did; the caller fails loudly (a non-zero exit, the `CycleFailed` metric) instead of carrying on.
+ */
+export class CycleFailedError extends Error {
+  override name = 'CycleFailedError';
+  readonly summary: CycleSummary;
+
+  constructor(message: string, summary: CycleSummary) {
+    super(message);
+    this.summary = summary;
+  }
+}
+
+/** Why the cycle failed, or `null` when it did its job: every DLI request failed, none answered. */
+export function cycleFailure(summary: CycleSummary): string | null {
+  const dliErrors = Object.entries(summary.errors_by_kind)
+    .filter(([kind]) => kind !== 'store')
+    .map(([kind, count]) => `${count} ${kind}`);
+  if (summary.polled > 0 || dliErrors.length === 0) return null;
+  return `every DLI request of the cycle failed (${dliErrors.join(', ')}); no job was polled`;
 }

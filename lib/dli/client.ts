@@ -6,11 +6,13 @@ import { systemErrorCode } from '../util/system-error-code.ts';
 import type { DliAuth } from './auth.ts';
 import {
   DliAuthError,
+  DliCancelledError,
   type DliError,
   type DliErrorDetails,
   DliJobNotFoundError,
   DliMalformedResponseError,
   DliNetworkError,
+  DliProjectError,
   DliRequestError,
   DliServerError,
   DliThrottledError,
@@ -209,6 +211,9 @@ function classify(
   if (status === 401 || AUTH_ERROR_CODES.has(code ?? '')) {
     return new DliAuthError(`DLI rejected the credentials (${text})`, all);
   }
+  if (code === 'DLI.0023' || (code === 'DLI.0001' && /project/i.test(message ?? ''))) {
+    return new DliProjectError(`DLI does not know this project (${text})`, all);
+  }
   if (NOT_FOUND_ERROR_CODES.has(code ?? ''))
     return new DliJobNotFoundError(`DLI has no such job (${text})`, all);
   if (status === 429) return new DliThrottledError(`DLI throttled the request (${text})`, all);
@@ -240,7 +245,7 @@ function toDliError(error: unknown, jobId: string, redact: (text: string) => str
     });
   }
   if (error instanceof DOMException && error.name === 'AbortError') {
-    return new DliNetworkError('DLI request was cancelled', { jobId, cause: error });
+    return new DliCancelledError('DLI request was cancelled by a stop', { jobId, cause: error });
   }
   return new DliNetworkError(
     `DLI request failed (${error instanceof Error ? error.name : 'unknown error'})`,

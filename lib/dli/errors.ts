@@ -17,6 +17,8 @@ export interface DliErrorDetails {
 
 export type DliErrorKind =
   | 'auth'
+  | 'project'
+  | 'cancelled'
   | 'not-found'
   | 'throttled'
   | 'server'
@@ -55,6 +57,20 @@ export class DliError extends Error {
 /** The gateway or DLI refused our credentials (401, `APIGW.0301`, `DLI.0013`–`DLI.0015`): fatal for the cycle. */
 export class DliAuthError extends DliError {
   override readonly kind = 'auth';
+}
+
+/**
+ * DLI does not know the project (`DLI.0023` "no related resources" for the project in the path, or a `DLI.0001`
+ * parameter error about the project): every request would fail alike, so like rejected credentials it stops the
+ * cycle, and it is the configuration's to fix.
+ */
+export class DliProjectError extends DliError {
+  override readonly kind = 'project';
+}
+
+/** The request was stopped by the caller (a shutdown), not by DLI or the network: not a failure. */
+export class DliCancelledError extends DliError {
+  override readonly kind = 'cancelled';
 }
 
 /** DLI says the job does not exist (`DLI.0002`). */

@@ -1,10 +1,26 @@
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { CycleSummary } from '../cycle/run-cycle.ts';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { CycleSummary } from '../cycle/summary.ts';
+import { type Env, envValue } from '../util/env.ts';
 
-/** CloudWatch namespace of every dli-watch metric; the alarms in serverless.yml read from it. */
+/** CloudWatch namespace of every dli-watch metric, unless `POWERTOOLS_METRICS_NAMESPACE` names another. */
 export const METRICS_NAMESPACE = 'DliWatch';
-/** The `service` dimension Powertools adds to every metric; the alarms in serverless.yml select on it. */
+/** The `service` dimension Powertools adds to every metric, unless `POWERTOOLS_SERVICE_NAME` names another. */
 export const METRICS_SERVICE = 'dli-watch';
+/** Names the deployment stage (`serverless.yml` sets it per stage); every metric carries it as `stage`. */
+export const STAGE_VARIABLE = 'DLI_WATCH_STAGE';
+
+/**
+ * The metrics of one deployment: namespace and service from the Powertools variables, and the stage as a dimension
+ * of every metric, so that the alarms of one stage (which select on service and stage) never hear another's.
+ */
+export function createCycleMetrics(env: Env): Metrics {
+  const stage = envValue(env, STAGE_VARIABLE);
+  return new Metrics({
+    namespace: envValue(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? METRICS_NAMESPACE,
+    serviceName: envValue(env, 'POWERTOOLS_SERVICE_NAME') ?? METRICS_SERVICE,
+    ...(stage === undefined ? {} : { defaultDimensions: { stage } }),
+  });
+}
 
 /**
  * Adds one cycle's numbers to `metrics` (flushed as EMF by `logMetrics` or `publishStoredMetrics`).
@@ -21,6 +37,8 @@ export function publishCycleMetrics(metrics: Metrics, summary: CycleSummary): vo
   metrics.addMetric('CycleDuration', MetricUnit.Milliseconds, summary.duration_ms);
   if (summary.oldest_due_delivery_age_ms !== null)
     metrics.addMetric('OldestDueDeliveryAge', MetricUnit.Milliseconds, summary.oldest_due_delivery_age_ms);
+  if (summary.poll_lag_ms !== null)
+    metrics.addMetric('PollLag', MetricUnit.Milliseconds, summary.poll_lag_ms);
   for (const [kind, count] of Object.entries(summary.errors_by_kind)) {
     if (count === undefined) continue;
     metrics.singleMetric().addDimension('kind', kind).addMetric('DliErrors', MetricUnit.Count, count);

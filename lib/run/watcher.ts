@@ -144,6 +144,13 @@ export function createWatcherProvider(options: WatcherProviderOptions): WatcherP
         store = opening;
       }
       const watcher = createWatcher(config, { store: await store, log });
+      if (config.destinations.length === 0) {
+        // It would run, poll and tell nobody: worth saying each time a watcher is built.
+        log.warn(
+          'no destination is configured: jobs are polled but nobody is told when they end ' +
+            '(set DLI_WATCH_WEBHOOKS or list destinations in the configuration file)',
+        );
+      }
       if (built !== undefined) log.info('secrets changed: watcher rebuilt');
       built = { watcher, config, log, fingerprint };
       return built;

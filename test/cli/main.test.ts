@@ -446,7 +446,7 @@ describe('tick', () => {
       errors: 1,
     });
     expect(
-      logLines(result.stderr).some((line) => line.job_id === 'job-broken' && line.level === 'warn'),
+      logLines(result.stderr).some((line) => line.job_id === 'job-broken' && line.level === 'WARN'),
     ).toBe(true);
     const broken = (await workspace.storedJobs()).find((record) => record.jobId === 'job-broken');
     expect(broken).toMatchObject({ status: null, version: 1 });

@@ -1,7 +1,8 @@
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CycleSummary } from '../../lib/cycle/run-cycle.ts';
 import {
+  createCycleMetrics,
   METRICS_NAMESPACE,
   METRICS_SERVICE,
   publishCycleFailure,
@@ -28,6 +29,8 @@ const summary: CycleSummary = {
   delivery_failures: 2,
   dead_lettered: 1,
   send_timeouts: 0,
+  cancelled_polls: 0,
+  poll_lag_ms: 120_000,
   lost: 0,
   errors: 3,
   errors_by_kind: { throttled: 2, store: 1 },
@@ -59,7 +62,7 @@ function unitsOf(line: EmfLine): Record<string, string> {
 }
 
 function newMetrics(): Metrics {
-  return new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+  return createCycleMetrics({ DLI_WATCH_STAGE: 'prod' });
 }
 
 describe('publishCycleMetrics', () => {
@@ -80,9 +83,11 @@ describe('publishCycleMetrics', () => {
       DliErrors: 3,
       CycleDuration: 1234,
       OldestDueDeliveryAge: 90_000,
+      PollLag: 120_000,
+      stage: 'prod',
     });
-    expect(line._aws.CloudWatchMetrics[0]?.Namespace).toBe('DliWatch');
-    expect(line._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
+    expect(line._aws.CloudWatchMetrics[0]?.Namespace).toBe(METRICS_NAMESPACE);
+    expect(line._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'stage']]);
     expect(unitsOf(line)).toEqual({
       JobsPolled: 'Count',
       Transitions: 'Count',
@@ -92,7 +97,22 @@ describe('publishCycleMetrics', () => {
       DliErrors: 'Count',
       CycleDuration: 'Milliseconds',
       OldestDueDeliveryAge: 'Milliseconds',
+      PollLag: 'Milliseconds',
     });
+  });
+
+  it("takes namespace, service and stage from the environment, so one stage never trips another stage's alarms", () => {
+    const metrics = createCycleMetrics({
+      POWERTOOLS_METRICS_NAMESPACE: 'Team/DliWatch',
+      POWERTOOLS_SERVICE_NAME: 'dli-watch-eu',
+      DLI_WATCH_STAGE: 'dev',
+    });
+    publishCycleMetrics(metrics, summary);
+    metrics.publishStoredMetrics();
+    const line = emfLines().find((entry) => 'JobsPolled' in entry) as EmfLine;
+    expect(line).toMatchObject({ service: 'dli-watch-eu', stage: 'dev' });
+    expect(line._aws.CloudWatchMetrics[0]?.Namespace).toBe('Team/DliWatch');
+    expect(METRICS_SERVICE).toBe('dli-watch');
   });
 
   it('emits DLI errors per kind with a kind dimension, apart from the cycle line', () => {
@@ -105,24 +125,26 @@ describe('publishCycleMetrics', () => {
       ['throttled', 2],
     ]);
     for (const line of perKind) {
-      expect(line._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'kind']]);
+      expect(line._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'stage', 'kind']]);
       expect(unitsOf(line)).toEqual({ DliErrors: 'Count' });
     }
   });
 
-  it('leaves out the oldest due delivery age when no delivery was due', () => {
+  it('leaves out the oldest due delivery age and the poll lag when nothing was due', () => {
     const metrics = newMetrics();
     publishCycleMetrics(metrics, {
       ...summary,
       errors: 0,
       errors_by_kind: {},
       oldest_due_delivery_age_ms: null,
+      poll_lag_ms: null,
     });
     metrics.publishStoredMetrics();
     const lines = emfLines();
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ JobsPolled: 7, DliErrors: 0 });
     expect(lines[0]).not.toHaveProperty('OldestDueDeliveryAge');
+    expect(lines[0]).not.toHaveProperty('PollLag');
   });
 
   it('counts a failed cycle as CycleFailed 1', () => {

@@ -84,3 +84,46 @@ export function createCliWorkspace(harness: WatchHarness, prefix: string, config
     },
   };
 }
+
+/** What one in-process CLI run printed and returned. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `dli-watch <argv>` in-process (`main`, as the bin script would) in `cwd`, and checks that neither stream
+ * shows any of `secrets`.
+ */
+export async function runCli(
+  argv: string[],
+  options: {
+    env: Record<string, string | undefined>;
+    cwd: string;
+    secrets?: readonly string[];
+    signal?: AbortSignal;
+    onStderr?: (text: string) => void;
+  },
+): Promise<CliResult> {
+  const { main } = await import('../../lib/cli/main.ts');
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await main(argv, {
+    stdout: (text) => stdout.push(text),
+    stderr: (text) => {
+      stderr.push(text);
+      options.onStderr?.(text);
+    },
+    env: options.env,
+    cwd: options.cwd,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const result = { code, stdout: stdout.join(''), stderr: stderr.join('') };
+  for (const secret of options.secrets ?? []) {
+    if (result.stdout.includes(secret) || result.stderr.includes(secret)) {
+      throw new Error(`dli-watch ${argv[0]} printed a secret`);
+    }
+  }
+  return result;
+}
