@@ -1,7 +1,16 @@
 import { ConfigError } from '../config/problems.ts';
 import { DliAuthError } from '../dli/errors.ts';
 import { StoreError } from '../store/store-error.ts';
-import { type CliIo, EXIT_CREDENTIALS, EXIT_OK, EXIT_STORE, EXIT_USAGE, parse, UsageError, usage } from './cli-io.ts';
+import {
+  type CliIo,
+  EXIT_CREDENTIALS,
+  EXIT_OK,
+  EXIT_STORE,
+  EXIT_USAGE,
+  parse,
+  UsageError,
+  usage,
+} from './cli-io.ts';
 import { run, tick } from './cycle-commands.ts';
 import { HELP } from './help.ts';
 import { list, track, untrack } from './job-commands.ts';

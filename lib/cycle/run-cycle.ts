@@ -9,7 +9,7 @@ import type { Log } from '../util/log.ts';
 import type { CycleRun } from './cycle-run.ts';
 import { deliveryPhase } from './delivery-phase.ts';
 import { pollPhase } from './poll-phase.ts';
-import { type CycleSummary, CycleFailedError, cycleFailure, summarize } from './summary.ts';
+import { CycleFailedError, type CycleSummary, cycleFailure, summarize } from './summary.ts';
 
 export type { CycleSummary } from './summary.ts';
 

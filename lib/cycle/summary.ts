@@ -67,7 +67,15 @@ export interface DeliveryCounts {
 }
 
 export function emptyPollCounts(): PollCounts {
-  return { polled: 0, changed: 0, lost: 0, cancelled: 0, pollLagMs: null, errors_by_kind: {}, deferred: false };
+  return {
+    polled: 0,
+    changed: 0,
+    lost: 0,
+    cancelled: 0,
+    pollLagMs: null,
+    errors_by_kind: {},
+    deferred: false,
+  };
 }
 
 export function emptyDeliveryCounts(): DeliveryCounts {
