@@ -1,13 +1,14 @@
-import { loadConfig } from '../config/config.ts';
-import { DEFAULT_SEND_TIMEOUT_MS } from '../notify/delivery/retry-schedule.ts';
+import { loadDeliveryConfig } from '../config/config.ts';
 import { sendTestMessage } from '../notify/delivery/test-message.ts';
 import { platforms } from '../notify/platforms/registry.ts';
+import { envValue } from '../util/env.ts';
 import { type CliIo, EXIT_FAILURE, EXIT_OK, parse, usage } from './cli-io.ts';
 
 export async function testDestination(args: string[], io: CliIo): Promise<number> {
   const { positionals } = parse(args, {});
   if (positionals.length > 1) usage('give at most one destination name');
-  const config = loadConfig(io.env, { cwd: io.cwd });
+  // Never calls DLI, so needs no DLI settings: the region and project, when set, only label the message.
+  const config = loadDeliveryConfig(io.env, { cwd: io.cwd });
   const [name] = positionals;
   const chosen =
     name === undefined ? config.destinations : config.destinations.filter((d) => d.name === name);
@@ -19,15 +20,19 @@ export async function testDestination(args: string[], io: CliIo): Promise<number
         : `no destination is called ${name} (configured: ${known})`,
     );
   }
-  const render = { region: config.dli.region, consoleUrlTemplate: config.consoleUrlTemplate };
+  const render = {
+    region: envValue(io.env, 'DLI_REGION') ?? 'region not set',
+    consoleUrlTemplate: config.consoleUrlTemplate,
+  };
+  const projectId = envValue(io.env, 'DLI_PROJECT_ID') ?? envValue(io.env, 'HUAWEICLOUD_SDK_PROJECT_ID');
   const results = await Promise.all(
     chosen.map((destination) =>
       sendTestMessage(destination, {
         platforms,
         render,
-        projectId: config.dli.projectId,
+        projectId: projectId ?? 'project not set',
         now: Date.now(),
-        timeoutMs: DEFAULT_SEND_TIMEOUT_MS,
+        timeoutMs: config.sendTimeoutMs,
       }),
     ),
   );

@@ -32,8 +32,10 @@ export interface LoadOptions {
 /** Read from the working directory when it exists; a missing default file is not an error. */
 export const DEFAULT_CONFIG_FILE = 'dli-watch.config.json';
 
-const configFileSchema = z.strictObject(
+export const configFileSchema = z.strictObject(
   {
+    // Lets editors find the published JSON Schema (schema/config.schema.json); dli-watch itself ignores it.
+    $schema: z.string({ error: 'must be a string' }).optional(),
     destinations: z.array(fileDestinationSchema, { error: 'must be a list' }).optional(),
     console_url: consoleUrlSchema.optional(),
   },

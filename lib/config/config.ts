@@ -23,14 +23,34 @@ export interface Config {
   logLevel: LogLevel;
 }
 
+/** Everything but DLI: what sending needs (`test-destination`, `check` without credentials). */
+export type DeliveryConfig = Omit<Config, 'dli'>;
+
 /**
  * The whole configuration (tick, run), from environment variables and the optional JSON file. Collects every
  * problem across both before throwing one {@link ConfigError}.
  */
 export function loadConfig(env: Env, options: LoadOptions): Config {
   const problems = new Problems();
-  const { store, logLevel } = readStoreSettings(env, options.cwd, problems);
   const dli = readDliConfig(env, problems);
+  const delivery = readDeliveryConfig(env, options, problems);
+  if (problems.any() || dli === undefined || delivery === undefined) throw problems.toError();
+  return { ...delivery, dli };
+}
+
+/**
+ * The configuration of everything but DLI: the store, the destinations and how to send to them. For commands that
+ * never call DLI, so need no DLI settings (`test-destination`). Throws one {@link ConfigError} with every problem.
+ */
+export function loadDeliveryConfig(env: Env, options: LoadOptions): DeliveryConfig {
+  const problems = new Problems();
+  const delivery = readDeliveryConfig(env, options, problems);
+  if (problems.any() || delivery === undefined) throw problems.toError();
+  return delivery;
+}
+
+function readDeliveryConfig(env: Env, options: LoadOptions, problems: Problems): DeliveryConfig | undefined {
+  const { store, logLevel } = readStoreSettings(env, options.cwd, problems);
   const file = readConfigFile(env, options, problems);
   const shortcuts = readWebhookShortcuts(env, problems);
   checkDestinationNames([...(file?.names ?? []), ...shortcuts.map(shortcutName)], problems);
@@ -44,20 +64,12 @@ export function loadConfig(env: Env, options: LoadOptions): Config {
     problems,
     String(DEFAULT_SEND_TIMEOUT_MS),
   );
-
-  if (
-    problems.any() ||
-    store === undefined ||
-    logLevel === undefined ||
-    dli === undefined ||
-    sendTimeoutMs === undefined
-  ) {
-    throw problems.toError();
+  if (problems.any() || store === undefined || logLevel === undefined || sendTimeoutMs === undefined) {
+    return undefined;
   }
   const fileDestinations = file?.parsed?.destinations ?? [];
   return {
     store,
-    dli,
     destinations: [...fileDestinations.map(toDestination), ...shortcuts.map((entry) => entry.destination)],
     consoleUrlTemplate,
     sendTimeoutMs,

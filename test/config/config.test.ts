@@ -543,7 +543,7 @@ describe('config file', () => {
     });
     expect(problemsOf(BASE_ENV, cwd)).toEqual([
       `dli-watch.config.json: destinations[0].event: unknown key; the keys are ${DESTINATION_KEYS}`,
-      'dli-watch.config.json: destinatons: unknown key; the keys are destinations, console_url',
+      'dli-watch.config.json: destinatons: unknown key; the keys are $schema, destinations, console_url',
     ]);
   });
 

@@ -5,10 +5,12 @@ import type { DliAuth } from '../../lib/dli/auth.ts';
 import { createDliClient, type DliClientOptions } from '../../lib/dli/client.ts';
 import {
   DliAuthError,
+  DliCancelledError,
   DliError,
   DliJobNotFoundError,
   DliMalformedResponseError,
   DliNetworkError,
+  DliProjectError,
   DliRequestError,
   DliServerError,
   DliThrottledError,
@@ -394,7 +396,7 @@ describe('errors DLI answers with', () => {
     expect(error.requestId).toMatch(/^[0-9a-f]{32}$/);
     expect(simulator.requestCount).toBe(4);
     expect(logLines.map((line) => JSON.parse(line) as Record<string, unknown>)).toMatchObject([
-      { level: 'debug', message: 'retrying DLI request', retry: 1, reason: 'HTTP 429' },
+      { level: 'DEBUG', message: 'retrying DLI request', retry: 1, reason: 'HTTP 429' },
       { retry: 2 },
       { retry: 3 },
     ]);
@@ -456,10 +458,11 @@ describe('errors DLI answers with', () => {
     expect(requests).toHaveLength(1);
   });
 
-  it('fails with DliRequestError on 404 DLI.0023 (a project DLI does not know), without retrying', async () => {
+  it('fails with DliProjectError on 404 DLI.0023 (a project DLI does not know), without retrying', async () => {
     const { simulator, baseUrl } = await startSimulator({ projectId: 'fedcba9876543210fedcba9876543210' });
     const error = await failureOf(clientFor(baseUrl, { retryLimit: 4 }).client.getJobStatus(JOB_ID));
-    expect(error).toBeInstanceOf(DliRequestError);
+    expect(error).toBeInstanceOf(DliProjectError);
+    expect(error.kind).toBe('project');
     expect(error).toMatchObject({ status: 404, code: 'DLI.0023', jobId: JOB_ID });
     expect(error.requestId).toMatch(/^[0-9a-f]{32}$/);
     expect(simulator.requestCount).toBe(1);
@@ -516,14 +519,15 @@ describe('network failures', () => {
     ]);
   });
 
-  it('stops with DliNetworkError when the caller cancels', async () => {
+  it('stops with DliCancelledError, not a network failure, when the caller cancels', async () => {
     const { simulator, baseUrl } = await startSimulator();
     simulator.injectFault({ kind: 'timeout' }, { times: 10 });
     const controller = new AbortController();
     const call = clientFor(baseUrl).client.getJobStatus(JOB_ID, { signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
     const error = await failureOf(call);
-    expect(error).toBeInstanceOf(DliNetworkError);
+    expect(error).toBeInstanceOf(DliCancelledError);
+    expect(error.kind).toBe('cancelled');
     expect(error.message).toMatch(/cancelled/);
     expect(simulator.requestCount).toBe(1);
   });
