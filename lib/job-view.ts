@@ -40,3 +40,30 @@ export function describeRecord(record: JobRecord) {
 function iso(epochMs: number | null): string | null {
   return epochMs === null ? null : new Date(epochMs).toISOString();
 }
+
+/** One job in full, as `dli-watch show --json` prints it. */
+export type JobDetailView = ReturnType<typeof describeRecordInDetail>;
+
+/**
+ * Everything {@link describeRecord} shows, and what an operator needs to decide what to do about a job: how many
+ * polls in a row DLI did not know it, when its status last changed, its event id (the `webhook-id` every delivery
+ * of its end carries), and every delivery in one list, with its state, attempts, next attempt and last error.
+ */
+export function describeRecordInDetail(record: JobRecord) {
+  return {
+    ...describeRecord(record),
+    not_found_count: record.notFoundCount,
+    status_changed_at: iso(record.statusChangedAt),
+    event_id: record.event?.id ?? null,
+    deliveries: record.deliveries.map((delivery) => ({
+      destination: delivery.destination,
+      state: delivery.state === 'dead' ? ('dead_lettered' as const) : ('pending' as const),
+      attempts: delivery.attempts,
+      created_at: iso(delivery.createdAt),
+      // A dead-lettered delivery is never attempted again (until redelivered): it has no next attempt.
+      next_attempt_at: delivery.state === 'pending' ? iso(delivery.nextAttemptAt) : null,
+      leased_until: iso(delivery.leaseUntil),
+      last_error: delivery.lastError,
+    })),
+  };
+}

@@ -173,13 +173,14 @@ describe('npx serverless package', () => {
     });
   });
 
-  it('serves the four tracking routes behind AWS_IAM authorization, and nothing else', () => {
+  it('serves the five tracking routes behind AWS_IAM authorization, and nothing else', () => {
     const routes = resourcesOfType('AWS::ApiGatewayV2::Route');
     expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([
       'DELETE /jobs/{job_id}',
       'GET /jobs',
       'GET /jobs/{job_id}',
       'POST /jobs',
+      'POST /jobs/{job_id}/redeliver',
     ]);
     for (const route of routes) expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
   });

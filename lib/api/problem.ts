@@ -29,6 +29,7 @@ export const PROBLEM_KINDS = {
   'job-not-found': { status: 404, title: 'Job is not tracked' },
   'route-not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'job-busy': { status: 409, title: 'Job kept changing' },
   'unsupported-media-type': { status: 415, title: 'Request body must be JSON' },
   'internal-error': { status: 500, title: 'Internal error' },
 } as const;

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import type { TrackRequest } from '../job.ts';
 import { describeRecord } from '../job-view.ts';
 import type { JobStore } from '../store/job-store.ts';
+import { redeliverDeadLettered } from '../store/redeliver.ts';
 import { InvalidCursorError } from '../store/store-error.ts';
 import { isJobId, JOB_ID_RULE, type TrackItem, trackItemSchema } from '../track-request.ts';
 import { forEachBounded } from '../util/for-each-bounded.ts';
@@ -57,7 +58,21 @@ const pageQuerySchema = z.object({
 });
 
 /**
- * The tracking API: `POST /jobs`, `GET /jobs`, `GET /jobs/{job_id}`, `DELETE /jobs/{job_id}` over a job store.
+ * The body of `POST /jobs/{job_id}/redeliver`, all optional. The destination is matched against the job's
+ * deliveries, not the configuration (the API has none), so it is only bounded here: a name no delivery has
+ * simply matches nothing.
+ */
+const redeliverBodySchema = z.strictObject({
+  destination: z
+    .string({ error: 'must be a string' })
+    .min(1, 'must not be empty')
+    .max(64, 'destination names are at most 64 characters')
+    .optional(),
+});
+
+/**
+ * The tracking API: `POST /jobs`, `GET /jobs`, `GET /jobs/{job_id}`, `DELETE /jobs/{job_id}` and
+ * `POST /jobs/{job_id}/redeliver` over a job store.
  * Returns a function answering one request; it never throws: whatever fails becomes a problem response
  * (`application/problem+json`), with nothing internal in it.
  */
@@ -127,6 +142,43 @@ export function createTrackingApi(
     return removed.length > 0 ? { status: 204, headers: {}, body: '' } : jobNotFound(jobId);
   }
 
+  /**
+   * Dead-lettered deliveries back to pending, due now, keeping their event and so their `webhook-id`. Answers
+   * which destinations were put back (none, when nothing was dead-lettered: asking twice is harmless) and the job
+   * as it now is.
+   */
+  async function redeliverJob(jobId: string, request: ApiRequest): Promise<ApiResponse> {
+    let destination: string | undefined;
+    // The body is optional: no body, or an empty one, means every dead-lettered delivery.
+    if (request.body !== null && request.body.trim() !== '') {
+      const parsed = parseJsonBody(request);
+      if ('response' in parsed) return parsed.response;
+      const body = redeliverBodySchema.safeParse(parsed.value);
+      if (!body.success) {
+        const errors = bodyErrors(body.error);
+        return problemResponse(
+          'invalid-request',
+          `The request body has ${errors.length} problem(s).`,
+          errors,
+        );
+      }
+      destination = body.data.destination;
+    }
+    const outcome = await redeliverDeadLettered(
+      store,
+      jobId,
+      destination === undefined ? { now: now() } : { now: now(), destination },
+    );
+    if (outcome.kind === 'not-tracked') return jobNotFound(jobId);
+    if (outcome.kind === 'contended') {
+      return problemResponse(
+        'job-busy',
+        `Job ${jobId} kept changing while its deliveries were being updated; nothing was changed. Retry.`,
+      );
+    }
+    return json(200, { redelivered: outcome.destinations, job: describeRecord(outcome.record) });
+  }
+
   async function route(request: ApiRequest): Promise<ApiResponse> {
     const method = request.method.toUpperCase();
     const segments = request.path.split('/').slice(1);
@@ -135,18 +187,26 @@ export function createTrackingApi(
       if (method === 'GET') return listJobs(request);
       return methodNotAllowed(method, ['GET', 'POST']);
     }
-    const [collection, encodedId, ...rest] = segments;
-    if (request.path.startsWith('/') && collection === 'jobs' && encodedId && rest.length === 0) {
-      if (method !== 'GET' && method !== 'DELETE') return methodNotAllowed(method, ['DELETE', 'GET']);
+    const [collection, encodedId, action, ...rest] = segments;
+    const isJob = action === undefined;
+    const isRedeliver = action === 'redeliver' && rest.length === 0;
+    if (request.path.startsWith('/') && collection === 'jobs' && encodedId && (isJob || isRedeliver)) {
+      if (isJob && method !== 'GET' && method !== 'DELETE')
+        return methodNotAllowed(method, ['DELETE', 'GET']);
+      if (isRedeliver && method !== 'POST') return methodNotAllowed(method, ['POST']);
       const jobId = decodePathSegment(encodedId);
       if (jobId === null || !isJobId(jobId)) {
         return problemResponse('invalid-request', 'The job id in the path is invalid.', [
           { parameter: 'job_id', detail: `must be ${JOB_ID_RULE}` },
         ]);
       }
+      if (isRedeliver) return redeliverJob(jobId, request);
       return method === 'GET' ? getJob(jobId) : untrackJob(jobId);
     }
-    return problemResponse('route-not-found', 'This API serves /jobs and /jobs/{job_id} only.');
+    return problemResponse(
+      'route-not-found',
+      'This API serves /jobs, /jobs/{job_id} and /jobs/{job_id}/redeliver only.',
+    );
   }
 
   return async (request) => {

@@ -1,13 +1,25 @@
 import { loadStoreConfig } from '../config/env-settings.ts';
-import { describeRecord } from '../job-view.ts';
-import type { JobStore } from '../store/job-store.ts';
+import type { JobRecord } from '../job.ts';
+import { describeRecord, type JobView } from '../job-view.ts';
+import type { PrunableJobStore } from '../store/job-store.ts';
 import { openStore } from '../store/open-store.ts';
-import { isJobId, isLabelKey, JOB_ID_RULE, LABEL_KEY_RULE } from '../track-request.ts';
+import { isLabelKey, LABEL_KEY_RULE } from '../track-request.ts';
 import { type CliIo, EXIT_OK, parse, usage } from './cli-io.ts';
+import { readJobIds } from './job-ids-input.ts';
+import { createTextTable } from './text-table.ts';
 
-export async function withStore<T>(io: CliIo, use: (store: JobStore) => Promise<T>): Promise<T> {
+/**
+ * Runs `use` with the store `DLI_WATCH_STORE` (or `--store`) names and closes it after. With `mustExist`, a store
+ * that is not there is a `MissingStoreError` and nothing is created: every command but `track` reads or changes
+ * jobs already tracked, so a new, empty store would only hide a wrong path.
+ */
+export async function withStore<T>(
+  io: CliIo,
+  use: (store: PrunableJobStore) => Promise<T>,
+  options: { mustExist?: boolean } = {},
+): Promise<T> {
   const config = loadStoreConfig(io.env, { cwd: io.cwd });
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, options);
   try {
     return await use(store);
   } finally {
@@ -15,41 +27,14 @@ export async function withStore<T>(io: CliIo, use: (store: JobStore) => Promise<
   }
 }
 
-/** Validates ids up front so that one bad id changes nothing. */
-function jobIds(values: string[]): string[] {
-  const bad = values.filter((id) => !isJobId(id));
-  if (bad.length > 0) {
-    const shown = bad
-      .slice(0, 5)
-      .map((id) => JSON.stringify(id.length > 80 ? `${id.slice(0, 80)}…` : id))
-      .join(', ');
-    usage(
-      `${bad.length} invalid job id(s): ${shown}${bad.length > 5 ? ', …' : ''}. ` +
-        `A job id is ${JOB_ID_RULE}. Nothing was changed.`,
-    );
-  }
-  return [...new Set(values)];
-}
-
-async function readIdFile(path: string, io: CliIo): Promise<string[]> {
-  const { readFile } = await import('node:fs/promises');
-  const { resolve } = await import('node:path');
-  let text: string;
-  try {
-    text = path === '-' ? await readStdin() : await readFile(resolve(io.cwd, path), 'utf8');
-  } catch (error) {
-    return usage(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  return text
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/** Every tracked job, page by page, without holding more than a page. */
+export async function* allRecords(store: PrunableJobStore): AsyncGenerator<JobRecord> {
+  let cursor: string | null = null;
+  do {
+    const page = await store.list({ limit: 500, cursor });
+    yield* page.items;
+    cursor = page.cursor;
+  } while (cursor);
 }
 
 function parseLabels(values: string[]): Record<string, string> {
@@ -70,8 +55,7 @@ export async function track(args: string[], io: CliIo): Promise<number> {
     label: { type: 'string', short: 'l', multiple: true },
     file: { type: 'string', short: 'f' },
   });
-  const fromFile = values.file === undefined ? [] : await readIdFile(values.file, io);
-  const ids = jobIds([...positionals, ...fromFile]);
+  const ids = await readJobIds(positionals, values.file, io);
   if (ids.length === 0) usage('give at least one job id');
   const labels = parseLabels(values.label ?? []);
   const result = await withStore(io, (store) =>
@@ -87,10 +71,10 @@ export async function track(args: string[], io: CliIo): Promise<number> {
 }
 
 export async function untrack(args: string[], io: CliIo): Promise<number> {
-  const { positionals } = parse(args, {});
-  const ids = jobIds(positionals);
+  const { values, positionals } = parse(args, { file: { type: 'string', short: 'f' } });
+  const ids = await readJobIds(positionals, values.file, io);
   if (ids.length === 0) usage('give at least one job id');
-  const removed = await withStore(io, (store) => store.untrack(ids));
+  const removed = await withStore(io, (store) => store.untrack(ids), { mustExist: true });
   const removedIds = new Set(removed);
   const missing = ids.filter((id) => !removedIds.has(id));
   io.stdout(`untracked ${removed.length} job(s)\n`);
@@ -100,54 +84,73 @@ export async function untrack(args: string[], io: CliIo): Promise<number> {
 }
 
 /** At most `shown` items, then how many more: bounded output for a call with thousands of ids. */
-function abbreviatedList(items: string[], shown = 20): string {
+export function abbreviatedList(items: string[], shown = 20): string {
   const more = items.length - shown;
   return `${items.slice(0, shown).join(', ')}${more > 0 ? `, … and ${more} more` : ''}`;
 }
 
+/** `2025-06-15T15:06:40Z`: an instant as the tables show it, to the second. */
+export function shortTime(iso: string | null): string {
+  return iso?.replace(/\.\d{3}Z$/, 'Z') ?? '-';
+}
+
+/**
+ * Which jobs `list` shows. The options combine with AND; `--status` takes several statuses (repeated or
+ * comma-separated), any of which matches.
+ */
+function listFilter(values: { status?: string[]; 'dead-lettered'?: boolean; active?: boolean }) {
+  const statuses = (values.status ?? []).flatMap((value) => value.split(',')).map((value) => value.trim());
+  if (statuses.some((status) => status === '')) usage('--status needs a status, e.g. --status FAILED');
+  // Statuses are shown in capitals (DLI's own, LOST, NOT_POLLED); typing them in lower case is no mistake.
+  const wanted = new Set(statuses.map((status) => status.toUpperCase()));
+  return (view: JobView): boolean =>
+    (wanted.size === 0 || wanted.has(view.status.toUpperCase())) &&
+    (!values['dead-lettered'] || view.dead_lettered_deliveries.length > 0) &&
+    (!values.active || view.phase === 'active');
+}
+
 export async function list(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+  const { values, positionals } = parse(args, {
+    json: { type: 'boolean' },
+    status: { type: 'string', multiple: true },
+    'dead-lettered': { type: 'boolean' },
+    active: { type: 'boolean' },
+  });
   if (positionals.length) usage('list takes no job ids');
-  await withStore(io, async (store) => {
-    let cursor: string | null = null;
-    let first = true;
-    if (values.json) io.stdout('[');
-    else io.stdout(`${row('JOB ID', 'STATUS', 'LAST POLLED', 'ROUTED TO', 'PENDING', 'DEAD-LETTERED')}\n`);
-    // Streamed page by page: the output can be as long as the store without the memory growing with it.
-    do {
-      const page = await store.list({ limit: 500, cursor });
-      for (const record of page.items) {
+  const wanted = listFilter(values);
+  await withStore(
+    io,
+    async (store) => {
+      let first = true;
+      const table = values.json
+        ? null
+        : createTextTable(
+            ['JOB ID', 'STATUS', 'LAST POLLED', 'ROUTED TO', 'PENDING', 'DEAD-LETTERED'],
+            io.stdout,
+          );
+      if (values.json) io.stdout('[');
+      // Streamed page by page: the output can be as long as the store without the memory growing with it.
+      for await (const record of allRecords(store)) {
         const described = describeRecord(record);
-        if (values.json) {
+        if (!wanted(described)) continue;
+        if (table === null) {
           io.stdout(`${first ? '\n' : ',\n'}${JSON.stringify(described)}`);
         } else {
-          io.stdout(
-            `${row(
-              described.job_id,
-              described.status,
-              described.last_polled_at?.replace(/\.\d{3}Z$/, 'Z') ?? '-',
-              described.routed_to === null ? '-' : described.routed_to.join(',') || '(nobody)',
-              described.pending_deliveries.map((delivery) => delivery.destination).join(',') || '-',
-              described.dead_lettered_deliveries.map((delivery) => delivery.destination).join(',') || '-',
-            )}\n`,
-          );
+          table.row([
+            described.job_id,
+            described.status,
+            shortTime(described.last_polled_at),
+            described.routed_to === null ? '-' : described.routed_to.join(',') || '(nobody)',
+            described.pending_deliveries.map((delivery) => delivery.destination).join(',') || '-',
+            described.dead_lettered_deliveries.map((delivery) => delivery.destination).join(',') || '-',
+          ]);
         }
         first = false;
       }
-      cursor = page.cursor;
-    } while (cursor);
-    if (values.json) io.stdout(first ? ']\n' : '\n]\n');
-  });
+      if (table === null) io.stdout(first ? ']\n' : '\n]\n');
+      else table.end();
+    },
+    { mustExist: true },
+  );
   return EXIT_OK;
-}
-
-function row(
-  id: string,
-  status: string,
-  polled: string,
-  routed: string,
-  pending: string,
-  dead: string,
-): string {
-  return `${id.padEnd(38)} ${status.padEnd(12)} ${polled.padEnd(21)} ${routed.padEnd(24)} ${pending.padEnd(20)} ${dead}`.trimEnd();
 }

@@ -1,9 +1,12 @@
+import packageJson from '../../package.json' with { type: 'json' };
 import { ConfigError } from '../config/problems.ts';
 import { DliAuthError } from '../dli/errors.ts';
-import { StoreError } from '../store/store-error.ts';
+import { MissingStoreError, StoreError } from '../store/store-error.ts';
+import { check } from './check-command.ts';
 import {
   type CliIo,
   EXIT_CREDENTIALS,
+  EXIT_FAILURE,
   EXIT_OK,
   EXIT_STORE,
   EXIT_USAGE,
@@ -12,12 +15,29 @@ import {
   usage,
 } from './cli-io.ts';
 import { run, tick } from './cycle-commands.ts';
+import { liftGlobalOptions } from './global-options.ts';
 import { HELP } from './help.ts';
 import { list, track, untrack } from './job-commands.ts';
+import { prune, redeliver, show } from './operate-commands.ts';
 import { testDestination } from './test-destination.ts';
 
 /** Runs one CLI invocation and returns its exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
+  let lifted: ReturnType<typeof liftGlobalOptions>;
+  try {
+    lifted = liftGlobalOptions(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr(`dli-watch: ${error.message}. Run 'dli-watch --help'.\n`);
+    return EXIT_USAGE;
+  }
+  // `--store` and `--config` win over DLI_WATCH_STORE and DLI_WATCH_CONFIG: whoever typed the flag meant it for
+  // this call, while the variable may come from a profile set up long ago.
+  const commandIo: CliIo = { ...io, env: { ...io.env, ...lifted.env } };
+  return dispatch(lifted.argv, commandIo);
+}
+
+async function dispatch(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined) {
     // A usage error like any other: stdout, which scripts capture, stays empty.
@@ -26,6 +46,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   if (command === '--help' || command === '-h' || command === 'help') {
     io.stdout(HELP.main ?? '');
+    return EXIT_OK;
+  }
+  if (command === '--version' || command === '-v') {
+    io.stdout(`${packageJson.version}\n`);
     return EXIT_OK;
   }
   const help = HELP[command];
@@ -45,12 +69,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await untrack(rest, io);
       case 'list':
         return await list(rest, io);
+      case 'show':
+        return await show(rest, io);
+      case 'redeliver':
+        return await redeliver(rest, io);
+      case 'prune':
+        return await prune(rest, io);
       case 'tick':
         return await tick(rest, io);
       case 'run':
         return await run(rest, io);
       case 'test-destination':
         return await testDestination(rest, io);
+      case 'check':
+        return await check(rest, io);
       default: {
         if (parse(rest, {}).positionals.length) usage('demo takes no arguments');
         // Loaded only here: the simulator and receivers are no part of the other commands.
@@ -80,6 +112,15 @@ function reportFailure(error: unknown, command: string, io: CliIo): number {
         '(plus HUAWEICLOUD_SDK_SECURITY_TOKEN for temporary credentials), or DLI_AUTH_TOKEN.\n',
     );
     return EXIT_CREDENTIALS;
+  }
+  // Before StoreError, which it is: a store that is not there yet is no broken store, and may be there later.
+  if (error instanceof MissingStoreError) {
+    io.stderr(
+      `dli-watch ${command}: there is no store at ${error.location}, so no job is tracked there. ` +
+        `Point DLI_WATCH_STORE or --store at the store jobs were tracked in (sqlite:<path> or ` +
+        `dynamodb:<table>); 'dli-watch track' creates one. Nothing was created.\n`,
+    );
+    return EXIT_FAILURE;
   }
   if (error instanceof StoreError) {
     io.stderr(`dli-watch: the store is unusable: ${error.message}\n`);

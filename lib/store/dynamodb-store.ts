@@ -28,7 +28,14 @@ import {
 import type { Clock } from '../util/clock.ts';
 import { forEachBounded } from '../util/for-each-bounded.ts';
 import { isRecord } from '../util/is-record.ts';
-import type { DuePageQuery, JobStore, Page, TrackResult } from './job-store.ts';
+import type {
+  DuePageQuery,
+  Page,
+  PrunableJobStore,
+  PruneQuery,
+  PruneResult,
+  TrackResult,
+} from './job-store.ts';
 import {
   assertPageLimit,
   type DueCursor,
@@ -215,7 +222,7 @@ function describeCause(error: unknown): string {
  * eventually consistent: a page may hold a copy that was changed a moment ago, whose update then loses its
  * compare-and-set, which is how a stale view is meant to end.
  */
-export class DynamoDbStore implements JobStore {
+export class DynamoDbStore implements PrunableJobStore {
   readonly table: string;
   readonly retentionMs: number;
   readonly #client: DynamoDBClient;
@@ -343,6 +350,68 @@ export class DynamoDbStore implements JobStore {
       }),
     );
     return [...new Set(jobIds)].filter((jobId) => removed.has(jobId));
+  }
+
+  /**
+   * A filtered Scan finds the candidates; each is deleted on condition that its version is the one read, so a job
+   * changed since (a delivery redelivered) stays. The table's TTL removes finished jobs anyway after the retention
+   * period, dead-lettered ones included; `prune` is for removing them sooner.
+   */
+  async prune(query: PruneQuery): Promise<PruneResult> {
+    let removed = 0;
+    let keptDeadLettered = 0;
+    await this.#run('prune jobs', async () => {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.#documents.send(
+          new ScanCommand({
+            TableName: this.table,
+            ConsistentRead: true,
+            // due_at is absent exactly when nothing is pending.
+            FilterExpression:
+              '#phase IN (:terminal, :lost) AND attribute_not_exists(#dueAt) AND #lastPolledAt < :before',
+            ExpressionAttributeNames: {
+              '#phase': 'phase',
+              '#dueAt': 'due_at',
+              '#lastPolledAt': 'last_polled_at',
+            },
+            ExpressionAttributeValues: {
+              ':terminal': 'terminal',
+              ':lost': 'lost',
+              ':before': query.finishedBefore,
+            },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        const doomed: JobRecord[] = [];
+        for (const item of page.Items ?? []) {
+          const record = this.#toRecord(item);
+          if (!query.includeDeadLettered && record.deliveries.some((delivery) => delivery.state === 'dead')) {
+            keptDeadLettered++;
+          } else {
+            doomed.push(record);
+          }
+        }
+        await forEachBounded(doomed, DYNAMODB_WRITE_CONCURRENCY, async (record) => {
+          try {
+            await this.#documents.send(
+              new DeleteCommand({
+                TableName: this.table,
+                Key: { job_id: record.jobId },
+                ConditionExpression: '#version = :read',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':read': record.version },
+              }),
+            );
+            removed++;
+          } catch (error) {
+            if (!isConditionFailure(error)) throw error;
+          }
+        });
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
+    });
+    return { removed, keptDeadLettered };
   }
 
   async get(jobId: string): Promise<JobRecord | null> {

@@ -52,3 +52,36 @@ export interface JobStore {
   update(next: JobRecord, expectedVersion: number): Promise<JobRecord | null>;
   close(): Promise<void>;
 }
+
+export interface PruneQuery {
+  /**
+   * Epoch ms: finished jobs whose last poll (the one that saw them end, or marked them lost: finished jobs are never
+   * polled again) is before this instant are removed.
+   */
+  finishedBefore: number;
+  /**
+   * Also remove jobs that hold a dead-lettered delivery. Off by default: such a delivery is the only trace of a
+   * notification that was never sent, and `redeliver` needs it.
+   */
+  includeDeadLettered?: boolean;
+}
+
+export interface PruneResult {
+  /** Jobs removed. */
+  removed: number;
+  /** Finished before the cutoff, owing nothing pending, but kept for their dead-lettered deliveries. */
+  keptDeadLettered: number;
+}
+
+/**
+ * A store an operator can also clean up: both backends. Kept apart from {@link JobStore} so that wrappers serving
+ * only a cycle (the benchmarks' timing and counting stores) need not forward it.
+ */
+export interface PrunableJobStore extends JobStore {
+  /**
+   * Removes finished jobs (terminal or lost) that owe no pending delivery and finished before
+   * `query.finishedBefore`. Each removal is decided against the stored record at the moment it is removed, so a
+   * job that a concurrent writer changes (a delivery redelivered, say) is left alone.
+   */
+  prune(query: PruneQuery): Promise<PruneResult>;
+}

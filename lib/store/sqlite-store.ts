@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync, SQLOutputValue, StatementSync } from 'node:sqlite';
 import {
@@ -11,9 +11,16 @@ import {
   type TrackRequest,
 } from '../job.ts';
 import { isRecord } from '../util/is-record.ts';
-import type { DuePageQuery, JobStore, Page, TrackResult } from './job-store.ts';
+import type {
+  DuePageQuery,
+  Page,
+  PrunableJobStore,
+  PruneQuery,
+  PruneResult,
+  TrackResult,
+} from './job-store.ts';
 import { assertPageLimit, decodeDueCursor, decodeListCursor, encodeCursor } from './page-cursor.ts';
-import { StoreError } from './store-error.ts';
+import { MissingStoreError, StoreError } from './store-error.ts';
 
 /**
  * Schema migrations, oldest first. Migration `i` takes the database from `PRAGMA user_version` `i` to
@@ -89,6 +96,20 @@ const DUE_FILTER = `
 
 const DUE_ORDER = 'ORDER BY last_polled_at ASC, job_id ASC LIMIT :limit';
 
+/** Rows `prune` may remove: finished before the cutoff, owing nothing pending (`due_at` is derived from that). */
+const PRUNABLE = `phase IN ('terminal', 'lost') AND due_at IS NULL AND last_polled_at < :finishedBefore`;
+
+/** Whether a row's record holds a dead-lettered delivery; read from the JSON, which has no column for it. */
+const HAS_DEAD_LETTER = `EXISTS (
+  SELECT 1 FROM json_each(jobs.record, '$.deliveries') WHERE json_extract(json_each.value, '$.state') = 'dead'
+)`;
+
+/**
+ * Rows removed per `prune` transaction: each holds the write lock only briefly, so a cycle's writes waiting on it
+ * stay far inside the busy timeout however large the store.
+ */
+const PRUNE_CHUNK = 500;
+
 function toRow(record: JobRecord, version: number): JobRow {
   const body: StoredRecordBody = {
     status: record.status,
@@ -124,7 +145,7 @@ function describeCause(error: unknown): string {
  * cycle and a `track` command, say) may open the same file at once: writes are serialized by SQLite and
  * every record update is compare-and-set on its version.
  */
-export class SqliteStore implements JobStore {
+export class SqliteStore implements PrunableJobStore {
   readonly path: string;
   readonly #db: DatabaseSync;
   #closed = false;
@@ -142,6 +163,8 @@ export class SqliteStore implements JobStore {
   readonly #selectDueAfterNeverPolled: StatementSync;
   readonly #selectDueAfterPolled: StatementSync;
   readonly #compareAndSet: StatementSync;
+  readonly #pruneChunk: StatementSync;
+  readonly #countKeptDeadLetters: StatementSync;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -182,22 +205,45 @@ export class SqliteStore implements JobStore {
            tracked_at = :tracked_at, record = :record
        WHERE job_id = :job_id AND version = :expected_version`,
     );
+    // Walks the primary key from where the previous chunk ended, so the whole prune reads each row once. The
+    // conditions are checked by the DELETE itself, under the write lock: a row changed meanwhile is judged as it
+    // now is.
+    this.#pruneChunk = db.prepare(
+      `DELETE FROM jobs WHERE job_id IN (
+         SELECT job_id FROM jobs
+         WHERE job_id > :afterJobId AND ${PRUNABLE} AND (:includeDeadLettered = 1 OR NOT ${HAS_DEAD_LETTER})
+         ORDER BY job_id LIMIT :limit
+       ) RETURNING job_id`,
+    );
+    this.#countKeptDeadLetters = db.prepare(
+      `SELECT count(*) AS kept FROM jobs WHERE ${PRUNABLE} AND ${HAS_DEAD_LETTER}`,
+    );
   }
 
   /**
    * Opens the store at `path`, creating the directory and the database on first use and bringing an older
-   * schema up to date.
+   * schema up to date. With `mustExist`, a missing file is an error and nothing is created, neither the file
+   * nor its directory: for commands that only mean something on a store jobs were tracked in.
    *
+   * @throws MissingStoreError with `mustExist`, when there is no file at `path`.
    * @throws StoreError when the file cannot be created or opened, is not a SQLite database, or was written
    *   by a newer dli-watch (its schema version is higher than {@link SQLITE_SCHEMA_VERSION}).
    */
-  static open(path: string): SqliteStore {
-    try {
-      mkdirSync(dirname(path), { recursive: true });
-    } catch (error) {
-      throw new StoreError(`Cannot create the directory for the job store ${path}: ${describeCause(error)}`, {
-        cause: error,
-      });
+  static open(path: string, options: { mustExist?: boolean } = {}): SqliteStore {
+    if (options.mustExist) {
+      // SQLite itself would create the file; node:sqlite offers no open flag to stop it short of read-only.
+      if (!existsSync(path)) throw new MissingStoreError(path);
+    } else {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (error) {
+        throw new StoreError(
+          `Cannot create the directory for the job store ${path}: ${describeCause(error)}`,
+          {
+            cause: error,
+          },
+        );
+      }
     }
     let db: DatabaseSync;
     try {
@@ -284,6 +330,29 @@ export class SqliteStore implements JobStore {
         jobIds.filter((jobId) => Number(this.#deleteJob.run(jobId).changes) > 0),
       ),
     );
+  }
+
+  async prune(query: PruneQuery): Promise<PruneResult> {
+    return this.#run('prune jobs', () => {
+      const parameters = {
+        finishedBefore: query.finishedBefore,
+        includeDeadLettered: query.includeDeadLettered ? 1 : 0,
+        limit: PRUNE_CHUNK,
+      };
+      let removed = 0;
+      // '' sorts before every job id.
+      let afterJobId = '';
+      for (;;) {
+        const rows = this.#inWriteTransaction(() => this.#pruneChunk.all({ ...parameters, afterJobId }));
+        removed += rows.length;
+        if (rows.length < PRUNE_CHUNK) break;
+        for (const row of rows) if (String(row.job_id) > afterJobId) afterJobId = String(row.job_id);
+      }
+      const kept = query.includeDeadLettered
+        ? 0
+        : Number(this.#countKeptDeadLetters.get({ finishedBefore: query.finishedBefore })?.kept ?? 0);
+      return { removed, keptDeadLettered: kept };
+    });
   }
 
   async get(jobId: string): Promise<JobRecord | null> {

@@ -1,11 +1,27 @@
 /**
  * The job store cannot be used: it cannot be opened or created, the file is not a database, its schema
  * comes from a newer dli-watch, or the disk failed underneath it. Nothing the caller retries will fix it,
- * so callers report it and exit with code 1. Messages name the store and the operation, never record
+ * so callers report it and exit with code 4. Messages name the store and the operation, never record
  * contents; the underlying error is kept as `cause`.
  */
 export class StoreError extends Error {
   override name = 'StoreError';
+}
+
+/**
+ * The store a command reads or changes does not exist (a SQLite file that is not there). Commands that only make
+ * sense on an existing store open it with `mustExist`, so that a wrong path or a wrong working directory is said
+ * plainly instead of answered from a new, empty store.
+ */
+export class MissingStoreError extends StoreError {
+  override name = 'MissingStoreError';
+  /** Where the store was looked for. */
+  readonly location: string;
+
+  constructor(location: string) {
+    super(`There is no job store at ${location}`);
+    this.location = location;
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiRequest, createTrackingApi } from '../../lib/api/tracking-api.ts';
+import type { JobStore } from '../../lib/store/job-store.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
 import { createStderrLog } from '../../lib/util/log.ts';
 
@@ -87,5 +88,51 @@ describe('createTrackingApi', () => {
       error_name: 'StoreError',
       error: expect.stringContaining('is closed'),
     });
+  });
+
+  it('answers 409 job-busy, changing nothing, when the job changes under every try of a redeliver', async () => {
+    await store.track([{ jobId: 'busy' }], 1_000);
+    const tracked = await store.get('busy');
+    if (tracked === null) throw new Error('just tracked');
+    const dead = {
+      destination: 'hook',
+      state: 'dead' as const,
+      attempts: 3,
+      createdAt: 1_000,
+      nextAttemptAt: 0,
+      leaseUntil: null,
+      lastError: 'HTTP 410',
+    };
+    await store.update(
+      { ...tracked, phase: 'terminal', status: 'FAILED', lastPolledAt: 2_000, deliveries: [dead] },
+      1,
+    );
+    // Another writer (a cycle, say) changes the job right after every read the API makes: a real write each time.
+    const busy: JobStore = {
+      track: (jobs, now) => store.track(jobs, now),
+      untrack: (jobIds) => store.untrack(jobIds),
+      list: (options) => store.list(options),
+      listDue: (query) => store.listDue(query),
+      update: (next, expectedVersion) => store.update(next, expectedVersion),
+      close: () => store.close(),
+      async get(jobId) {
+        const read = await store.get(jobId);
+        if (read !== null)
+          await store.update({ ...read, notFoundCount: read.notFoundCount + 1 }, read.version);
+        return read;
+      },
+    };
+    const api = createTrackingApi({ store: busy });
+
+    const answer = await api(request({ method: 'POST', path: '/jobs/busy/redeliver' }));
+
+    expect(answer.status).toBe(409);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(answer.body)).toMatchObject({
+      type: 'tag:dli-watch,2026:problem/job-busy',
+      status: 409,
+      detail: expect.stringContaining('Retry'),
+    });
+    expect((await store.get('busy'))?.deliveries).toEqual([dead]);
   });
 });

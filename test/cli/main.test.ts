@@ -332,6 +332,9 @@ describe('untrack', () => {
 
 describe('list', () => {
   it('an empty store: an empty JSON array, and a table with only its header', async () => {
+    // A store that exists but holds nothing (list itself creates none).
+    await cli(['track', 'job-x']);
+    await cli(['untrack', 'job-x']);
     expect(await listJson()).toEqual([]);
     const table = await cli(['list']);
     expect(table.code).toBe(EXIT_OK);

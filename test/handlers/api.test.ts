@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Problem, ProblemError } from '../../lib/api/problem.ts';
 import type { JobView } from '../../lib/job-view.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
@@ -251,6 +251,180 @@ describe('handlers/api', () => {
         },
       ],
       dead_lettered_deliveries: [{ destination: 'hook', attempts: 3, last_error: 'HTTP 410 Gone' }],
+    });
+  });
+
+  describe('POST /jobs/{job_id}/redeliver', () => {
+    const EVENT_ID = 'evt-redeliver';
+
+    // The store is shared by the whole file, whose paging test counts every job: these leave none behind.
+    afterEach(async () => {
+      await withStore((store) => store.untrack(['redeliver-all', 'redeliver-one', 'redeliver-refused']));
+    });
+
+    /** A job that ended FAILED: hook and chat dead-lettered, ops still pending. */
+    async function deadLettered(jobId: string): Promise<void> {
+      await withStore(async (store) => {
+        await store.track([{ jobId }], 1_700_000_000_000);
+        const record = await store.get(jobId);
+        if (record === null) throw new Error('just tracked');
+        const owed = { attempts: 5, createdAt: 1_700_000_100_000, nextAttemptAt: 0, leaseUntil: null };
+        await store.update(
+          {
+            ...record,
+            phase: 'terminal',
+            status: 'FAILED',
+            lastPolledAt: 1_700_000_100_000,
+            statusChangedAt: 1_700_000_100_000,
+            event: {
+              id: EVENT_ID,
+              status: 'FAILED',
+              previousStatus: 'RUNNING',
+              occurredAt: 1_700_000_100_000,
+              projectId: 'p',
+              labels: {},
+              job: statusResponse(jobId, 'FAILED'),
+              routedTo: ['hook', 'chat', 'ops'],
+            },
+            deliveries: [
+              { ...owed, destination: 'hook', state: 'dead', lastError: 'HTTP 410 Gone' },
+              { ...owed, destination: 'chat', state: 'dead', lastError: 'HTTP 404' },
+              {
+                ...owed,
+                destination: 'ops',
+                state: 'pending',
+                nextAttemptAt: 1_700_000_200_000,
+                lastError: 'HTTP 503',
+              },
+            ],
+          },
+          record.version,
+        );
+      });
+    }
+
+    it('puts every dead-lettered delivery back to pending, due now, keeping the event and the attempts', async () => {
+      await deadLettered('redeliver-all');
+      const before = Date.now();
+
+      const answer = await call({ method: 'POST', url: '/jobs/redeliver-all/redeliver' });
+
+      expect(answer.status).toBe(200);
+      expect(answer.headers['content-type']).toBe('application/json');
+      const body = answer.json<{ redelivered: string[]; job: JobView }>();
+      expect(body.redelivered).toEqual(['hook', 'chat']);
+      expect(body.job).toMatchObject({
+        job_id: 'redeliver-all',
+        status: 'FAILED',
+        dead_lettered_deliveries: [],
+      });
+      expect(body.job.pending_deliveries.map((owed) => owed.destination)).toEqual(['hook', 'chat', 'ops']);
+      const stored = await withStore((store) => store.get('redeliver-all'));
+      expect(stored?.event?.id).toBe(EVENT_ID);
+      const [hook, chat, ops] = stored?.deliveries ?? [];
+      expect(hook).toMatchObject({
+        state: 'pending',
+        attempts: 5,
+        leaseUntil: null,
+        lastError: 'HTTP 410 Gone',
+      });
+      expect(hook?.nextAttemptAt).toBeGreaterThanOrEqual(before);
+      expect(hook?.nextAttemptAt).toBeLessThanOrEqual(Date.now());
+      expect(chat?.state).toBe('pending');
+      // The pending one is left exactly as it was.
+      expect(ops).toMatchObject({ state: 'pending', nextAttemptAt: 1_700_000_200_000 });
+
+      // Nothing dead-lettered any more: asking again is harmless.
+      const again = await call({ method: 'POST', url: '/jobs/redeliver-all/redeliver' });
+      expect(again.status).toBe(200);
+      expect(again.json<{ redelivered: string[] }>().redelivered).toEqual([]);
+    });
+
+    it('with {"destination": ...} puts back only that one; an unmatched name changes nothing', async () => {
+      await deadLettered('redeliver-one');
+
+      const one = await call({
+        method: 'POST',
+        url: '/jobs/redeliver-one/redeliver',
+        json: { destination: 'chat' },
+      });
+      expect(one.status).toBe(200);
+      expect(one.json<{ redelivered: string[] }>().redelivered).toEqual(['chat']);
+      const unmatched = await call({
+        method: 'POST',
+        url: '/jobs/redeliver-one/redeliver',
+        json: { destination: 'nobody' },
+      });
+      expect(unmatched.json<{ redelivered: string[] }>().redelivered).toEqual([]);
+      const stored = await withStore((store) => store.get('redeliver-one'));
+      expect(stored?.deliveries.map((owed) => `${owed.destination}:${owed.state}`)).toEqual([
+        'hook:dead',
+        'chat:pending',
+        'ops:pending',
+      ]);
+    });
+
+    it('answers problems like the other routes, and changes nothing', async () => {
+      await deadLettered('redeliver-refused');
+      const url = '/jobs/redeliver-refused/redeliver';
+
+      const unknownField = expectProblem(
+        await call({ method: 'POST', url, json: { destination: 'hook', destinations: ['chat'] } }),
+        400,
+        'invalid-request',
+      );
+      expect(unknownField.errors).toEqual([{ pointer: '/destinations', detail: 'unknown field' }]);
+      const notString = expectProblem(
+        await call({ method: 'POST', url, json: { destination: 7 } }),
+        400,
+        'invalid-request',
+      );
+      expect(notString.errors).toEqual([{ pointer: '/destination', detail: 'must be a string' }]);
+      expectProblem(await call({ method: 'POST', url, json: { destination: '' } }), 400, 'invalid-request');
+      expectProblem(await call({ method: 'POST', url, json: ['hook'] }), 400, 'invalid-request');
+      expectProblem(
+        await call({
+          method: 'POST',
+          url,
+          body: '{"destination":',
+          headers: { 'content-type': 'application/json' },
+        }),
+        400,
+        'invalid-json',
+      );
+      expectProblem(
+        await call({
+          method: 'POST',
+          url,
+          body: 'destination=hook',
+          headers: { 'content-type': 'text/plain' },
+        }),
+        415,
+        'unsupported-media-type',
+      );
+      const wrongMethod = await call({ method: 'GET', url });
+      expectProblem(wrongMethod, 405, 'method-not-allowed');
+      expect(wrongMethod.headers.allow).toBe('POST');
+      const stored = await withStore((store) => store.get('redeliver-refused'));
+      expect(stored?.deliveries.filter((owed) => owed.state === 'dead')).toHaveLength(2);
+
+      const unknown = expectProblem(
+        await call({ method: 'POST', url: '/jobs/never-tracked/redeliver' }),
+        404,
+        'job-not-found',
+      );
+      expect(unknown.detail).toContain('never-tracked');
+      const malformed = expectProblem(
+        await call({ method: 'POST', url: '/jobs/bad%20id/redeliver' }),
+        400,
+        'invalid-request',
+      );
+      expect(malformed.errors).toEqual([
+        { parameter: 'job_id', detail: 'must be 1-64 letters, digits and "-"' },
+      ]);
+      for (const other of ['/jobs/redeliver-refused/redeliver/', '/jobs/redeliver-refused/resend']) {
+        expectProblem(await call({ method: 'POST', url: other }), 404, 'route-not-found');
+      }
     });
   });
 

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore as openConfiguredStore } from '../../lib/store/open-store.ts';
 import { SQLITE_SCHEMA_VERSION, SqliteStore } from '../../lib/store/sqlite-store.ts';
-import { StoreError } from '../../lib/store/store-error.ts';
-import { describeJobStoreContract, NOW } from '../support/job-store-contract.ts';
+import { MissingStoreError, StoreError } from '../../lib/store/store-error.ts';
+import { describeJobStoreContract, MINUTE, NOW, pendingDelivery } from '../support/job-store-contract.ts';
 
 describeJobStoreContract('SqliteStore', async () => {
   const directory = await mkdtemp(join(tmpdir(), 'dli-watch-store-contract-'));
@@ -49,8 +50,8 @@ describe('SqliteStore', () => {
   const opened: SqliteStore[] = [];
 
   /** Opens a store that is closed after the test even when the test fails. */
-  function openStore(path: string): SqliteStore {
-    const store = SqliteStore.open(path);
+  function openStore(path: string, options: { mustExist?: boolean } = {}): SqliteStore {
+    const store = SqliteStore.open(path, options);
     opened.push(store);
     return store;
   }
@@ -72,6 +73,55 @@ describe('SqliteStore', () => {
 
     expect(existsSync(path)).toBe(true);
     expect(rawUserVersion(path)).toBe(SQLITE_SCHEMA_VERSION);
+  });
+
+  it('with mustExist, refuses a missing file and creates nothing, neither the file nor its directory', async () => {
+    const path = join(directory, 'state', 'jobs.db');
+
+    const error = thrownBy(() => SqliteStore.open(path, { mustExist: true }));
+    const viaConfig = await openConfiguredStore({ kind: 'sqlite', path }, { mustExist: true }).catch(
+      (caught: unknown) => caught,
+    );
+
+    for (const refused of [error, viaConfig]) {
+      expect(refused).toBeInstanceOf(MissingStoreError);
+      expect(refused).toBeInstanceOf(StoreError);
+      expect((refused as MissingStoreError).location).toBe(path);
+      expect((refused as Error).message).toContain(path);
+    }
+    expect(existsSync(join(directory, 'state'))).toBe(false);
+    // Once the store is there, mustExist opens it like any other.
+    await openStore(path).track([{ jobId: 'job-a' }], NOW);
+    expect((await openStore(path, { mustExist: true }).get('job-a'))?.jobId).toBe('job-a');
+  });
+
+  it('prunes far more finished jobs than one transaction removes, keeping the rest in place', async () => {
+    const store = openStore(join(directory, 'jobs.db'));
+    const jobIds = Array.from({ length: 1234 }, (_, index) => `job-${String(index).padStart(4, '0')}`);
+    await store.track(
+      jobIds.map((jobId) => ({ jobId })),
+      NOW - 60 * MINUTE,
+    );
+    const kept = new Set<string>();
+    for (const [index, jobId] of jobIds.entries()) {
+      const record = await store.get(jobId);
+      if (record === null) throw new Error(`${jobId} not tracked`);
+      // Every seventh one still owes a delivery, every eleventh holds a dead-lettered one: spread over the chunks.
+      const deliveries =
+        index % 7 === 0 ? [pendingDelivery()] : index % 11 === 0 ? [pendingDelivery({ state: 'dead' })] : [];
+      if (deliveries.length > 0) kept.add(jobId);
+      await store.update(
+        { ...record, phase: 'terminal', status: 'FINISHED', lastPolledAt: NOW - 30 * MINUTE, deliveries },
+        record.version,
+      );
+    }
+
+    const result = await store.prune({ finishedBefore: NOW });
+
+    const deadLettered = jobIds.filter((_, index) => index % 7 !== 0 && index % 11 === 0).length;
+    expect(result).toEqual({ removed: jobIds.length - kept.size, keptDeadLettered: deadLettered });
+    const left = (await store.list({ limit: 2000 })).items.map((record) => record.jobId);
+    expect(new Set(left)).toEqual(kept);
   });
 
   it('puts the database in WAL mode so that readers and a writer can share it', () => {

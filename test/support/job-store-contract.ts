@@ -1,10 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Delivery, JobEvent, JobRecord } from '../../lib/job.ts';
-import type { JobStore, Page } from '../../lib/store/job-store.ts';
+import type { JobStore, Page, PrunableJobStore } from '../../lib/store/job-store.ts';
+import { redeliverDeadLettered } from '../../lib/store/redeliver.ts';
+import { UPDATE_RECORD_TRIES, updateRecord } from '../../lib/store/update-record.ts';
 
 /** What a contract run needs: a fresh, empty store, and a way to throw it away afterwards. */
 export interface OpenedStore {
-  store: JobStore;
+  store: PrunableJobStore;
   cleanup(): Promise<void>;
 }
 
@@ -92,7 +94,7 @@ function ids(records: readonly JobRecord[]): string[] {
  */
 export function describeJobStoreContract(name: string, open: () => Promise<OpenedStore>): void {
   describe(`JobStore contract: ${name}`, () => {
-    let store: JobStore;
+    let store: PrunableJobStore;
     let cleanup: () => Promise<void>;
 
     beforeEach(async () => {
@@ -505,6 +507,218 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
         expect((await store.listDue({ cycleStartedAt: NOW, now: NOW, limit: 10 })).items).toStrictEqual([
           expected,
         ]);
+      });
+    });
+
+    describe('prune', () => {
+      const DAY = 24 * 60 * MINUTE;
+      const cutoff = NOW - 30 * DAY;
+      const lost = (jobId: string, lastPolledAt: number) =>
+        putJob(store, jobId, { phase: 'lost', status: 'RUNNING', notFoundCount: 3, lastPolledAt });
+
+      async function seed() {
+        await putTerminalJob(store, 'old-delivered', [], cutoff - DAY);
+        await lost('old-lost', cutoff - 1);
+        await putTerminalJob(
+          store,
+          'old-dead',
+          [pendingDelivery({ state: 'dead', attempts: 9 })],
+          cutoff - DAY,
+        );
+        // Owing a pending delivery: never removed, however old.
+        await putTerminalJob(
+          store,
+          'old-owing',
+          [
+            pendingDelivery({ state: 'dead' }),
+            pendingDelivery({ destination: 'b', nextAttemptAt: NOW + DAY }),
+          ],
+          cutoff - DAY,
+        );
+        await putTerminalJob(store, 'recent-delivered', [], cutoff);
+        await lost('recent-lost', cutoff + DAY);
+        // Still polled: never removed, however long ago it was last polled.
+        await putJob(store, 'old-running', { status: 'RUNNING', lastPolledAt: cutoff - 10 * DAY });
+        await store.track([{ jobId: 'never-polled' }], cutoff - 10 * DAY);
+      }
+
+      const remaining = async () =>
+        ids((await collectPages((cursor) => store.list({ limit: 100, cursor }))).items).sort();
+
+      it('removes finished jobs owing nothing that finished before the cutoff, and keeps dead-lettered ones', async () => {
+        await seed();
+
+        const result = await store.prune({ finishedBefore: cutoff });
+
+        expect(result).toEqual({ removed: 2, keptDeadLettered: 1 });
+        expect(await remaining()).toEqual([
+          'never-polled',
+          'old-dead',
+          'old-owing',
+          'old-running',
+          'recent-delivered',
+          'recent-lost',
+        ]);
+        expect(await store.get('old-delivered')).toBeNull();
+        // Nothing is left to remove: pruning again is harmless.
+        expect(await store.prune({ finishedBefore: cutoff })).toEqual({ removed: 0, keptDeadLettered: 1 });
+      });
+
+      it('removes dead-lettered ones too when asked, and still nothing that owes or is polled', async () => {
+        await seed();
+
+        const result = await store.prune({ finishedBefore: cutoff, includeDeadLettered: true });
+
+        expect(result).toEqual({ removed: 3, keptDeadLettered: 0 });
+        expect(await remaining()).toEqual([
+          'never-polled',
+          'old-owing',
+          'old-running',
+          'recent-delivered',
+          'recent-lost',
+        ]);
+      });
+
+      it('removes every one of many finished jobs, and on an empty store removes nothing', async () => {
+        expect(await store.prune({ finishedBefore: NOW })).toEqual({ removed: 0, keptDeadLettered: 0 });
+        const jobIds = Array.from({ length: 130 }, (_, index) => `done-${String(index).padStart(3, '0')}`);
+        for (const jobId of jobIds) await putTerminalJob(store, jobId, [], cutoff - DAY);
+        await store.track([{ jobId: 'kept' }], NOW);
+
+        expect(await store.prune({ finishedBefore: cutoff })).toEqual({ removed: 130, keptDeadLettered: 0 });
+        expect(await remaining()).toEqual(['kept']);
+      });
+    });
+
+    describe('updateRecord: compare-and-set over get and update', () => {
+      /**
+       * The store, with another writer that changes the record right after each of the first `races` reads: what a
+       * cycle recording a delivery result at the wrong moment does. Its writes are real updates of the store.
+       */
+      function racedStore(races: number, race: (record: JobRecord) => JobRecord): JobStore {
+        let left = races;
+        return {
+          track: (jobs, now) => store.track(jobs, now),
+          untrack: (jobIds) => store.untrack(jobIds),
+          list: (options) => store.list(options),
+          listDue: (query) => store.listDue(query),
+          update: (next, expectedVersion) => store.update(next, expectedVersion),
+          close: () => store.close(),
+          async get(jobId) {
+            const read = await store.get(jobId);
+            if (read !== null && left > 0) {
+              left--;
+              const raced = await store.update(race(read), read.version);
+              if (raced === null) throw new Error('test setup: the racing write lost');
+            }
+            return read;
+          },
+        };
+      }
+
+      it('re-reads and re-applies its change when another writer got in between, keeping both changes', async () => {
+        await putTerminalJob(store, 'job-a', [
+          pendingDelivery({ destination: 'a', state: 'dead', attempts: 4 }),
+          pendingDelivery({ destination: 'b', leaseUntil: NOW + MINUTE }),
+        ]);
+        // The racing writer records b as delivered (gone) while the change below redelivers a.
+        const raced = racedStore(2, (record) => ({
+          ...record,
+          deliveries: record.deliveries.filter((delivery) => delivery.destination !== 'b'),
+          notFoundCount: record.notFoundCount + 1,
+        }));
+
+        const outcome = await redeliverDeadLettered(raced, 'job-a', { now: NOW });
+
+        expect(outcome).toMatchObject({ kind: 'redelivered', destinations: ['a'] });
+        const stored = await store.get('job-a');
+        expect(stored?.notFoundCount).toBe(2);
+        expect(stored?.deliveries).toEqual([
+          pendingDelivery({ destination: 'a', attempts: 4, createdAt: NOW, nextAttemptAt: NOW }),
+        ]);
+        expect(stored?.version).toBe(5);
+      });
+
+      it('gives up, writing nothing of its own, when the record changes under every try', async () => {
+        await putTerminalJob(store, 'job-a', [pendingDelivery({ state: 'dead' })]);
+        const raced = racedStore(UPDATE_RECORD_TRIES, (record) => ({
+          ...record,
+          notFoundCount: record.notFoundCount + 1,
+        }));
+
+        expect(await redeliverDeadLettered(raced, 'job-a', { now: NOW })).toEqual({ kind: 'contended' });
+        const stored = await store.get('job-a');
+        expect(stored?.notFoundCount).toBe(UPDATE_RECORD_TRIES);
+        expect(stored?.deliveries).toEqual([pendingDelivery({ state: 'dead' })]);
+      });
+
+      it('tells a job that is not tracked, and one that needs no change, leaving it as it was', async () => {
+        expect(await updateRecord(store, 'never-tracked', (record) => record)).toEqual({ kind: 'not-found' });
+        const before = await putTerminalJob(store, 'job-a', [pendingDelivery()]);
+
+        expect(await updateRecord(store, 'job-a', () => null)).toEqual({ kind: 'unchanged', record: before });
+        expect(await store.get('job-a')).toStrictEqual(before);
+      });
+    });
+
+    describe('redeliverDeadLettered', () => {
+      it('puts dead-lettered deliveries back to pending, due now, with their event, attempts and last error', async () => {
+        const before = await putTerminalJob(store, 'job-a', [
+          pendingDelivery({ destination: 'hook', state: 'dead', attempts: 12, lastError: 'HTTP 410 Gone' }),
+          pendingDelivery({ destination: 'chat', nextAttemptAt: NOW + 10 * MINUTE, attempts: 2 }),
+        ]);
+        const later = NOW + 5 * MINUTE;
+
+        const outcome = await redeliverDeadLettered(store, 'job-a', { now: later });
+
+        expect(outcome).toMatchObject({ kind: 'redelivered', destinations: ['hook'] });
+        const stored = await store.get('job-a');
+        expect(stored).toStrictEqual({
+          ...before,
+          version: before.version + 1,
+          deliveries: [
+            pendingDelivery({
+              destination: 'hook',
+              attempts: 12,
+              lastError: 'HTTP 410 Gone',
+              createdAt: later,
+              nextAttemptAt: later,
+            }),
+            pendingDelivery({ destination: 'chat', nextAttemptAt: NOW + 10 * MINUTE, attempts: 2 }),
+          ],
+        });
+        expect(stored?.event?.id).toBe('evt-job-a');
+        // Due again: the next cycle's delivery phase finds it.
+        const due = await store.listDue({ cycleStartedAt: later, now: later, limit: 10, only: 'deliveries' });
+        expect(ids(due.items)).toEqual(['job-a']);
+        // And no longer finished with nothing owed: prune leaves it.
+        expect(
+          await store.prune({ finishedBefore: later + MINUTE, includeDeadLettered: true }),
+        ).toMatchObject({
+          removed: 0,
+        });
+      });
+
+      it('redelivers only the destination asked for, and changes nothing when nothing matches', async () => {
+        await putTerminalJob(store, 'job-a', [
+          pendingDelivery({ destination: 'hook', state: 'dead' }),
+          pendingDelivery({ destination: 'chat', state: 'dead' }),
+        ]);
+
+        const one = await redeliverDeadLettered(store, 'job-a', { now: NOW, destination: 'chat' });
+        expect(one).toMatchObject({ kind: 'redelivered', destinations: ['chat'] });
+        const after = await store.get('job-a');
+        expect(after?.deliveries.map((delivery) => [delivery.destination, delivery.state])).toEqual([
+          ['hook', 'dead'],
+          ['chat', 'pending'],
+        ]);
+
+        const none = await redeliverDeadLettered(store, 'job-a', { now: NOW, destination: 'chat' });
+        expect(none).toMatchObject({ kind: 'redelivered', destinations: [] });
+        expect(await store.get('job-a')).toStrictEqual(after);
+        expect(await redeliverDeadLettered(store, 'never-tracked', { now: NOW })).toEqual({
+          kind: 'not-tracked',
+        });
       });
     });
   });

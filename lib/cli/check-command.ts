@@ -1,0 +1,50 @@
+import { loadConfig, loadDeliveryConfig } from '../config/config.ts';
+import { ConfigError } from '../config/problems.ts';
+import { type CliIo, EXIT_OK, EXIT_USAGE, parse, usage } from './cli-io.ts';
+
+/** The problem `loadConfig` files when no DLI credentials are set at all: what `check` may do without. */
+const NO_CREDENTIALS = /^HUAWEICLOUD_SDK_AK\/HUAWEICLOUD_SDK_SK or DLI_AUTH_TOKEN: no DLI credentials/;
+
+/**
+ * `dli-watch check`: validates the environment and the configuration file as `tick` and `run` would, with no DLI
+ * credentials needed and no network, and prints every problem (exit 2) or what the configuration amounts to (exit
+ * 0), like `amtool check-config`. Credentials that are set are checked; absent ones are only noted.
+ */
+export async function check(args: string[], io: CliIo): Promise<number> {
+  const { positionals, values } = parse(args, { json: { type: 'boolean' } });
+  if (positionals.length) usage('check takes no arguments');
+  let problems: string[] = [];
+  let credentials = true;
+  try {
+    loadConfig(io.env, { cwd: io.cwd });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    credentials = !error.problems.some((problem) => NO_CREDENTIALS.test(problem));
+    problems = error.problems.filter((problem) => !NO_CREDENTIALS.test(problem));
+  }
+  if (problems.length > 0) {
+    if (values.json) io.stdout(`${JSON.stringify({ ok: false, problems })}\n`);
+    io.stderr(`dli-watch: the configuration has ${problems.length} problem(s):\n`);
+    for (const problem of problems) io.stderr(`  - ${problem}\n`);
+    return EXIT_USAGE;
+  }
+  const config = loadDeliveryConfig(io.env, { cwd: io.cwd });
+  const store =
+    config.store.kind === 'sqlite' ? `sqlite:${config.store.path}` : `dynamodb:${config.store.table}`;
+  const destinations = config.destinations.map((destination) => ({
+    name: destination.name,
+    type: destination.type,
+  }));
+  const notes = [
+    ...(credentials ? [] : ['no DLI credentials are set: tick and run need them']),
+    ...(destinations.length === 0 ? ['no destination is configured: nobody would be told'] : []),
+  ];
+  if (values.json) {
+    io.stdout(`${JSON.stringify({ ok: true, store, destinations, notes })}\n`);
+    return EXIT_OK;
+  }
+  io.stdout(`configuration OK\n  store: ${store}\n  destinations: ${destinations.length}\n`);
+  for (const destination of destinations) io.stdout(`    ${destination.name} (${destination.type})\n`);
+  for (const note of notes) io.stdout(`  note: ${note}\n`);
+  return EXIT_OK;
+}
