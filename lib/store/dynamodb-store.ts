@@ -551,9 +551,7 @@ export class DynamoDbStore implements PrunableJobStore {
       if (error instanceof StoreError) throw error;
       throw new StoreError(
         `Cannot ${operation} in the DynamoDB table ${this.table}: ${describeCause(error)}`,
-        {
-          cause: error,
-        },
+        { cause: error, transient: isTransientAwsError(error) },
       );
     }
   }
@@ -651,4 +649,33 @@ export class DynamoDbStore implements PrunableJobStore {
       deliveries: item.deliveries as Delivery[],
     };
   }
+}
+
+/** AWS error names that mean "not now" rather than "never": throttling and the service's own trouble. */
+const TRANSIENT_AWS_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+]);
+/** Network failures on the way to DynamoDB: the endpoint may be back in a moment. */
+const TRANSIENT_NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
+
+/** Whether an SDK failure is an outage a later try may get past, not a table or permission problem. */
+function isTransientAwsError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (TRANSIENT_AWS_ERRORS.has(error.name)) return true;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  const code = (error as NodeJS.ErrnoException).code;
+  return code !== undefined && TRANSIENT_NETWORK_CODES.has(code);
 }

@@ -1,11 +1,19 @@
 /**
  * The job store cannot be used: it cannot be opened or created, the file is not a database, its schema
- * comes from a newer dli-watch, or the disk failed underneath it. Nothing the caller retries will fix it,
- * so callers report it and exit with code 4. Messages name the store and the operation, never record
- * contents; the underlying error is kept as `cause`.
+ * comes from a newer dli-watch, or the disk failed underneath it — or, when `transient`, it could not be reached
+ * just now (connection refused, throttled, a server error), which a later try may get past. Callers report the
+ * lasting kind and exit with code 4; `dli-watch run` backs off and retries the transient one. Messages name the
+ * store and the operation, never record contents; the underlying error is kept as `cause`.
  */
 export class StoreError extends Error {
   override name = 'StoreError';
+  /** The store may answer if asked again later: an outage, not a broken store. */
+  readonly transient: boolean;
+
+  constructor(message: string, options?: ErrorOptions & { transient?: boolean }) {
+    super(message, options);
+    this.transient = options?.transient ?? false;
+  }
 }
 
 /**

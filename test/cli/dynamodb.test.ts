@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbStore } from '../../lib/store/dynamodb-store.ts';
 import { type CliWorkspace, createCliWorkspace, WEBHOOK_PATH_TOKEN } from '../support/cli-workspace.ts';
-import { LOCAL_AWS, type LocalDynamoDb, startDynalite } from '../support/dynalite.ts';
+import { LOCAL_AWS, type LocalDynamoDb, startDynalite, startDynamoDbProxy } from '../support/dynalite.ts';
 import { SECRET_KEY, SLACK_PATH, startWatchHarness, type WatchHarness } from '../support/watch-harness.ts';
 
 // The CLI against DynamoDB, as a team would use it next to the deployed stack: the real `bin/dli-watch.js` in a
@@ -103,4 +103,50 @@ describe('dli-watch with DLI_WATCH_STORE=dynamodb:<table>', () => {
       env = saved;
     }
   });
+});
+
+describe('dli-watch run on a DynamoDB table that is briefly out of reach', () => {
+  it('backs off and keeps running through throttling, then works again; only a stop ends it', async () => {
+    let throttled = true;
+    const proxy = await startDynamoDbProxy(dynamo.endpoint, () =>
+      throttled ? { errorType: 'ThrottlingException' } : 'forward',
+    );
+    try {
+      const child = spawn(process.execPath, [BIN, 'run', '--interval', '1'], {
+        cwd: workspace.directory,
+        env: { ...env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint, DLI_WATCH_LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      const seen = (text: string, timeoutMs: number) =>
+        new Promise<void>((resolveSeen, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error(`no "${text}" within ${timeoutMs} ms:\n${stderr}`)),
+            timeoutMs,
+          );
+          const check = () => {
+            if (!stderr.includes(text)) return;
+            clearTimeout(timer);
+            child.stderr?.off('data', check);
+            resolveSeen();
+          };
+          child.stderr?.on('data', check);
+          check();
+        });
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+      });
+      const exited = new Promise<number | null>((resolveExit) =>
+        child.on('close', (code) => resolveExit(code)),
+      );
+      // The SDK itself retries throttling for up to about 31 s before the store gives up on a call.
+      await seen('the store could not be reached; trying again', 60_000);
+      throttled = false;
+      await seen('"message":"cycle finished"', 20_000);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+  }, 120_000);
 });
