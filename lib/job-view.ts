@@ -4,14 +4,14 @@ import type { JobRecord } from './job.ts';
 export type JobView = ReturnType<typeof describeRecord>;
 
 /**
- * One tracked job as users see it: its status (`LOST` once DLI stopped knowing it, `NOT_POLLED` before the first
- * poll), its labels, and the deliveries it still owes or gave up on. Shared by the CLI and the tracking API so both
+ * One tracked job as users see it: its status (DLI's, or `LOST`, `NOT_FOUND`, `NOT_POLLED`: see `shownStatus`), its
+ * labels, and the deliveries it still owes or gave up on. Shared by the CLI and the tracking API so both
  * show the same thing.
  */
 export function describeRecord(record: JobRecord) {
   return {
     job_id: record.jobId,
-    status: record.phase === 'lost' ? 'LOST' : (record.status ?? 'NOT_POLLED'),
+    status: shownStatus(record),
     last_seen_status: record.status,
     phase: record.phase,
     labels: record.labels,
@@ -66,4 +66,15 @@ export function describeRecordInDetail(record: JobRecord) {
       last_error: delivery.lastError,
     })),
   };
+}
+
+/**
+ * The status as a user reads it: DLI's last answer, `LOST` once DLI stopped knowing the job for good, `NOT_FOUND`
+ * while DLI does not know it yet (it becomes `LOST` after three such polls in a row), `NOT_POLLED` before the first
+ * poll.
+ */
+function shownStatus(record: JobRecord): string {
+  if (record.phase === 'lost') return 'LOST';
+  if (record.status !== null) return record.status;
+  return record.notFoundCount > 0 ? 'NOT_FOUND' : 'NOT_POLLED';
 }

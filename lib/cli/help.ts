@@ -57,9 +57,9 @@ Options:
 `,
   list: `Usage: dli-watch list [--json] [--status <status>]... [--active] [--dead-lettered]
 
-Lists tracked jobs: id, last status (LOST when DLI stopped knowing the job, NOT_POLLED before the
-first poll), when it was last polled, where its end was routed, and its pending and dead-lettered
-deliveries. The filters combine: a job is shown when it passes every one given.
+Lists tracked jobs: id, last status (LOST when DLI stopped knowing the job, NOT_FOUND while it does
+not know it yet, NOT_POLLED before the first poll), when it was last polled, where its end was
+routed, and its pending and dead-lettered deliveries. The filters combine: a job is shown when it passes every one given.
 
 Options:
   --json              one JSON array on stdout

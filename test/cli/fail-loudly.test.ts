@@ -191,3 +191,18 @@ describe('one log schema for the CLI and the Lambda', () => {
     expect(logLines(chatty.stderr).some((line) => line.level === 'INFO')).toBe(true);
   });
 });
+
+describe('what list shows of a job DLI does not know', () => {
+  it('NOT_POLLED before the first poll, NOT_FOUND once DLI has said it does not know it, LOST after three', async () => {
+    expect((await cli(['track', 'job-unknown'])).code).toBe(EXIT_OK);
+    const statusNow = async () =>
+      (JSON.parse((await cli(['list', '--json'])).stdout) as { status: string }[])[0]?.status;
+    expect(await statusNow()).toBe('NOT_POLLED');
+    await cli(['tick']);
+    expect(await statusNow()).toBe('NOT_FOUND');
+    harness.clock.advance(60_000);
+    await cli(['tick']);
+    await cli(['tick']);
+    expect(await statusNow()).toBe('LOST');
+  });
+});

@@ -13,6 +13,7 @@ interface LogLine {
   message?: string;
   correlation_id?: string;
   JobsPolled?: number;
+  CycleFailed?: number;
   _aws?: { CloudWatchMetrics: { Namespace: string }[] };
 }
 
@@ -107,5 +108,22 @@ describe('handlers/poll', () => {
     expect(finished.map((entry) => entry.correlation_id)).toEqual(['rule-event-id', 'req-empty-input']);
     // A key appended for one invocation does not leak into the next.
     expect(finished.map((entry) => entry.scheduled_time)).toEqual([undefined, undefined]);
+  });
+
+  it("a cycle in which DLI answered no poll fails the invocation, with CycleFailed and the cycle's own metrics", async () => {
+    const { handler } = await import('../../handlers/poll.ts');
+    simulator.addJob('outage-job', { lifecycle: ['RUNNING'] });
+    const store = SqliteStore.open(storePath);
+    await store.track([{ jobId: 'outage-job' }], Date.now());
+    await store.close();
+    simulator.injectFault({ kind: 'server-error', status: 503 }, { times: 100 });
+    const before = stdout.chunks.length;
+    await expect(handler(schedulerEvent('cycle-outage'), pollLambdaContext(150_000))).rejects.toThrow(
+      /every DLI request of the cycle failed/,
+    );
+    const lines = jsonLines<LogLine>(stdout.chunks.slice(before));
+    const emf = lines.filter((entry) => entry._aws !== undefined);
+    expect(emf.some((entry) => entry.CycleFailed === 1)).toBe(true);
+    expect(emf.find((entry) => 'JobsPolled' in entry)).toMatchObject({ JobsPolled: 0 });
   });
 });
