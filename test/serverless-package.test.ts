@@ -312,11 +312,17 @@ describe('npx serverless package', () => {
       Threshold: 600_000,
       ComparisonOperator: 'GreaterThanThreshold',
     });
-    // The function's metrics carry the same namespace, service and stage.
+    // The function's metrics carry the same namespace, service and stage; the tuning knobs are params.
     expect(functionEnvironment(template.Resources.PollLambdaFunction)).toMatchObject({
       POWERTOOLS_METRICS_NAMESPACE: 'DliWatch',
       POWERTOOLS_SERVICE_NAME: 'dli-watch',
       DLI_WATCH_STAGE: 'ci',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      DLI_WATCH_CONCURRENCY: '8',
+      DLI_WATCH_MAX_RPS: '100',
+      DLI_WATCH_DLI_TIMEOUT_MS: '10000',
+      DLI_WATCH_SEND_TIMEOUT_MS: '10000',
+      DLI_ENDPOINT: '',
     });
     // Without the alarmTopicArn parameter the condition is false, so the actions resolve to AWS::NoValue.
     expect(template.Conditions?.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
