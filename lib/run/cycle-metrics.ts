@@ -33,6 +33,8 @@ export function publishCycleMetrics(metrics: Metrics, summary: CycleSummary): vo
   metrics.addMetric('DeliveriesSent', MetricUnit.Count, summary.notified);
   metrics.addMetric('DeliveryFailures', MetricUnit.Count, summary.delivery_failures);
   metrics.addMetric('DeadLettered', MetricUnit.Count, summary.dead_lettered);
+  // A send that timed out may have been posted all the same: its retry posts it twice (README, "Guarantees").
+  metrics.addMetric('SendTimeouts', MetricUnit.Count, summary.send_timeouts);
   metrics.addMetric('DliErrors', MetricUnit.Count, summary.errors);
   metrics.addMetric('CycleDuration', MetricUnit.Milliseconds, summary.duration_ms);
   if (summary.oldest_due_delivery_age_ms !== null)
