@@ -21,6 +21,20 @@ import { list, track, untrack } from './job-commands.ts';
 import { prune, redeliver, show } from './operate-commands.ts';
 import { testDestination } from './test-destination.ts';
 
+/** Every command but `demo`, which is loaded only when asked for, by the name it is called with. */
+const COMMANDS: Readonly<Record<string, (args: string[], io: CliIo) => Promise<number>>> = {
+  track,
+  untrack,
+  list,
+  show,
+  redeliver,
+  prune,
+  tick,
+  run,
+  'test-destination': testDestination,
+  check,
+};
+
 /** Runs one CLI invocation and returns its exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let lifted: ReturnType<typeof liftGlobalOptions>;
@@ -52,7 +66,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`${packageJson.version}\n`);
     return EXIT_OK;
   }
-  const help = HELP[command];
+  const help = Object.hasOwn(HELP, command) ? HELP[command] : undefined;
   if (command === 'main' || help === undefined) {
     io.stderr(`dli-watch: unknown command '${command}'. Run 'dli-watch --help'.\n`);
     return EXIT_USAGE;
@@ -62,34 +76,12 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
     return EXIT_OK;
   }
   try {
-    switch (command) {
-      case 'track':
-        return await track(rest, io);
-      case 'untrack':
-        return await untrack(rest, io);
-      case 'list':
-        return await list(rest, io);
-      case 'show':
-        return await show(rest, io);
-      case 'redeliver':
-        return await redeliver(rest, io);
-      case 'prune':
-        return await prune(rest, io);
-      case 'tick':
-        return await tick(rest, io);
-      case 'run':
-        return await run(rest, io);
-      case 'test-destination':
-        return await testDestination(rest, io);
-      case 'check':
-        return await check(rest, io);
-      default: {
-        if (parse(rest, {}).positionals.length) usage('demo takes no arguments');
-        // Loaded only here: the simulator and receivers are no part of the other commands.
-        const { runDemo } = await import('./demo.ts');
-        return await runDemo(io);
-      }
-    }
+    const runCommand = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (runCommand) return await runCommand(rest, io);
+    if (parse(rest, {}).positionals.length) usage('demo takes no arguments');
+    // Loaded only here: the simulator and receivers are no part of the other commands.
+    const { runDemo } = await import('./demo.ts');
+    return await runDemo(io);
   } catch (error) {
     return reportFailure(error, command, io);
   }

@@ -54,51 +54,40 @@ export class DliError extends Error {
   }
 }
 
-/** The gateway or DLI refused our credentials (401, `APIGW.0301`, `DLI.0013`–`DLI.0015`): fatal for the cycle. */
-export class DliAuthError extends DliError {
-  override readonly kind = 'auth';
+/** A {@link DliError} base of one kind: each kind below is its own class, for `instanceof`, in one line. */
+function ofKind<K extends DliErrorKind>(kind: K) {
+  return class extends DliError {
+    override readonly kind: K = kind;
+  };
 }
+
+/** The gateway or DLI refused our credentials (401, `APIGW.0301`, `DLI.0013`–`DLI.0015`): fatal for the cycle. */
+export class DliAuthError extends ofKind('auth') {}
 
 /**
  * DLI does not know the project (`DLI.0023` "no related resources" for the project in the path, or a `DLI.0001`
  * parameter error about the project): every request would fail alike, so like rejected credentials it stops the
  * cycle, and it is the configuration's to fix.
  */
-export class DliProjectError extends DliError {
-  override readonly kind = 'project';
-}
+export class DliProjectError extends ofKind('project') {}
 
 /** The request was stopped by the caller (a shutdown), not by DLI or the network: not a failure. */
-export class DliCancelledError extends DliError {
-  override readonly kind = 'cancelled';
-}
+export class DliCancelledError extends ofKind('cancelled') {}
 
 /** DLI says the job does not exist (`DLI.0002`). */
-export class DliJobNotFoundError extends DliError {
-  override readonly kind = 'not-found';
-}
+export class DliJobNotFoundError extends ofKind('not-found') {}
 
 /** Still throttled (429, `APIGW.0308`) after the retries. */
-export class DliThrottledError extends DliError {
-  override readonly kind = 'throttled';
-}
+export class DliThrottledError extends ofKind('throttled') {}
 
 /** 5xx, or DLI's own server error `DLI.0999` (which it sends as HTTP 400), after the retries. */
-export class DliServerError extends DliError {
-  override readonly kind = 'server';
-}
+export class DliServerError extends ofKind('server') {}
 
 /** No answer: connection failure or timeout, after the retries. */
-export class DliNetworkError extends DliError {
-  override readonly kind = 'network';
-}
+export class DliNetworkError extends ofKind('network') {}
 
 /** An answer that is not the JSON shape DLI documents. */
-export class DliMalformedResponseError extends DliError {
-  override readonly kind = 'malformed';
-}
+export class DliMalformedResponseError extends ofKind('malformed') {}
 
 /** Any other 4xx: our request is wrong and retrying will not help. */
-export class DliRequestError extends DliError {
-  override readonly kind = 'request';
-}
+export class DliRequestError extends ofKind('request') {}

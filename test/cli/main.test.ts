@@ -133,7 +133,7 @@ describe('help and usage', () => {
     expect(result.stdout).toBe('');
   });
 
-  it.each([['frobnicate'], ['main'], ['--frob'], ['TRACK']])(
+  it.each([['frobnicate'], ['main'], ['--frob'], ['TRACK'], ['constructor'], ['toString']])(
     'unknown command %s: exit 2, stderr names it',
     async (command) => {
       const result = await cli([command, 'job-1']);
