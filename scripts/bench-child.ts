@@ -9,15 +9,24 @@
  * The parent (scripts/bench.ts) passes the simulator's URL and credentials in `DLI_WATCH_BENCH_SPEC` (JSON) and
  * reads one JSON line back from stdout. Nothing else is written to stdout.
  */
+
+import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import type { Config } from '../lib/config/config.ts';
 import { createDliClient } from '../lib/dli/client.ts';
+import { signRequest } from '../lib/dli/signer.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../lib/notify/render/job-facts.ts';
 import { createWatcher } from '../lib/run/watcher.ts';
 import type { JobStore } from '../lib/store/job-store.ts';
 import { SqliteStore } from '../lib/store/sqlite-store.ts';
 import { silentLog } from '../lib/util/log.ts';
+
+/**
+ * What a child measures: `tick`, one cycle over N tracked jobs; `floor`, the project's DLI client making the same N
+ * requests; `raw`, signed `node:http` GETs on keep-alive sockets and nothing else, the lowest a request can cost.
+ */
+export type BenchMode = 'tick' | 'floor' | 'raw';
 
 /** What the parent tells a child to measure. */
 export interface BenchChildSpec {
@@ -43,7 +52,7 @@ export interface BenchBreakdown {
 
 /** What a child reports back: times in ms, memory in KB. */
 export interface BenchChildResult {
-  mode: 'tick' | 'floor';
+  mode: BenchMode;
   jobs: number;
   /** The measured part: the tick, or the floor's N requests. */
   elapsedMs: number;
@@ -242,11 +251,77 @@ async function runFloor(spec: BenchChildSpec): Promise<BenchChildResult> {
   };
 }
 
+/** The raw floor: each request signed (as DLI needs) and sent on a keep-alive socket, the answer parsed. */
+async function runRaw(spec: BenchChildSpec): Promise<BenchChildResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency });
+  const origin = new URL(spec.dliUrl);
+  const credentials = { accessKey: spec.accessKey, secretKey: spec.secretKey };
+  let nextIndex = 1;
+  let succeeded = 0;
+  let failed = 0;
+  let firstFailure: string | null = null;
+  const get = (path: string) =>
+    new Promise<string>((resolveGet, reject) => {
+      const url = new URL(path, origin);
+      const headers = signRequest(
+        {
+          method: 'GET',
+          url,
+          headers: { 'content-type': 'application/json', 'x-project-id': spec.projectId },
+        },
+        credentials,
+        new Date(),
+      );
+      const request = httpRequest(url, { method: 'GET', headers, agent }, (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => {
+          body += chunk;
+        });
+        response.on('end', () => resolveGet(body));
+        response.on('error', reject);
+      });
+      request.on('error', reject);
+      request.end();
+    });
+  async function worker(): Promise<void> {
+    while (nextIndex <= spec.jobs) {
+      const jobId = benchJobId(nextIndex);
+      nextIndex += 1;
+      try {
+        const answer = JSON.parse(await get(`/v1.0/${spec.projectId}/jobs/${jobId}/status`)) as {
+          status?: string;
+        };
+        if (answer.status === 'RUNNING') succeeded += 1;
+        else throw new Error(`job ${jobId} answered ${answer.status}, not RUNNING`);
+      } catch (error) {
+        failed += 1;
+        firstFailure ??= error instanceof Error ? error.message : String(error);
+      }
+    }
+  }
+  const { measured } = await measure(spec.breakdown, () =>
+    Promise.all(Array.from({ length: spec.concurrency }, worker)),
+  );
+  agent.destroy();
+  const { gcMs, ...times } = measured;
+  return {
+    mode: 'raw',
+    jobs: spec.jobs,
+    ...times,
+    trackMs: null,
+    succeeded,
+    failed,
+    summary: firstFailure === null ? null : { first_failure: firstFailure },
+    breakdown: gcMs === null ? null : { gcMs, store: null },
+  };
+}
+
 const mode = process.argv[2];
-if (mode !== 'tick' && mode !== 'floor') {
-  process.stderr.write('usage: node scripts/bench-child.ts tick|floor (spec in DLI_WATCH_BENCH_SPEC)\n');
+if (mode !== 'tick' && mode !== 'floor' && mode !== 'raw') {
+  process.stderr.write('usage: node scripts/bench-child.ts tick|floor|raw (spec in DLI_WATCH_BENCH_SPEC)\n');
   process.exit(2);
 }
 const spec = readSpec();
-const result = mode === 'tick' ? await runTick(spec) : await runFloor(spec);
+const result =
+  mode === 'tick' ? await runTick(spec) : mode === 'floor' ? await runFloor(spec) : await runRaw(spec);
 process.stdout.write(`${JSON.stringify(result)}\n`);

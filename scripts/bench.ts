@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --jobs 3000,30000] [--runs 3] [--json] [--breakdown] [--cpu-prof DIR] [--node-flags='...']`
  *
- * How long one `dli-watch tick` over N tracked jobs takes next to the practical floor: the bare DLI client making
- * the same N signed requests at the same concurrency against the same simulator. The simulator runs here; the
+ * How long one `dli-watch tick` over N tracked jobs takes next to two floors, making the same N signed requests at
+ * the same concurrency against the same simulator: the bare DLI client (ky), and a raw client (signed `node:http`
+ * GETs on keep-alive sockets, nothing else). The simulator runs here; the
  * tick and the floor each run in a child process of their own (scripts/bench-child.ts), so each one's peak RSS is
  * its own and the simulator's memory is not counted. The two alternate, `--runs` times each, and the medians are
  * compared, because a small shared machine is noisy.
@@ -18,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cliNodeFlags } from '../lib/cli/node-flags.ts';
 import { createDliSimulator, type DliSimulator, type SimulatedJob } from '../lib/simulator/dli-simulator.ts';
-import type { BenchBreakdown, BenchChildResult, BenchChildSpec } from './bench-child.ts';
+import type { BenchBreakdown, BenchChildResult, BenchChildSpec, BenchMode } from './bench-child.ts';
 import { commandLine, machineDescription, median } from './bench-common.ts';
 
 const PROJECT_ID = 'b3e1c0d2a4f5968778695a4b3c2d1e0f';
@@ -29,6 +30,8 @@ const CONCURRENCY = 32;
 /** DLI_WATCH_MAX_RPS for the tick: high enough that the rate limiter never waits. */
 const MAX_REQUESTS_PER_SECOND = 100_000;
 const TARGET_RATIO = 1.1;
+/** The tick against the raw client: signed `node:http` requests on keep-alive sockets and nothing else. */
+const TARGET_RAW_RATIO = 1.25;
 const TARGET_PEAK_RSS_MB = 150;
 const TARGET_AT_JOBS = 3000;
 const CHILD_SCRIPT = new URL('./bench-child.ts', import.meta.url).pathname;
@@ -70,6 +73,7 @@ interface JobCountResult {
   /** N × latency / concurrency: the time the simulator's latency alone imposes. */
   latencyBoundMs: number;
   floor: SideResult;
+  raw: SideResult;
   tick: SideResult & { trackMedianMs: number; summary: unknown };
   /** Median tick time over median floor time. */
   ratio: number;
@@ -78,6 +82,10 @@ interface JobCountResult {
    * moves less than wall time when other processes compete for the cores.
    */
   cpuRatio: number;
+  /** Median tick time over median raw-client time. */
+  rawRatio: number;
+  /** Median tick CPU time over median raw-client CPU time. */
+  rawCpuRatio: number;
 }
 
 class BenchUsageError extends Error {
@@ -150,11 +158,7 @@ function parseOptions(argv: string[]): BenchOptions {
 const kbToMb = (kb: number) => kb / 1024;
 
 /** Runs one child to completion and returns the JSON line it printed. */
-function runChild(
-  mode: 'tick' | 'floor',
-  spec: BenchChildSpec,
-  options: BenchOptions,
-): Promise<BenchChildResult> {
+function runChild(mode: BenchMode, spec: BenchChildSpec, options: BenchOptions): Promise<BenchChildResult> {
   const profileFlags = options.cpuProfileDirectory
     ? [
         '--cpu-prof',
@@ -198,7 +202,7 @@ type BaseSpec = Omit<BenchChildSpec, 'storeDirectory' | 'breakdown' | 'jobs'>;
 
 /** One child run in a fresh temporary directory, with the number of requests the simulator saw meanwhile. */
 async function runOnce(
-  mode: 'tick' | 'floor',
+  mode: BenchMode,
   jobs: number,
   simulator: DliSimulator,
   baseSpec: BaseSpec,
@@ -277,6 +281,7 @@ async function benchJobCount(
   options: BenchOptions,
 ): Promise<JobCountResult> {
   const floors: { result: BenchChildResult; requests: number }[] = [];
+  const raws: { result: BenchChildResult; requests: number }[] = [];
   const ticks: { result: BenchChildResult; requests: number }[] = [];
   const progress = (text: string) => {
     if (!options.json) process.stderr.write(text);
@@ -285,17 +290,22 @@ async function benchJobCount(
     progress(`  N=${jobs} run ${run}/${options.runs}: floor…`);
     const floor = await runOnce('floor', jobs, simulator, baseSpec, options);
     floors.push(floor);
-    progress(` ${Math.round(floor.result.elapsedMs)} ms, tick…`);
+    progress(` ${Math.round(floor.result.elapsedMs)} ms, raw…`);
+    const raw = await runOnce('raw', jobs, simulator, baseSpec, options);
+    raws.push(raw);
+    progress(` ${Math.round(raw.result.elapsedMs)} ms, tick…`);
     const tick = await runOnce('tick', jobs, simulator, baseSpec, options);
     ticks.push(tick);
     progress(` ${Math.round(tick.result.elapsedMs)} ms\n`);
   }
   const floor = summarise(floors);
+  const raw = summarise(raws);
   const tick = summarise(ticks);
   return {
     jobs,
     latencyBoundMs: (jobs * LATENCY_MS) / CONCURRENCY,
     floor,
+    raw,
     tick: {
       ...tick,
       trackMedianMs: median(ticks.map(({ result }) => result.trackMs ?? Number.NaN)),
@@ -303,16 +313,30 @@ async function benchJobCount(
     },
     ratio: tick.medianMs / floor.medianMs,
     cpuRatio: tick.cpuMedianMs / floor.cpuMedianMs,
+    rawRatio: tick.medianMs / raw.medianMs,
+    rawCpuRatio: tick.cpuMedianMs / raw.cpuMedianMs,
   };
 }
 
 function formatTable(results: readonly JobCountResult[]): string {
-  const header = ['N', 'floor ms', 'tick ms', 'ratio', 'tick peak RSS MB', 'floor peak RSS MB', 'track N ms'];
+  const header = [
+    'N',
+    'floor ms',
+    'raw ms',
+    'tick ms',
+    'ratio',
+    'tick/raw',
+    'tick peak RSS MB',
+    'floor peak RSS MB',
+    'track N ms',
+  ];
   const rows = results.map((result) => [
     String(result.jobs),
     result.floor.medianMs.toFixed(0),
+    result.raw.medianMs.toFixed(0),
     result.tick.medianMs.toFixed(0),
     result.ratio.toFixed(3),
+    result.rawRatio.toFixed(3),
     result.tick.peakRssMb.toFixed(1),
     result.floor.peakRssMb.toFixed(1),
     result.tick.trackMedianMs.toFixed(1),
@@ -349,8 +373,10 @@ function formatDetails(results: readonly JobCountResult[]): string {
         `N=${result.jobs} (latency bound ${result.latencyBoundMs.toFixed(0)} ms = N × ${LATENCY_MS} ms / ${CONCURRENCY}; ` +
           'medians unless said)',
         formatSide('floor', result.floor, result.jobs),
+        formatSide('raw', result.raw, result.jobs),
         formatSide('tick', result.tick, result.jobs),
-        `  CPU ratio tick/floor ${result.cpuRatio.toFixed(3)} (steadier than the wall-time ratio on a busy machine)`,
+        `  CPU ratio tick/floor ${result.cpuRatio.toFixed(3)}, tick/raw ${result.rawCpuRatio.toFixed(3)} ` +
+          '(steadier than the wall-time ratios on a busy machine)',
       ].join('\n'),
     )
     .join('\n');
@@ -364,7 +390,9 @@ function formatTargets(results: readonly JobCountResult[]): string {
     lines.push(
       `targets at N=${TARGET_AT_JOBS}: ratio ${atTarget.ratio.toFixed(3)} ≤ ${TARGET_RATIO.toFixed(2)} ` +
         `${verdict(atTarget.ratio <= TARGET_RATIO)}; tick peak RSS ${atTarget.tick.peakRssMb.toFixed(1)} MB ≤ ` +
-        `${TARGET_PEAK_RSS_MB} MB ${verdict(atTarget.tick.peakRssMb <= TARGET_PEAK_RSS_MB)}`,
+        `${TARGET_PEAK_RSS_MB} MB ${verdict(atTarget.tick.peakRssMb <= TARGET_PEAK_RSS_MB)}; ` +
+        `tick/raw ${atTarget.rawRatio.toFixed(3)} ≤ ${TARGET_RAW_RATIO.toFixed(2)} ` +
+        `${verdict(atTarget.rawRatio <= TARGET_RAW_RATIO)}`,
     );
   }
   const byJobs = [...results].sort((a, b) => a.jobs - b.jobs);

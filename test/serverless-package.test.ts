@@ -26,10 +26,11 @@ const keyOutput = mkdtempSync(join(tmpdir(), 'dli-watch-package-kms-'));
 
 /**
  * Zipped size each function may reach. Measured with `npx serverless package` (esbuild, minified, the AWS SDK
- * bundled and tree-shaken): poll 240 KB, api 185 KB. The budgets sit about 20% above, under the 500 KB target.
+ * bundled and tree-shaken): poll 431 KB (with undici's Agent), api 184 KB. The budgets sit a little above, under
+ * the 500 KB target.
  */
 const zipBudgetBytes: Record<string, number> = {
-  poll: 290 * 1024,
+  poll: 460 * 1024,
   api: 225 * 1024,
 };
 

@@ -1,4 +1,5 @@
 import ky, { HTTPError, type KyInstance, NetworkError, TimeoutError } from 'ky';
+import { Agent } from 'undici';
 import { isRecord } from '../util/is-record.ts';
 import type { Log } from '../util/log.ts';
 import type { RateLimiter } from '../util/rate-limiter.ts';
@@ -45,6 +46,11 @@ export interface DliClient {
   getJobStatus(jobId: string, options?: { signal?: AbortSignal }): Promise<JobStatusResponse>;
 }
 
+/**
+ * How much of a server's keep-alive hint is held back, so that a socket is never reused just as the server closes
+ * it: small enough that a 1 s hint still leaves the socket usable for most of that second.
+ */
+const KEEP_ALIVE_THRESHOLD_MS = 250;
 const AUTH_ERROR_CODES = new Set(['APIGW.0301', 'DLI.0013', 'DLI.0014', 'DLI.0015']);
 const NOT_FOUND_ERROR_CODES = new Set(['DLI.0002']);
 /** DLI reports its own server-side failure as HTTP 400 with this code. */
@@ -59,8 +65,12 @@ export function createDliClient(options: DliClientOptions): DliClient {
   const { auth, projectId, rateLimiter, log } = options;
   const now = options.now ?? (() => new Date());
   const redact = secretRedactor(auth);
+  // Keep-alive under short hints: fetch's default dispatcher drops a socket whose `Keep-Alive: timeout=` hint is at
+  // or below its 2 s threshold, so a gateway hinting 1 s costs a new connection (and TLS handshake) per request.
+  const dispatcher = new Agent({ keepAliveTimeoutThreshold: KEEP_ALIVE_THRESHOLD_MS });
   const http: KyInstance = ky.create({
     baseUrl: `${options.endpoint.replace(/\/+$/, '')}/`,
+    fetch: (input, init) => fetch(input, { ...init, dispatcher } as RequestInit),
     timeout: options.timeoutMs ?? 10_000,
     throwHttpErrors: true,
     retry: {

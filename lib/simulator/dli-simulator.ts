@@ -93,6 +93,12 @@ export interface DliSimulatorOptions {
   tokens?: string[];
   /** Fixed delay before every answer, in ms. Default 0. */
   latencyMs?: number;
+  /**
+   * How long an idle keep-alive connection is kept, in ms, which the server announces as `Keep-Alive: timeout=…`.
+   * Default 1000: a short hint, as gateways send, so clients that drop sockets under short hints (fetch's default
+   * dispatcher drops those at or below 2 s) show it in the tests and the benchmark.
+   */
+  keepAliveTimeoutMs?: number;
   /** The simulator's clock (epoch ms), used for the `X-Sdk-Date` check and for generated start times. */
   now?: () => number;
   /**
@@ -119,6 +125,8 @@ export interface DliSimulator {
   injectFault(fault: SimulatedFault, options?: InjectFaultOptions): void;
   /** Every request received, whatever its outcome. */
   readonly requestCount: number;
+  /** TCP connections accepted: fewer than requests when clients keep connections alive. */
+  readonly connectionCount: number;
   /** The most requests that were being handled at the same moment. */
   readonly maxInFlight: number;
 }
@@ -275,6 +283,7 @@ export function createDliSimulator(options: DliSimulatorOptions): DliSimulator {
   const pendingTimers = new Set<NodeJS.Timeout>();
   let server: Server | undefined;
   let requestCount = 0;
+  let connectionCount = 0;
   let inFlight = 0;
   let maxInFlight = 0;
 
@@ -460,6 +469,10 @@ export function createDliSimulator(options: DliSimulatorOptions): DliSimulator {
           send(response, requestId, 500, JSON.stringify({ error_code: 'DLI.0999', error_msg: reason }));
         });
       });
+      listening.keepAliveTimeout = options.keepAliveTimeoutMs ?? 1_000;
+      listening.on('connection', () => {
+        connectionCount += 1;
+      });
       server = listening;
       return listenOnLoopback(listening);
     },
@@ -492,6 +505,9 @@ export function createDliSimulator(options: DliSimulatorOptions): DliSimulator {
     },
     get requestCount() {
       return requestCount;
+    },
+    get connectionCount() {
+      return connectionCount;
     },
     get maxInFlight() {
       return maxInFlight;

@@ -480,6 +480,18 @@ describe('errors DLI answers with', () => {
   });
 });
 
+describe('connections', () => {
+  it('keeps its connection alive under a short Keep-Alive hint (the simulator hints 1 s, as gateways do)', async () => {
+    const { simulator, baseUrl } = await startSimulator();
+    const { client } = clientFor(baseUrl);
+    for (let index = 0; index < 60; index++) await client.getJobStatus(JOB_ID);
+    expect(simulator.requestCount).toBe(60);
+    // fetch's own dispatcher drops a socket whose hint is at or below 2 s: one connection per request. Kept
+    // alive, the 60 requests share the first connection or two.
+    expect(simulator.connectionCount).toBeLessThanOrEqual(2);
+  });
+});
+
 describe('network failures', () => {
   it('retries a request that got no answer in time, and succeeds when DLI answers', async () => {
     const { simulator, baseUrl } = await startSimulator();
