@@ -1,11 +1,12 @@
 /**
- * A stand-in for the DLI status API (docs/dli-api.md §1, §3, §4) served over real HTTP on 127.0.0.1. The test suite,
- * the benchmark and `dli-watch demo` point the real client at it, so it answers with the exact shapes DLI and its
+ * A stand-in for the DLI status and list APIs (docs/dli-api.md §1, §2a, §3, §4) served over real HTTP on
+ * 127.0.0.1. The test suite, the benchmark and `dli-watch demo` point the real client at it, so it answers with the exact shapes DLI and its
  * API gateway use, checks AK/SK signatures with the production verifier, and can be told to misbehave.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parseAuthorization, verifySignature } from '../dli/signer.ts';
+import { isListQueryProblem, type ListedJob, listPage, parseListQuery } from './job-list.ts';
 import { closeServer, listenOnLoopback, readRequestBody, requestHeaders } from './loopback-server.ts';
 
 /** The body of `GET /v1.0/{project_id}/jobs/{job_id}/status`, field for field as docs/dli-api.md §1 lists it. */
@@ -133,6 +134,8 @@ export interface DliSimulator {
 
 /** DLI's `SQL job` status path; only GET is served. */
 const STATUS_PATH = /^\/v1\.0\/([^/]+)\/jobs\/([^/]+)\/status$/;
+/** The job list: `GET /v1.0/{project_id}/jobs` (docs/dli-api.md §2a). */
+const LIST_PATH = /^\/v1\.0\/([^/]+)\/jobs$/;
 /** Any versioned DLI path, to find the project a request addresses even when the route is unknown. */
 const PROJECT_IN_PATH = /^\/v1(?:\.0)?\/([^/]+)/;
 const SDK_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
@@ -403,6 +406,35 @@ export function createDliSimulator(options: DliSimulatorOptions): DliSimulator {
     }
   }
 
+  /**
+   * The list call's answer. Only jobs added with `addJob` are listed (a `jobFactory` cannot be enumerated). A job in
+   * the page counts as observed, like a status answer: its lifecycle moves on, so a watcher that reads statuses from
+   * list rows sees jobs end as one that polls them does.
+   */
+  function listReply(params: URLSearchParams): { status: number; body: string } {
+    const query = parseListQuery(params);
+    if (isListQueryProblem(query)) {
+      return {
+        status: 400,
+        body: JSON.stringify({ is_success: false, error_code: 'DLI.0001', error_msg: query.message }),
+      };
+    }
+    const rows = [...jobs].map(([id, job]) => {
+      const { job_mode: _mode, ...row } = buildStatusBody(id, job, pollCounts.get(id) ?? 0, simulatorEpochMs);
+      const ended = TERMINAL.has(String(row.status));
+      return {
+        ...row,
+        ...(ended && { end_time: Number(row.start_time) + Number(row.duration ?? 0) }),
+      } as ListedJob;
+    });
+    const page = listPage(rows, query);
+    for (const row of page.jobs) pollCounts.set(row.job_id, (pollCounts.get(row.job_id) ?? 0) + 1);
+    return {
+      status: 200,
+      body: JSON.stringify({ is_success: true, message: '', job_count: page.jobCount, jobs: page.jobs }),
+    };
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     requestCount += 1;
     inFlight += 1;
@@ -442,6 +474,11 @@ export function createDliSimulator(options: DliSimulatorOptions): DliSimulator {
       return;
     }
 
+    if (request.method === 'GET' && LIST_PATH.test(path) && pathProjectId === options.projectId) {
+      const reply = listReply(new URL(request.url ?? '/', 'http://simulator').searchParams);
+      afterLatency(() => send(response, requestId, reply.status, reply.body));
+      return;
+    }
     if (jobId === undefined || pathProjectId !== options.projectId) {
       afterLatency(() => sendReply(response, requestId, noSuchResourceReply()));
       return;

@@ -300,7 +300,8 @@ describe('DLI simulator: job status', () => {
 
     const responses = await Promise.all([
       fetch(statusUrl(baseUrl, JOB_ID, 'fedcba9876543210')),
-      fetch(`${baseUrl}/v1.0/${PROJECT_ID}/jobs`),
+      // The list (GET /jobs) is a route of its own now; queues are not simulated.
+      fetch(`${baseUrl}/v1.0/${PROJECT_ID}/queues`),
       fetch(`${baseUrl}/`),
       fetch(statusUrl(baseUrl, JOB_ID), { method: 'DELETE' }),
     ]);
@@ -563,5 +564,130 @@ describe('randomLifecycle', () => {
     }
 
     expect(statuses).toEqual(job.lifecycle);
+  });
+});
+
+describe('DLI simulator: the job list (docs/dli-api.md §2a)', () => {
+  function listUrl(baseUrl: string, query: Record<string, string | number> = {}): string {
+    const params = new URLSearchParams(
+      Object.entries(query).map(([key, value]): [string, string] => [key, String(value)]),
+    );
+    return `${baseUrl}/v1.0/${PROJECT_ID}/jobs${params.size > 0 ? `?${params}` : ''}`;
+  }
+
+  interface ListAnswer {
+    is_success: boolean;
+    job_count: number;
+    jobs: Record<string, unknown>[];
+    error_code?: string;
+  }
+
+  async function list(baseUrl: string, query: Record<string, string | number> = {}) {
+    const url = listUrl(baseUrl, query);
+    const response = await fetch(url, { headers: signedHeaders(url) });
+    return { status: response.status, body: (await response.json()) as ListAnswer };
+  }
+
+  /** Jobs started a minute apart, `count` of them, the newest a minute before NOW. */
+  async function startWithJobs(
+    count: number,
+    fields: (index: number) => Record<string, unknown> = () => ({}),
+  ) {
+    const started = await startSimulator({ credentials: CREDENTIALS });
+    for (let index = 0; index < count; index++) {
+      started.simulator.addJob(`job-${String(index).padStart(4, '0')}`, {
+        lifecycle: ['RUNNING', 'FINISHED'],
+        fields: { start_time: NOW - (count - index) * MINUTE, ...fields(index) },
+      });
+    }
+    return started;
+  }
+
+  it('answers a signed list with job_count, pages of page-size, newest first, rows without job_mode', async () => {
+    const { baseUrl } = await startWithJobs(7);
+    const { status, body } = await list(baseUrl, { 'page-size': 3 });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ is_success: true, job_count: 7 });
+    expect(body.jobs.map((job) => job.job_id)).toEqual(['job-0006', 'job-0005', 'job-0004']);
+    expect(body.jobs[0]).not.toHaveProperty('job_mode');
+    const third = await list(baseUrl, { 'page-size': 3, 'current-page': 3 });
+    expect(third.body.jobs.map((job) => job.job_id)).toEqual(['job-0000']);
+  });
+
+  it('a listed job counts as observed: it moves on through its lifecycle, and an ended row has end_time', async () => {
+    const { baseUrl } = await startWithJobs(1);
+    expect((await list(baseUrl)).body.jobs[0]).toMatchObject({ status: 'RUNNING' });
+    const ended = (await list(baseUrl)).body.jobs[0];
+    expect(ended).toMatchObject({ status: 'FINISHED' });
+    expect(ended?.end_time).toBe(Number(ended?.start_time) + Number(ended?.duration));
+  });
+
+  it('refuses page-size over 100 and current-page over 100 with DLI.0001', async () => {
+    const { baseUrl } = await startWithJobs(1);
+    const refused: Record<string, string | number>[] = [
+      { 'page-size': 101 },
+      { 'current-page': 101 },
+      { order: 'newest' },
+    ];
+    for (const query of refused) {
+      const { status, body } = await list(baseUrl, query);
+      expect(status).toBe(400);
+      expect(body).toMatchObject({ is_success: false, error_code: 'DLI.0001' });
+    }
+  });
+
+  it('bounds on start time, the four orders, and the filters', async () => {
+    const { baseUrl } = await startWithJobs(6, (index) => ({
+      queue_name: index % 2 === 0 ? 'etl_daily' : 'bi_reports',
+      owner: index < 3 ? 'alice' : 'bob',
+      job_type: index === 5 ? 'INSERT' : 'QUERY',
+      duration: 1000 * (10 - index),
+      statement: index === 4 ? 'SELECT * FROM Finance.Ledger' : 'SELECT 1',
+      tags: index === 1 ? [{ key: 'team', value: 'finance-eu' }] : [],
+    }));
+    const ids = async (query: Record<string, string | number>) =>
+      (await list(baseUrl, query)).body.jobs.map((job) => job.job_id);
+    expect(await ids({ start: NOW - 4 * MINUTE, end: NOW - 2 * MINUTE, order: 'start_time_asc' })).toEqual([
+      'job-0002',
+      'job-0003',
+      'job-0004',
+    ]);
+    expect(await ids({ order: 'duration_desc', 'page-size': 2 })).toEqual(['job-0000', 'job-0001']);
+    expect(await ids({ order: 'duration_asc', 'page-size': 2 })).toEqual(['job-0005', 'job-0004']);
+    expect(await ids({ queue_name: 'bi_reports', order: 'start_time_asc' })).toEqual([
+      'job-0001',
+      'job-0003',
+      'job-0005',
+    ]);
+    expect(await ids({ owner: 'bob', 'job-type': 'INSERT' })).toEqual(['job-0005']);
+    expect(await ids({ sql_pattern: 'finance.ledger' })).toEqual(['job-0004']);
+    // Fuzzy, as DLI matches tags: a fragment of the value is enough.
+    expect(await ids({ tags: 'team=finance' })).toEqual(['job-0001']);
+    // One status only: a list of them is just a value no job has.
+    expect(await ids({ 'job-status': 'RUNNING,FINISHED' })).toEqual([]);
+  });
+
+  it('pages by offset: a job submitted between two pages shifts the newest-first order, not a fixed-end ascending scan', async () => {
+    const { simulator, baseUrl } = await startWithJobs(4);
+    const first = await list(baseUrl, { 'page-size': 2 });
+    simulator.addJob('job-new', { lifecycle: ['RUNNING'], fields: { start_time: NOW } });
+    const second = await list(baseUrl, { 'page-size': 2, 'current-page': 2 });
+    // The newest-first second page now starts one row later: job-0002 is seen twice.
+    expect(first.body.jobs.map((job) => job.job_id)).toEqual(['job-0003', 'job-0002']);
+    expect(second.body.jobs.map((job) => job.job_id)).toEqual(['job-0002', 'job-0001']);
+    // Ascending by start time with a fixed end, a job submitted later falls outside the window.
+    const end = NOW - MINUTE;
+    const ascending = await list(baseUrl, { order: 'start_time_asc', end, 'page-size': 10 });
+    expect(ascending.body.jobs.map((job) => job.job_id)).not.toContain('job-new');
+    expect(ascending.body.job_count).toBe(4);
+  });
+
+  it('shows faults on list calls too', async () => {
+    const { simulator, baseUrl } = await startWithJobs(1);
+    simulator.injectFault({ kind: 'throttle', retryAfterSeconds: 2 });
+    const url = listUrl(baseUrl);
+    const response = await fetch(url, { headers: signedHeaders(url) });
+    expect(response.status).toBe(429);
+    expect(response.headers.get('retry-after')).toBe('2');
   });
 });
