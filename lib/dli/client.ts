@@ -1,5 +1,6 @@
 import ky, { HTTPError, type KyInstance, NetworkError, TimeoutError } from 'ky';
 import { Agent } from 'undici';
+import type * as z from 'zod';
 import { isRecord } from '../util/is-record.ts';
 import type { Log } from '../util/log.ts';
 import type { RateLimiter } from '../util/rate-limiter.ts';
@@ -18,7 +19,13 @@ import {
   DliServerError,
   DliThrottledError,
 } from './errors.ts';
-import { dliErrorBodySchema, type JobStatusResponse, jobStatusResponseSchema } from './schemas.ts';
+import {
+  dliErrorBodySchema,
+  type JobListResponse,
+  type JobStatusResponse,
+  jobListResponseSchema,
+  jobStatusResponseSchema,
+} from './schemas.ts';
 import { signRequest } from './signer.ts';
 
 export interface DliClientOptions {
@@ -44,6 +51,24 @@ export interface DliClientOptions {
 export interface DliClient {
   /** `GET /v1.0/{project_id}/jobs/{job_id}/status`. Throws a {@link DliError} subclass. */
   getJobStatus(jobId: string, options?: { signal?: AbortSignal }): Promise<JobStatusResponse>;
+  /** `GET /v1.0/{project_id}/jobs`: one page of the job list. Throws a {@link DliError} subclass. */
+  listJobs(query: JobListQuery, options?: { signal?: AbortSignal }): Promise<JobListResponse>;
+}
+
+/**
+ * One page of the job list, as docs/dli-api.md §2a describes its parameters: `start` and `end` bound the start
+ * time (epoch ms), the page is 1 to 100 jobs, and `current-page` goes to 100 at most (narrow the window rather than
+ * page further). Only the filters that narrow a scan exactly are offered: one queue, one owner, one status.
+ */
+export interface JobListQuery {
+  pageSize?: number;
+  currentPage?: number;
+  start?: number;
+  end?: number;
+  order?: 'start_time_desc' | 'start_time_asc' | 'duration_desc' | 'duration_asc';
+  status?: string;
+  queue?: string;
+  owner?: string;
 }
 
 /**
@@ -111,54 +136,93 @@ export function createDliClient(options: DliClientOptions): DliClient {
   });
 
   return {
-    async getJobStatus(jobId, { signal } = {}) {
+    getJobStatus(jobId, { signal } = {}) {
       const path = `v1.0/${encodeURIComponent(projectId)}/jobs/${encodeURIComponent(jobId)}/status`;
-      let response: Response;
-      try {
-        response = await http.get(path, signal ? { signal, context: { callerSignal: signal } } : {});
-      } catch (error) {
-        throw toDliError(error, jobId, redact);
-      }
-      const requestId = response.headers.get('x-request-id') ?? undefined;
-      const text = await response.text().catch((cause: unknown) => {
-        throw new DliNetworkError('DLI response body could not be read', { jobId, requestId, cause });
-      });
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch (cause) {
-        throw new DliMalformedResponseError('DLI answered with a body that is not JSON', {
-          jobId,
-          status: response.status,
-          requestId,
-          cause,
-        });
-      }
-      const { error_code: code, error_msg: errorMessage } = errorBody(json);
-      // `is_success: false` is DLI saying the request failed: its message matters more than the fields a failed
-      // request leaves out, so check it before the shape.
-      if (isRecord(json) && json.is_success === false) {
-        if (code) throw classify(response.status, code, errorMessage, { jobId, requestId }, redact);
-        const reason = typeof json.message === 'string' && json.message ? `: ${redact(json.message)}` : '';
-        throw new DliRequestError(`DLI reported the request failed${reason}`, {
-          jobId,
-          status: response.status,
-          requestId,
-        });
-      }
-      const parsed = jobStatusResponseSchema.safeParse(json);
-      if (!parsed.success) {
-        if (code) throw classify(response.status, code, errorMessage, { jobId, requestId }, redact);
-        throw new DliMalformedResponseError(
-          `DLI status response has an unexpected shape: ${parsed.error.issues
-            .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-            .join('; ')}`,
-          { jobId, status: response.status, requestId },
-        );
-      }
-      return parsed.data;
+      return getJson(path, jobStatusResponseSchema, 'status', { jobId, signal });
+    },
+
+    listJobs(query, { signal } = {}) {
+      const path = `v1.0/${encodeURIComponent(projectId)}/jobs`;
+      return getJson(path, jobListResponseSchema, 'list', { searchParams: listSearchParams(query), signal });
     },
   };
+
+  /**
+   * One GET and its answer read as DLI writes it: JSON, `is_success: false` or an error body turned into the
+   * matching {@link DliError}, the rest checked against `schema`.
+   */
+  async function getJson<T>(
+    path: string,
+    schema: z.ZodType<T>,
+    what: string,
+    options: { jobId?: string; searchParams?: URLSearchParams; signal?: AbortSignal | undefined },
+  ): Promise<T> {
+    const { jobId, signal } = options;
+    let response: Response;
+    try {
+      response = await http.get(path, {
+        ...(options.searchParams ? { searchParams: options.searchParams } : {}),
+        ...(signal ? { signal, context: { callerSignal: signal } } : {}),
+      });
+    } catch (error) {
+      throw toDliError(error, jobId, redact);
+    }
+    const requestId = response.headers.get('x-request-id') ?? undefined;
+    const text = await response.text().catch((cause: unknown) => {
+      throw new DliNetworkError('DLI response body could not be read', { jobId, requestId, cause });
+    });
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (cause) {
+      throw new DliMalformedResponseError('DLI answered with a body that is not JSON', {
+        jobId,
+        status: response.status,
+        requestId,
+        cause,
+      });
+    }
+    const { error_code: code, error_msg: errorMessage } = errorBody(json);
+    // `is_success: false` is DLI saying the request failed: its message matters more than the fields a failed
+    // request leaves out, so check it before the shape.
+    if (isRecord(json) && json.is_success === false) {
+      if (code) throw classify(response.status, code, errorMessage, { jobId, requestId }, redact);
+      const reason = typeof json.message === 'string' && json.message ? `: ${redact(json.message)}` : '';
+      throw new DliRequestError(`DLI reported the request failed${reason}`, {
+        jobId,
+        status: response.status,
+        requestId,
+      });
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      if (code) throw classify(response.status, code, errorMessage, { jobId, requestId }, redact);
+      throw new DliMalformedResponseError(
+        `DLI ${what} response has an unexpected shape: ${parsed.error.issues
+          .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+          .join('; ')}`,
+        { jobId, status: response.status, requestId },
+      );
+    }
+    return parsed.data;
+  }
+}
+
+/** The list query as DLI's parameters (docs/dli-api.md §2a); absent fields are left out. */
+function listSearchParams(query: JobListQuery): URLSearchParams {
+  const params = new URLSearchParams();
+  const set = (name: string, value: string | number | undefined) => {
+    if (value !== undefined) params.set(name, String(value));
+  };
+  set('page-size', query.pageSize);
+  set('current-page', query.currentPage);
+  set('start', query.start);
+  set('end', query.end);
+  set('order', query.order);
+  set('job-status', query.status);
+  set('queue_name', query.queue);
+  set('owner', query.owner);
+  return params;
 }
 
 function applyAuth(request: Request, auth: DliAuth, projectId: string, date: Date): void {
@@ -233,7 +297,7 @@ function classify(
   return new DliRequestError(`DLI refused the request (${text})`, all);
 }
 
-function toDliError(error: unknown, jobId: string, redact: (text: string) => string): DliError {
+function toDliError(error: unknown, jobId: string | undefined, redact: (text: string) => string): DliError {
   if (error instanceof HTTPError) {
     const body = errorBody(error.data);
     const requestId = error.response.headers.get('x-request-id') ?? body.request_id;

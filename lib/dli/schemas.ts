@@ -34,6 +34,19 @@ export const jobStatusResponseSchema = z.looseObject({
 
 export type JobStatusResponse = z.infer<typeof jobStatusResponseSchema>;
 
+/**
+ * `GET /v1.0/{project_id}/jobs` (docs/dli-api.md §2a): `job_count` is the total matching the query, not the page's
+ * size. Each row is a job as the status call shows it, without `job_mode` and with `end_time` once it ended.
+ */
+export const jobListResponseSchema = z.looseObject({
+  is_success: z.boolean().optional(),
+  message: z.string().optional(),
+  job_count: z.number().int().nonnegative(),
+  jobs: z.array(jobStatusResponseSchema.extend({ end_time: z.number().optional() })),
+});
+
+export type JobListResponse = z.infer<typeof jobListResponseSchema>;
+
 /** DLI and API-gateway error body (docs/dli-api.md §3). */
 export const dliErrorBodySchema = z.looseObject({
   error_code: z.string().optional(),

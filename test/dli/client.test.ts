@@ -645,3 +645,59 @@ describe('rate limiting', () => {
     expect(clock.elapsed).toBe(400);
   });
 });
+
+describe('the job list', () => {
+  async function withListedJobs(count: number) {
+    const started = await startSimulator();
+    for (let index = 0; index < count; index++) {
+      started.simulator.addJob(`listed-${String(index).padStart(3, '0')}`, {
+        lifecycle: ['RUNNING'],
+        fields: { start_time: 1_700_000_000_000 + index * 1000, queue_name: index % 2 ? 'etl' : 'bi' },
+      });
+    }
+    return started;
+  }
+
+  it('reads a page of the list, signed, with job_count and the rows as DLI writes them', async () => {
+    const { baseUrl } = await withListedJobs(5);
+    const { client } = clientFor(baseUrl);
+    const page = await client.listJobs({ pageSize: 2, order: 'start_time_asc', queue: 'etl' });
+    expect(page.job_count).toBe(2);
+    expect(page.jobs.map((job) => job.job_id)).toEqual(['listed-001', 'listed-003']);
+    expect(page.jobs[0]).toMatchObject({ status: 'RUNNING', queue_name: 'etl' });
+    expect(page.jobs[0]).not.toHaveProperty('job_mode');
+  });
+
+  it('passes the start-time window and the page through as DLI names them', async () => {
+    const { baseUrl } = await withListedJobs(5);
+    const { client } = clientFor(baseUrl);
+    const page = await client.listJobs({
+      start: 1_700_000_001_000,
+      end: 1_700_000_003_000,
+      order: 'start_time_asc',
+      pageSize: 2,
+      currentPage: 2,
+    });
+    expect(page.job_count).toBe(3);
+    expect(page.jobs.map((job) => job.job_id)).toEqual(['listed-003']);
+  });
+
+  it('a page past 100 is DLI.0001: a DliRequestError, not retried', async () => {
+    const { simulator, baseUrl } = await withListedJobs(1);
+    const error = await failureOf(clientFor(baseUrl).client.listJobs({ currentPage: 101 }));
+    expect(error).toBeInstanceOf(DliRequestError);
+    expect(error).toMatchObject({ status: 400, code: 'DLI.0001' });
+    expect(simulator.requestCount).toBe(1);
+  });
+
+  it('retries a throttled list call, and calls a garbled one malformed', async () => {
+    const { simulator, baseUrl } = await withListedJobs(2);
+    simulator.injectFault({ kind: 'throttle' });
+    const { client } = clientFor(baseUrl);
+    // The two listed, and the job every simulator of this file starts with.
+    expect((await client.listJobs({})).job_count).toBe(3);
+    expect(simulator.requestCount).toBe(2);
+    simulator.injectFault({ kind: 'malformed' });
+    expect(await failureOf(client.listJobs({}))).toBeInstanceOf(DliMalformedResponseError);
+  });
+});
