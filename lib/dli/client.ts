@@ -182,10 +182,12 @@ export function createDliClient(options: DliClientOptions): DliClient {
         cause,
       });
     }
-    const { error_code: code, error_msg: errorMessage } = errorBody(json);
+    // Read only on the way to an error: a successful answer is no error body.
+    const failure = () => errorBody(json);
     // `is_success: false` is DLI saying the request failed: its message matters more than the fields a failed
     // request leaves out, so check it before the shape.
     if (isRecord(json) && json.is_success === false) {
+      const { error_code: code, error_msg: errorMessage } = failure();
       if (code) throw classify(response.status, code, errorMessage, { jobId, requestId }, redact);
       const reason = typeof json.message === 'string' && json.message ? `: ${redact(json.message)}` : '';
       throw new DliRequestError(`DLI reported the request failed${reason}`, {
@@ -196,6 +198,7 @@ export function createDliClient(options: DliClientOptions): DliClient {
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
+      const { error_code: code, error_msg: errorMessage } = failure();
       if (code) throw classify(response.status, code, errorMessage, { jobId, requestId }, redact);
       throw new DliMalformedResponseError(
         `DLI ${what} response has an unexpected shape: ${parsed.error.issues

@@ -46,6 +46,8 @@ export class AkSkSigningError extends Error {
 }
 
 const LINE_BREAK = /[\r\n]/;
+/** RFC 3986 unreserved characters, which percent-encoding leaves as they are. */
+const UNRESERVED_ONLY = /^[A-Za-z0-9\-_.~]*$/;
 const HEX_BYTE = Array.from(
   { length: 256 },
   (_, byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
@@ -233,7 +235,9 @@ function requestUrl(url: string | URL, headers: Map<string, HeaderEntry>): URL {
 function canonicalUri(pathname: string): string {
   const path = pathname
     .split('/')
-    .map((segment) => percentEncode(percentDecode(segment)))
+    // A segment of unreserved characters only (every DLI path segment: versions, project and job ids) is its own
+    // encoding: no need to decode and re-encode it byte by byte on every request.
+    .map((segment) => (UNRESERVED_ONLY.test(segment) ? segment : percentEncode(percentDecode(segment))))
     .join('/');
   return path.endsWith('/') ? path : `${path}/`;
 }
