@@ -128,7 +128,7 @@ export async function runDemo(io: CliIo): Promise<number> {
     io.stdout(
       done
         ? `\nAll ${jobIds.length} jobs ended and every message was delivered (${cycles} cycles, ${slack.requests.length} Slack + ${webhook.requests.length} webhook messages).\n` +
-            'Next: set DLI_REGION, DLI_PROJECT_ID, HUAWEICLOUD_SDK_AK/SK and DLI_WATCH_WEBHOOKS, then `dli-watch track <job-id>` and `dli-watch run`.\n'
+            'Next: set DLI_REGION, DLI_PROJECT_ID, HUAWEICLOUD_SDK_AK/SK and DLI_WATCH_WEBHOOKS, `dli-watch check` them, then `dli-watch track <job-id>` and `dli-watch run`.\n'
         : '\nThe demo stopped before every message was delivered.\n',
     );
     return done ? 0 : 1;

@@ -13,7 +13,8 @@ Commands:
                                              send dead-lettered deliveries again, with the same event id
   prune --older-than <duration>              remove jobs that finished longer ago than that
   tick [--json] [--budget <seconds>]         run one cycle and print its summary
-  run [--interval <seconds>]                 run a cycle every interval until SIGINT/SIGTERM
+  run [--interval <seconds>] [--health-file <path>]
+                                             run a cycle every interval until SIGINT/SIGTERM
   test-destination [name]                    send a marked test message to one or all destinations
   check [--json]                             validate the environment and configuration, no DLI needed
   demo                                       see it work against a local DLI simulator, no cloud account
