@@ -208,14 +208,15 @@ async function runTick(spec: BenchChildSpec): Promise<BenchChildResult> {
   }
 }
 
-async function runFloor(spec: BenchChildSpec): Promise<BenchChildResult> {
-  const client = createDliClient({
-    endpoint: spec.dliUrl,
-    projectId: spec.projectId,
-    auth: { kind: 'aksk', accessKey: spec.accessKey, secretKey: spec.secretKey, securityToken: null },
-    timeoutMs: 10_000,
-    log: silentLog,
-  });
+/**
+ * The N status requests a floor makes, `spec.concurrency` at a time, each answered RUNNING or counted as failed:
+ * `statusOf` is the floor's own way of asking DLI for one job's status.
+ */
+async function runRequests(
+  spec: BenchChildSpec,
+  mode: 'floor' | 'raw',
+  statusOf: (jobId: string) => Promise<string | undefined>,
+): Promise<BenchChildResult> {
   let nextIndex = 1;
   let succeeded = 0;
   let failed = 0;
@@ -225,22 +226,21 @@ async function runFloor(spec: BenchChildSpec): Promise<BenchChildResult> {
       const jobId = benchJobId(nextIndex);
       nextIndex += 1;
       try {
-        const status = await client.getJobStatus(jobId);
-        if (status.status === 'RUNNING') succeeded += 1;
-        else throw new Error(`job ${jobId} answered ${status.status}, not RUNNING`);
+        const status = await statusOf(jobId);
+        if (status === 'RUNNING') succeeded += 1;
+        else throw new Error(`job ${jobId} answered ${status}, not RUNNING`);
       } catch (error) {
         failed += 1;
         firstFailure ??= error instanceof Error ? error.message : String(error);
       }
     }
   }
-
   const { measured } = await measure(spec.breakdown, () =>
     Promise.all(Array.from({ length: spec.concurrency }, worker)),
   );
   const { gcMs, ...times } = measured;
   return {
-    mode: 'floor',
+    mode,
     jobs: spec.jobs,
     ...times,
     trackMs: null,
@@ -251,15 +251,23 @@ async function runFloor(spec: BenchChildSpec): Promise<BenchChildResult> {
   };
 }
 
+/** The project's own DLI client, with nothing around it. */
+function runFloor(spec: BenchChildSpec): Promise<BenchChildResult> {
+  const client = createDliClient({
+    endpoint: spec.dliUrl,
+    projectId: spec.projectId,
+    auth: { kind: 'aksk', accessKey: spec.accessKey, secretKey: spec.secretKey, securityToken: null },
+    timeoutMs: 10_000,
+    log: silentLog,
+  });
+  return runRequests(spec, 'floor', async (jobId) => (await client.getJobStatus(jobId)).status);
+}
+
 /** The raw floor: each request signed (as DLI needs) and sent on a keep-alive socket, the answer parsed. */
 async function runRaw(spec: BenchChildSpec): Promise<BenchChildResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency });
   const origin = new URL(spec.dliUrl);
   const credentials = { accessKey: spec.accessKey, secretKey: spec.secretKey };
-  let nextIndex = 1;
-  let succeeded = 0;
-  let failed = 0;
-  let firstFailure: string | null = null;
   const get = (path: string) =>
     new Promise<string>((resolveGet, reject) => {
       const url = new URL(path, origin);
@@ -283,37 +291,16 @@ async function runRaw(spec: BenchChildSpec): Promise<BenchChildResult> {
       request.on('error', reject);
       request.end();
     });
-  async function worker(): Promise<void> {
-    while (nextIndex <= spec.jobs) {
-      const jobId = benchJobId(nextIndex);
-      nextIndex += 1;
-      try {
-        const answer = JSON.parse(await get(`/v1.0/${spec.projectId}/jobs/${jobId}/status`)) as {
-          status?: string;
-        };
-        if (answer.status === 'RUNNING') succeeded += 1;
-        else throw new Error(`job ${jobId} answered ${answer.status}, not RUNNING`);
-      } catch (error) {
-        failed += 1;
-        firstFailure ??= error instanceof Error ? error.message : String(error);
-      }
-    }
+  try {
+    return await runRequests(spec, 'raw', async (jobId) => {
+      const answer = JSON.parse(await get(`/v1.0/${spec.projectId}/jobs/${jobId}/status`)) as {
+        status?: string;
+      };
+      return answer.status;
+    });
+  } finally {
+    agent.destroy();
   }
-  const { measured } = await measure(spec.breakdown, () =>
-    Promise.all(Array.from({ length: spec.concurrency }, worker)),
-  );
-  agent.destroy();
-  const { gcMs, ...times } = measured;
-  return {
-    mode: 'raw',
-    jobs: spec.jobs,
-    ...times,
-    trackMs: null,
-    succeeded,
-    failed,
-    summary: firstFailure === null ? null : { first_failure: firstFailure },
-    breakdown: gcMs === null ? null : { gcMs, store: null },
-  };
 }
 
 const mode = process.argv[2];
