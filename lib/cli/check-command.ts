@@ -1,9 +1,7 @@
-import { loadConfig, loadDeliveryConfig } from '../config/config.ts';
+import { type DeliveryConfig, loadConfig, loadDeliveryConfig } from '../config/config.ts';
+import { isNoCredentialsProblem } from '../config/dli-settings.ts';
 import { ConfigError } from '../config/problems.ts';
 import { type CliIo, EXIT_OK, EXIT_USAGE, parse, usage } from './cli-io.ts';
-
-/** The problem `loadConfig` files when no DLI credentials are set at all: what `check` may do without. */
-const NO_CREDENTIALS = /^HUAWEICLOUD_SDK_AK\/HUAWEICLOUD_SDK_SK or DLI_AUTH_TOKEN: no DLI credentials/;
 
 /**
  * `dli-watch check`: validates the environment and the configuration file as `tick` and `run` would, with no DLI
@@ -14,21 +12,22 @@ export async function check(args: string[], io: CliIo): Promise<number> {
   const { positionals, values } = parse(args, { json: { type: 'boolean' } });
   if (positionals.length) usage('check takes no arguments');
   let problems: string[] = [];
-  let credentials = true;
+  let config: DeliveryConfig | undefined;
   try {
-    loadConfig(io.env, { cwd: io.cwd });
+    config = loadConfig(io.env, { cwd: io.cwd });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    credentials = !error.problems.some((problem) => NO_CREDENTIALS.test(problem));
-    problems = error.problems.filter((problem) => !NO_CREDENTIALS.test(problem));
+    problems = error.problems.filter((problem) => !isNoCredentialsProblem(problem));
   }
+  // Without credentials the rest is loaded on its own: the only problem was theirs.
+  const credentials = config !== undefined;
   if (problems.length > 0) {
     if (values.json) io.stdout(`${JSON.stringify({ ok: false, problems })}\n`);
     io.stderr(`dli-watch: the configuration has ${problems.length} problem(s):\n`);
     for (const problem of problems) io.stderr(`  - ${problem}\n`);
     return EXIT_USAGE;
   }
-  const config = loadDeliveryConfig(io.env, { cwd: io.cwd });
+  config ??= loadDeliveryConfig(io.env, { cwd: io.cwd });
   const store =
     config.store.kind === 'sqlite' ? `sqlite:${config.store.path}` : `dynamodb:${config.store.table}`;
   const destinations = config.destinations.map((destination) => ({

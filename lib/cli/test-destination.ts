@@ -1,4 +1,5 @@
 import { loadDeliveryConfig } from '../config/config.ts';
+import { projectIdVariableOf } from '../config/dli-settings.ts';
 import { sendTestMessage } from '../notify/delivery/test-message.ts';
 import { platforms } from '../notify/platforms/registry.ts';
 import { envValue } from '../util/env.ts';
@@ -24,7 +25,8 @@ export async function testDestination(args: string[], io: CliIo): Promise<number
     region: envValue(io.env, 'DLI_REGION') ?? 'region not set',
     consoleUrlTemplate: config.consoleUrlTemplate,
   };
-  const projectId = envValue(io.env, 'DLI_PROJECT_ID') ?? envValue(io.env, 'HUAWEICLOUD_SDK_PROJECT_ID');
+  const projectIdVariable = projectIdVariableOf(io.env);
+  const projectId = projectIdVariable === undefined ? undefined : envValue(io.env, projectIdVariable);
   const results = await Promise.all(
     chosen.map((destination) =>
       sendTestMessage(destination, {

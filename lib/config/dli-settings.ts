@@ -91,15 +91,20 @@ const credentialSchema = z
   .string()
   .regex(/^[\x21-\x7e]+$/, 'must not contain spaces, control characters or non-ASCII characters');
 
+/**
+ * The variable the project id is read from: `DLI_PROJECT_ID`, else `HUAWEICLOUD_SDK_PROJECT_ID`; none when neither
+ * is set.
+ */
+export function projectIdVariableOf(env: Env): 'DLI_PROJECT_ID' | 'HUAWEICLOUD_SDK_PROJECT_ID' | undefined {
+  if (envValue(env, 'DLI_PROJECT_ID') !== undefined) return 'DLI_PROJECT_ID';
+  if (envValue(env, 'HUAWEICLOUD_SDK_PROJECT_ID') !== undefined) return 'HUAWEICLOUD_SDK_PROJECT_ID';
+  return undefined;
+}
+
 export function readDliConfig(env: Env, problems: Problems): DliConfig | undefined {
   const region = readVariable(env, 'DLI_REGION', regionSchema, problems);
 
-  const projectIdVariable =
-    envValue(env, 'DLI_PROJECT_ID') !== undefined
-      ? 'DLI_PROJECT_ID'
-      : envValue(env, 'HUAWEICLOUD_SDK_PROJECT_ID') !== undefined
-        ? 'HUAWEICLOUD_SDK_PROJECT_ID'
-        : undefined;
+  const projectIdVariable = projectIdVariableOf(env);
   if (projectIdVariable === undefined) {
     problems.add(
       'DLI_PROJECT_ID',
@@ -163,6 +168,13 @@ const SK = 'HUAWEICLOUD_SDK_SK';
 const SECURITY_TOKEN = 'HUAWEICLOUD_SDK_SECURITY_TOKEN';
 
 const AUTH_TOKEN = 'DLI_AUTH_TOKEN';
+/** What the problem of no DLI credentials at all is filed under. */
+const NO_CREDENTIALS_SETTING = `${AK}/${SK} or ${AUTH_TOKEN}`;
+
+/** Whether a configuration problem is only that no DLI credentials are set: what `dli-watch check` can do without. */
+export function isNoCredentialsProblem(problem: string): boolean {
+  return problem.startsWith(`${NO_CREDENTIALS_SETTING}: `);
+}
 
 /** Exactly one method: AK/SK (optionally with a security token, for temporary credentials) or an IAM token. */
 function readAuth(env: Env, problems: Problems): DliAuth | undefined {
@@ -189,7 +201,7 @@ function readAuth(env: Env, problems: Problems): DliAuth | undefined {
   }
   if (!hasAccessKey && !hasSecretKey && !hasToken && !hasSecurityToken) {
     problems.add(
-      `${AK}/${SK} or ${AUTH_TOKEN}`,
+      NO_CREDENTIALS_SETTING,
       `no DLI credentials; set ${AK} and ${SK} (plus ${SECURITY_TOKEN} for temporary credentials), or ${AUTH_TOKEN}`,
     );
   }
