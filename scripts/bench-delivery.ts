@@ -21,6 +21,7 @@ import type { JobStore } from '../lib/store/job-store.ts';
 import { SqliteStore } from '../lib/store/sqlite-store.ts';
 import { silentLog } from '../lib/util/log.ts';
 import { startDynalite } from '../test/support/dynalite.ts';
+import { forwardingStore } from '../test/support/forwarding-store.ts';
 import { commandLine, machineDescription, median } from './bench-common.ts';
 
 const PROJECT_ID = '0123456789abcdef0123456789abcdef';
@@ -46,14 +47,11 @@ interface RunResult {
 
 /** The store with a counter on each call that reads or writes job records. */
 function countedStore(store: JobStore, counts: StoreCounts): JobStore {
-  return {
-    track: (jobs, now) => store.track(jobs, now),
-    untrack: (ids) => store.untrack(ids),
+  return forwardingStore(store, {
     get: (jobId) => {
       counts.gets += 1;
       return store.get(jobId);
     },
-    list: (options) => store.list(options),
     listDue: (query) => {
       counts.duePages += 1;
       return store.listDue(query);
@@ -62,8 +60,7 @@ function countedStore(store: JobStore, counts: StoreCounts): JobStore {
       counts.writes += 1;
       return store.update(next, expectedVersion);
     },
-    close: () => store.close(),
-  };
+  });
 }
 
 async function runOnce(

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiRequest, createTrackingApi } from '../../lib/api/tracking-api.ts';
-import type { JobStore } from '../../lib/store/job-store.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
 import { createStderrLog } from '../../lib/util/log.ts';
+import { forwardingStore } from '../support/forwarding-store.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'dli-watch-tracking-api-'));
 let store: SqliteStore;
@@ -108,20 +108,14 @@ describe('createTrackingApi', () => {
       1,
     );
     // Another writer (a cycle, say) changes the job right after every read the API makes: a real write each time.
-    const busy: JobStore = {
-      track: (jobs, now) => store.track(jobs, now),
-      untrack: (jobIds) => store.untrack(jobIds),
-      list: (options) => store.list(options),
-      listDue: (query) => store.listDue(query),
-      update: (next, expectedVersion) => store.update(next, expectedVersion),
-      close: () => store.close(),
+    const busy = forwardingStore(store, {
       async get(jobId) {
         const read = await store.get(jobId);
         if (read !== null)
           await store.update({ ...read, notFoundCount: read.notFoundCount + 1 }, read.version);
         return read;
       },
-    };
+    });
     const api = createTrackingApi({ store: busy });
 
     const answer = await api(request({ method: 'POST', path: '/jobs/busy/redeliver' }));

@@ -3,6 +3,7 @@ import type { Delivery, JobEvent, JobRecord } from '../../lib/job.ts';
 import type { JobStore, Page, PrunableJobStore } from '../../lib/store/job-store.ts';
 import { redeliverDeadLettered } from '../../lib/store/redeliver.ts';
 import { UPDATE_RECORD_TRIES, updateRecord } from '../../lib/store/update-record.ts';
+import { forwardingStore } from './forwarding-store.ts';
 
 /** What a contract run needs: a fresh, empty store, and a way to throw it away afterwards. */
 export interface OpenedStore {
@@ -597,13 +598,7 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
        */
       function racedStore(races: number, race: (record: JobRecord) => JobRecord): JobStore {
         let left = races;
-        return {
-          track: (jobs, now) => store.track(jobs, now),
-          untrack: (jobIds) => store.untrack(jobIds),
-          list: (options) => store.list(options),
-          listDue: (query) => store.listDue(query),
-          update: (next, expectedVersion) => store.update(next, expectedVersion),
-          close: () => store.close(),
+        return forwardingStore(store, {
           async get(jobId) {
             const read = await store.get(jobId);
             if (read !== null && left > 0) {
@@ -613,7 +608,7 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
             }
             return read;
           },
-        };
+        });
       }
 
       it('re-reads and re-applies its change when another writer got in between, keeping both changes', async () => {
