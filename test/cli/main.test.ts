@@ -3,8 +3,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CREDENTIALS, EXIT_FAILURE, EXIT_OK, EXIT_STORE, EXIT_USAGE } from '../../lib/cli/cli-io.ts';
-import { main } from '../../lib/cli/main.ts';
-import { type CliWorkspace, createCliWorkspace, WEBHOOK_PATH_TOKEN } from '../support/cli-workspace.ts';
+import {
+  type CliResult,
+  type CliWorkspace,
+  createCliWorkspace,
+  runCli,
+  WEBHOOK_PATH_TOKEN,
+} from '../support/cli-workspace.ts';
 import {
   ACCESS_KEY,
   SECRET_KEY,
@@ -15,12 +20,6 @@ import {
 } from '../support/watch-harness.ts';
 
 type Env = Record<string, string | undefined>;
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** One object of `list --json`. */
 interface ListedJob {
@@ -64,28 +63,11 @@ afterEach(async () => {
 });
 
 /** Runs the CLI in-process and checks that neither stream shows a secret. */
-async function cli(
+function cli(
   argv: string[],
   options: { env?: Env; signal?: AbortSignal; onStderr?: (text: string) => void } = {},
 ): Promise<CliResult> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const code = await main(argv, {
-    stdout: (text) => stdout.push(text),
-    stderr: (text) => {
-      stderr.push(text);
-      options.onStderr?.(text);
-    },
-    env: options.env ?? env,
-    cwd: workspace.directory,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  const result = { code, stdout: stdout.join(''), stderr: stderr.join('') };
-  for (const secret of SECRETS) {
-    expect(result.stdout, `stdout of ${argv[0]} shows a secret`).not.toContain(secret);
-    expect(result.stderr, `stderr of ${argv[0]} shows a secret`).not.toContain(secret);
-  }
-  return result;
+  return runCli(argv, { ...options, env: options.env ?? env, cwd: workspace.directory, secrets: SECRETS });
 }
 
 async function listJson(): Promise<ListedJob[]> {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { JobRecord } from '../../lib/job.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
 import { ACCESS_KEY, PROJECT_ID, SECRET_KEY, type WatchHarness, WEBHOOK_SECRET } from './watch-harness.ts';
@@ -121,9 +122,8 @@ export async function runCli(
   });
   const result = { code, stdout: stdout.join(''), stderr: stderr.join('') };
   for (const secret of options.secrets ?? []) {
-    if (result.stdout.includes(secret) || result.stderr.includes(secret)) {
-      throw new Error(`dli-watch ${argv[0]} printed a secret`);
-    }
+    expect(result.stdout, `stdout of ${argv[0]} shows a secret`).not.toContain(secret);
+    expect(result.stderr, `stderr of ${argv[0]} shows a secret`).not.toContain(secret);
   }
   return result;
 }
