@@ -1,5 +1,4 @@
 import { type Config, loadConfig } from '../config/config.ts';
-import { loadStoreConfig } from '../config/env-settings.ts';
 import { type CycleOptions, type CycleSummary, runCycle } from '../cycle/run-cycle.ts';
 import { createDliClient, type DliClient } from '../dli/client.ts';
 import { createDestinationThrottle } from '../notify/delivery/destination-throttle.ts';
@@ -136,7 +135,7 @@ export function createWatcherProvider(options: WatcherProviderOptions): WatcherP
       );
       const log = typeof options.log === 'function' ? options.log(config.logLevel) : options.log;
       if (store === undefined) {
-        const opening = (options.openStore ?? openStore)(loadStoreConfig(env, { cwd }).store);
+        const opening = (options.openStore ?? openStore)(config.store);
         // A store that failed to open is retried on the next invocation rather than kept broken.
         opening.catch(() => {
           if (store === opening) store = undefined;
