@@ -1,25 +1,15 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CycleFailedError, type CycleSummary } from '../cycle/summary.ts';
-import { DliProjectError } from '../dli/errors.ts';
 import { runLoop } from '../run/run-loop.ts';
 import { type CurrentWatcher, createWatcherProvider } from '../run/watcher.ts';
-import { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, logFor, parse, seconds, usage } from './cli-io.ts';
+import { type CliIo, EXIT_FAILURE, EXIT_OK, logFor, parse, seconds, usage } from './cli-io.ts';
 
-/**
- * Runs `use` with the watcher the configuration describes, and closes its store after. A project DLI does not know
- * is the configuration's to fix: exit 2, naming the setting.
- */
+/** Runs `use` with the watcher the configuration describes, and closes its store after. */
 async function withWatcher(io: CliIo, use: (current: CurrentWatcher) => Promise<number>): Promise<number> {
   const watchers = createWatcherProvider({ env: io.env, cwd: io.cwd, log: (level) => logFor(io, level) });
   try {
     return await use(await watchers.current());
-  } catch (error) {
-    if (!(error instanceof DliProjectError)) throw error;
-    io.stderr(
-      `dli-watch: ${error.message}. Check DLI_PROJECT_ID (in serverless.yml, the dliProjectId parameter).\n`,
-    );
-    return EXIT_USAGE;
   } finally {
     await watchers.close();
   }

@@ -1,6 +1,6 @@
 import packageJson from '../../package.json' with { type: 'json' };
 import { ConfigError } from '../config/problems.ts';
-import { DliAuthError } from '../dli/errors.ts';
+import { DliAuthError, DliProjectError } from '../dli/errors.ts';
 import { MissingStoreError, StoreError } from '../store/store-error.ts';
 import { check } from './check-command.ts';
 import {
@@ -104,6 +104,13 @@ function reportFailure(error: unknown, command: string, io: CliIo): number {
         '(plus HUAWEICLOUD_SDK_SECURITY_TOKEN for temporary credentials), or DLI_AUTH_TOKEN.\n',
     );
     return EXIT_CREDENTIALS;
+  }
+  if (error instanceof DliProjectError) {
+    // The configuration's to fix, like a bad setting.
+    io.stderr(
+      `dli-watch: ${error.message}. Check DLI_PROJECT_ID (in serverless.yml, the dliProjectId parameter).\n`,
+    );
+    return EXIT_USAGE;
   }
   // Before StoreError, which it is: a store that is not there yet is no broken store, and may be there later.
   if (error instanceof MissingStoreError) {
