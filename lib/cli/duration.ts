@@ -1,25 +1,13 @@
+import { DURATION_RULE, parseDurationMs } from '../util/duration.ts';
 import { usage } from './cli-io.ts';
 
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
-
-/** Longest duration accepted: older than this, nothing dli-watch wrote can be. */
-const MAX_DURATION_MS = 100 * 365 * UNIT_MS.d;
-
 /**
- * A duration such as `30d`, `12h`, `90m`, `45s` or `2w` (`m` is minutes), in milliseconds: a whole number of at
- * least 1 and one unit, nothing else, so that a typo is refused instead of read as something unintended.
+ * A duration option's value in milliseconds ({@link parseDurationMs}).
  *
- * @throws UsageError naming `option` and the value when the text is anything else.
+ * @throws UsageError naming `option` and the value when the text is not a duration.
  */
 export function parseDuration(text: string, option: string): number {
-  const match = /^(\d{1,12})([smhdw])$/.exec(text.trim());
-  const amount = Number(match?.[1]);
-  const ms = amount * (UNIT_MS[match?.[2] as keyof typeof UNIT_MS] ?? Number.NaN);
-  if (!match || !(amount >= 1) || !(ms <= MAX_DURATION_MS)) {
-    usage(
-      `${option} must be a whole number of at least 1 and a unit, s, m (minutes), h, d or w, ` +
-        `such as 30d or 12h; got ${JSON.stringify(text)}`,
-    );
-  }
+  const ms = parseDurationMs(text);
+  if (ms === null) usage(`${option} must be ${DURATION_RULE}; got ${JSON.stringify(text)}`);
   return ms;
 }
