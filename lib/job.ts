@@ -122,6 +122,7 @@ export function newJobRecord(job: TrackRequest, now: number): JobRecord {
     labels: { ...(job.labels ?? {}) },
     notFoundCount: 0,
     trackedAt: now,
+    startTime: job.startTime ?? null,
     lastPolledAt: null,
     statusChangedAt: null,
     event: null,
@@ -141,6 +142,15 @@ export interface JobRecord {
   /** Consecutive "job does not exist" answers. */
   notFoundCount: number;
   trackedAt: number;
+  /**
+   * DLI's `start_time` of the job (epoch ms, its submission): where it sits in the job list, which is ordered and
+   * bounded by it. `null` until a poll or the job list has told it.
+   */
+  startTime: number | null;
+  /**
+   * Epoch ms of the last poll that changed the record: a poll that finds nothing new writes nothing, so this is
+   * when the job was last seen to change (or to be missing), not when it was last asked about.
+   */
   lastPolledAt: number | null;
   /** Epoch ms when `status` last changed. */
   statusChangedAt: number | null;
@@ -152,6 +162,8 @@ export interface JobRecord {
 export interface TrackRequest {
   jobId: string;
   labels?: Record<string, string>;
+  /** DLI's `start_time`, when the job list already told it (a job a watch found). */
+  startTime?: number;
 }
 
 /** Whether a delivery may be attempted at `now`: pending, due, and not held by a cycle's lease. */

@@ -8,6 +8,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -28,13 +29,16 @@ import {
 import type { Clock } from '../util/clock.ts';
 import { forEachBounded } from '../util/for-each-bounded.ts';
 import { isRecord } from '../util/is-record.ts';
-import type {
-  DuePageQuery,
-  Page,
-  PrunableJobStore,
-  PruneQuery,
-  PruneResult,
-  TrackResult,
+import {
+  assertStateKey,
+  type DuePageQuery,
+  MAX_GET_MANY,
+  type Page,
+  type PrunableJobStore,
+  type PruneQuery,
+  type PruneResult,
+  type StoredState,
+  type TrackResult,
 } from './job-store.ts';
 import {
   assertPageLimit,
@@ -72,6 +76,10 @@ const DUE_SHARD = 'due';
 /**
  * Format of the items this code writes. An item with a higher `schema_version` came from a newer dli-watch
  * that may store things this one does not understand, so it is refused rather than overwritten.
+ *
+ * Still 1 with `start_time` and the state items: `start_time` is optional (an item without it reads as "not known
+ * yet", and an older dli-watch ignores it), and a job item's layout is otherwise unchanged. Bumping it would make
+ * every older dli-watch refuse every job written from now on.
  */
 const ITEM_SCHEMA_VERSION = 1;
 
@@ -83,6 +91,16 @@ const LARGEST_POLL_TIME = 10 ** POLL_TIME_DIGITS - 1;
 const MIN_DUE_QUERY_ITEMS = 100;
 
 const JOB_PHASES: readonly string[] = ['active', 'terminal', 'lost'] satisfies JobPhase[];
+
+/**
+ * State values share the table with the jobs, under a partition key no job id can take (job ids are letters,
+ * digits and `-`): the deployed table and the function's permissions stay as they are. They carry no `phase`, so
+ * `list` and `prune` pass them by, and no `due_shard`, so the due index never holds them.
+ */
+const STATE_KEY_PREFIX = '~state:';
+
+/** Tries of a BatchGetItem whose keys DynamoDB left unprocessed (throttled), with a doubling pause between. */
+const BATCH_GET_TRIES = 8;
 
 /**
  * One job as a DynamoDB item. The record's own fields are stored as attributes of their own (readable in the
@@ -98,6 +116,11 @@ interface JobItem {
   labels: Record<string, string>;
   not_found_count: number;
   tracked_at: number;
+  /**
+   * DLI's start time of the job. Added without a new item schema version: an older dli-watch reading such an item
+   * ignores the attribute, and this one reads an item without it as "not known yet".
+   */
+  start_time?: number;
   last_polled_at?: number;
   status_changed_at?: number;
   /**
@@ -297,6 +320,7 @@ export class DynamoDbStore implements PrunableJobStore {
     const firsts = new Map<string, TrackRequest>();
     for (const job of jobs) if (!firsts.has(job.jobId)) firsts.set(job.jobId, job);
     let added = 0;
+    const addedSet = new Set<string>();
     await this.#run('track jobs', async () => {
       try {
         // BatchWriteItem cannot be conditional, and tracking must leave existing jobs alone: one
@@ -313,6 +337,7 @@ export class DynamoDbStore implements PrunableJobStore {
               }),
             );
             added++;
+            addedSet.add(job.jobId);
           } catch (error) {
             if (!isConditionFailure(error)) throw error;
           }
@@ -326,7 +351,11 @@ export class DynamoDbStore implements PrunableJobStore {
         );
       }
     });
-    return { added, existing: jobs.length - added };
+    return {
+      added,
+      addedIds: [...firsts.keys()].filter((jobId) => addedSet.has(jobId)),
+      existing: jobs.length - added,
+    };
   }
 
   async untrack(jobIds: string[]): Promise<string[]> {
@@ -423,6 +452,111 @@ export class DynamoDbStore implements PrunableJobStore {
     });
   }
 
+  async getMany(jobIds: readonly string[]): Promise<JobRecord[]> {
+    if (jobIds.length > MAX_GET_MANY) {
+      throw new RangeError(`getMany takes at most ${MAX_GET_MANY} ids, got ${jobIds.length}`);
+    }
+    const unique = [...new Set(jobIds)];
+    if (unique.length === 0) return [];
+    return this.#run('read jobs', async () => {
+      const items: Record<string, unknown>[] = [];
+      let keys: Record<string, unknown>[] = unique.map((jobId) => ({ job_id: jobId }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt >= BATCH_GET_TRIES) {
+          throw new StoreError(
+            `Cannot read jobs in the DynamoDB table ${this.table}: ${keys.length} keys stayed unprocessed`,
+            { transient: true },
+          );
+        }
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        const answer = await this.#documents.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        items.push(...(answer.Responses?.[this.table] ?? []));
+        keys = (answer.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+      return items.filter((item) => typeof item.phase === 'string').map((item) => this.#toRecord(item));
+    });
+  }
+
+  async getState(key: string): Promise<StoredState | null> {
+    assertStateKey(key);
+    return this.#run('read a state value', async () => {
+      const { Item } = await this.#documents.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { job_id: STATE_KEY_PREFIX + key },
+          ConsistentRead: true,
+        }),
+      );
+      return Item === undefined ? null : this.#toState(Item);
+    });
+  }
+
+  async listStates(prefix: string): Promise<StoredState[]> {
+    return this.#run('read state values', async () => {
+      const states: StoredState[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        // A Scan: state values are few, and the table has no index over them (adding one would change the stack).
+        const page = await this.#documents.send(
+          new ScanCommand({
+            TableName: this.table,
+            ConsistentRead: true,
+            FilterExpression: 'begins_with(#key, :prefix) AND #kind = :state',
+            ExpressionAttributeNames: { '#key': 'job_id', '#kind': 'item_kind' },
+            ExpressionAttributeValues: { ':prefix': STATE_KEY_PREFIX + prefix, ':state': 'state' },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) states.push(this.#toState(item));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
+      return states.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    });
+  }
+
+  async putState(key: string, value: unknown, expectedVersion: number): Promise<number | null> {
+    assertStateKey(key);
+    if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
+      throw new RangeError(`expectedVersion must be a non-negative integer, got ${expectedVersion}`);
+    }
+    // Serialized before any request: a value JSON cannot hold is the caller's mistake, not the table's.
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new TypeError('A state value must be JSON-serializable, got undefined');
+    const version = expectedVersion + 1;
+    return this.#run('write a state value', async () => {
+      try {
+        await this.#documents.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: {
+              job_id: STATE_KEY_PREFIX + key,
+              item_kind: 'state',
+              schema_version: ITEM_SCHEMA_VERSION,
+              state_version: version,
+              state_value: text,
+            },
+            ...(expectedVersion === 0
+              ? {
+                  ConditionExpression: 'attribute_not_exists(#key)',
+                  ExpressionAttributeNames: { '#key': 'job_id' },
+                }
+              : {
+                  ConditionExpression: '#version = :expected',
+                  ExpressionAttributeNames: { '#version': 'state_version' },
+                  ExpressionAttributeValues: { ':expected': expectedVersion },
+                }),
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailure(error)) return null;
+        throw error;
+      }
+      return version;
+    });
+  }
+
   async list(options: { limit: number; cursor?: string | null }): Promise<Page<JobRecord>> {
     assertPageLimit(options.limit);
     const after = options.cursor == null ? null : decodeListCursor(options.cursor);
@@ -437,6 +571,9 @@ export class DynamoDbStore implements PrunableJobStore {
           new ScanCommand({
             TableName: this.table,
             ConsistentRead: true,
+            // State values have no phase. Limit counts items read before this filter, so a page can come short.
+            FilterExpression: 'attribute_exists(#phase)',
+            ExpressionAttributeNames: { '#phase': 'phase' },
             Limit: wanted - items.length,
             ExclusiveStartKey: startKey,
           }),
@@ -580,6 +717,7 @@ export class DynamoDbStore implements PrunableJobStore {
       labels: record.labels,
       not_found_count: record.notFoundCount,
       tracked_at: record.trackedAt,
+      start_time: record.startTime ?? undefined,
       last_polled_at: record.lastPolledAt ?? undefined,
       status_changed_at: record.statusChangedAt ?? undefined,
       event: record.event === null ? undefined : JSON.stringify(record.event),
@@ -589,6 +727,33 @@ export class DynamoDbStore implements PrunableJobStore {
       due_sort: canNeedWork ? dueSortKey(record.lastPolledAt, record.jobId) : undefined,
       expires_at: canNeedWork ? undefined : Math.ceil((this.#clock.now() + this.retentionMs) / 1000),
     };
+  }
+
+  #toState(item: Record<string, unknown>): StoredState {
+    const key = String(item.job_id).slice(STATE_KEY_PREFIX.length);
+    if (typeof item.schema_version === 'number' && item.schema_version > ITEM_SCHEMA_VERSION) {
+      throw new StoreError(
+        `The state value ${key} in the DynamoDB table ${this.table} has item schema version ` +
+          `${item.schema_version}, written by a newer dli-watch; this one only knows up to version ` +
+          `${ITEM_SCHEMA_VERSION}. Upgrade dli-watch.`,
+      );
+    }
+    if (
+      item.item_kind !== 'state' ||
+      typeof item.state_version !== 'number' ||
+      typeof item.state_value !== 'string'
+    ) {
+      throw new StoreError(
+        `The state value ${key} in the DynamoDB table ${this.table} was not written by dli-watch`,
+      );
+    }
+    try {
+      return { key, version: item.state_version, value: JSON.parse(item.state_value) };
+    } catch (error) {
+      throw new StoreError(`The state value ${key} in the DynamoDB table ${this.table} is not valid JSON`, {
+        cause: error,
+      });
+    }
   }
 
   #toRecord(item: Record<string, unknown>): JobRecord {
@@ -615,6 +780,7 @@ export class DynamoDbStore implements PrunableJobStore {
       typeof item.not_found_count !== 'number' ||
       typeof item.tracked_at !== 'number' ||
       !optionalNumber(item.last_polled_at) ||
+      !optionalNumber(item.start_time) ||
       !optionalNumber(item.status_changed_at) ||
       !(item.event === undefined || typeof item.event === 'string') ||
       !Array.isArray(item.deliveries)
@@ -643,6 +809,7 @@ export class DynamoDbStore implements PrunableJobStore {
       labels: item.labels as Record<string, string>,
       notFoundCount: item.not_found_count,
       trackedAt: item.tracked_at,
+      startTime: (item.start_time as number | undefined) ?? null,
       lastPolledAt: (item.last_polled_at as number | undefined) ?? null,
       statusChangedAt: (item.status_changed_at as number | undefined) ?? null,
       event,

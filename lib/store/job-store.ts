@@ -2,6 +2,8 @@ import type { JobRecord, TrackRequest } from '../job.ts';
 
 export interface TrackResult {
   added: number;
+  /** The jobs this call added, in the order asked: only this caller created them. */
+  addedIds: string[];
   /** Already tracked: left as they were (tracking is idempotent). */
   existing: number;
 }
@@ -36,6 +38,8 @@ export interface JobStore {
   /** Forgets jobs, with any deliveries they still owe. Returns the ids that were tracked. */
   untrack(jobIds: string[]): Promise<string[]>;
   get(jobId: string): Promise<JobRecord | null>;
+  /** The tracked ones among `jobIds` (at most {@link MAX_GET_MANY} of them), in no particular order. */
+  getMany(jobIds: readonly string[]): Promise<JobRecord[]>;
   /** Every tracked job, by id. */
   list(options: { limit: number; cursor?: string | null }): Promise<Page<JobRecord>>;
   /**
@@ -50,7 +54,38 @@ export interface JobStore {
    * removed it first: the caller's view is stale and it must not act on it.
    */
   update(next: JobRecord, expectedVersion: number): Promise<JobRecord | null>;
+  /** A value the cycle keeps between runs (a watch's cursor, say), or `null` when none was stored. */
+  getState(key: string): Promise<StoredState | null>;
+  /** Every stored value whose key starts with `prefix`, by key. */
+  listStates(prefix: string): Promise<StoredState[]>;
+  /**
+   * Stores `value` under `key` by compare-and-set: `expectedVersion` 0 creates it (when absent), any other replaces
+   * the value stored at that version. Returns the new version, or `null` when somebody else created or changed it
+   * first. `value` must survive a JSON round trip.
+   */
+  putState(key: string, value: unknown, expectedVersion: number): Promise<number | null>;
   close(): Promise<void>;
+}
+
+/** Most ids one {@link JobStore.getMany} call takes: one DynamoDB BatchGetItem. */
+export const MAX_GET_MANY = 100;
+
+/** State keys: letters, digits and `_ . : / -`, up to 200; a watch name fits in one. */
+export const STATE_KEY_PATTERN = /^[A-Za-z0-9_.:/-]{1,200}$/;
+
+/** A value kept in the store beside the jobs, versioned for compare-and-set like a job record. */
+export interface StoredState {
+  key: string;
+  /** 1 once created; every successful {@link JobStore.putState} adds one. */
+  version: number;
+  value: unknown;
+}
+
+/** Throws unless `key` is a valid state key (both stores check alike). */
+export function assertStateKey(key: string): void {
+  if (!STATE_KEY_PATTERN.test(key)) {
+    throw new RangeError(`A state key is 1-200 letters, digits and _ . : / -, got ${JSON.stringify(key)}`);
+  }
 }
 
 export interface PruneQuery {

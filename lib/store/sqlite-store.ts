@@ -11,13 +11,16 @@ import {
   type TrackRequest,
 } from '../job.ts';
 import { isRecord } from '../util/is-record.ts';
-import type {
-  DuePageQuery,
-  Page,
-  PrunableJobStore,
-  PruneQuery,
-  PruneResult,
-  TrackResult,
+import {
+  assertStateKey,
+  type DuePageQuery,
+  MAX_GET_MANY,
+  type Page,
+  type PrunableJobStore,
+  type PruneQuery,
+  type PruneResult,
+  type StoredState,
+  type TrackResult,
 } from './job-store.ts';
 import { assertPageLimit, decodeDueCursor, decodeListCursor, encodeCursor } from './page-cursor.ts';
 import { MissingStoreError, StoreError } from './store-error.ts';
@@ -43,6 +46,14 @@ const MIGRATIONS: readonly string[] = [
   -- listDue returns them. Terminal jobs whose deliveries are done, the bulk of an old store, stay out.
   CREATE INDEX jobs_due ON jobs (last_polled_at, job_id) WHERE phase = 'active' OR due_at IS NOT NULL;
   `,
+  // 2: small values the cycle keeps between runs (watch cursors, where polling stands), versioned like jobs.
+  `
+  CREATE TABLE state (
+    key TEXT PRIMARY KEY NOT NULL,
+    version INTEGER NOT NULL,
+    value TEXT NOT NULL
+  );
+  `,
 ];
 
 /** The schema version this code writes; a database at a higher version came from a newer dli-watch. */
@@ -54,6 +65,8 @@ const BUSY_TIMEOUT_MS = 5000;
 /** The part of a record that is stored as JSON: everything that has no column of its own. */
 interface StoredRecordBody {
   status: string | null;
+  /** Absent in rows written before it existed. */
+  startTime?: number | null;
   labels: Record<string, string>;
   notFoundCount: number;
   statusChangedAt: number | null;
@@ -113,6 +126,7 @@ const PRUNE_CHUNK = 500;
 function toRow(record: JobRecord, version: number): JobRow {
   const body: StoredRecordBody = {
     status: record.status,
+    startTime: record.startTime,
     labels: record.labels,
     notFoundCount: record.notFoundCount,
     statusChangedAt: record.statusChangedAt,
@@ -128,6 +142,20 @@ function toRow(record: JobRecord, version: number): JobRow {
     tracked_at: record.trackedAt,
     record: JSON.stringify(body),
   };
+}
+
+/** Throws unless `expectedVersion` can be a state value's version (0 for "absent"). */
+function assertExpectedStateVersion(expectedVersion: number): void {
+  if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
+    throw new RangeError(`expectedVersion must be a non-negative integer, got ${expectedVersion}`);
+  }
+}
+
+/** A state value as stored: JSON text. `undefined` (or a function) has none and is refused before any write. */
+function stateText(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (text === undefined) throw new TypeError('A state value must be JSON-serializable, got undefined');
+  return text;
 }
 
 /** What a failure says about itself, without anything that came out of a record. */
@@ -165,6 +193,11 @@ export class SqliteStore implements PrunableJobStore {
   readonly #compareAndSet: StatementSync;
   readonly #pruneChunk: StatementSync;
   readonly #countKeptDeadLetters: StatementSync;
+  readonly #selectMany: StatementSync;
+  readonly #selectState: StatementSync;
+  readonly #selectStatesWithPrefix: StatementSync;
+  readonly #insertState: StatementSync;
+  readonly #replaceState: StatementSync;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -217,6 +250,18 @@ export class SqliteStore implements PrunableJobStore {
     );
     this.#countKeptDeadLetters = db.prepare(
       `SELECT count(*) AS kept FROM jobs WHERE ${PRUNABLE} AND ${HAS_DEAD_LETTER}`,
+    );
+    this.#selectMany = db.prepare(`${SELECT_COLUMNS} WHERE job_id IN (SELECT value FROM json_each(?))`);
+    this.#selectState = db.prepare('SELECT key, version, value FROM state WHERE key = ?');
+    // substr rather than LIKE: a key may hold `_`, which LIKE would take for a wildcard.
+    this.#selectStatesWithPrefix = db.prepare(
+      'SELECT key, version, value FROM state WHERE substr(key, 1, length(:prefix)) = :prefix ORDER BY key',
+    );
+    this.#insertState = db.prepare(
+      'INSERT INTO state (key, version, value) VALUES (:key, 1, :value) ON CONFLICT (key) DO NOTHING',
+    );
+    this.#replaceState = db.prepare(
+      'UPDATE state SET version = version + 1, value = :value WHERE key = :key AND version = :expected',
     );
   }
 
@@ -313,13 +358,13 @@ export class SqliteStore implements PrunableJobStore {
   async track(jobs: TrackRequest[], now: number): Promise<TrackResult> {
     return this.#run('track jobs', () =>
       this.#inWriteTransaction(() => {
-        let added = 0;
+        const addedIds: string[] = [];
         for (const job of jobs) {
           const record = newJobRecord(job, now);
           const { changes } = this.#insertIfAbsent.run(toRow(record, 1));
-          if (Number(changes) > 0) added++;
+          if (Number(changes) > 0) addedIds.push(job.jobId);
         }
-        return { added, existing: jobs.length - added };
+        return { added: addedIds.length, addedIds, existing: jobs.length - addedIds.length };
       }),
     );
   }
@@ -359,6 +404,43 @@ export class SqliteStore implements PrunableJobStore {
     return this.#run('read a job', () => {
       const row = this.#selectJob.get(jobId);
       return row === undefined ? null : this.#toRecord(row);
+    });
+  }
+
+  async getMany(jobIds: readonly string[]): Promise<JobRecord[]> {
+    if (jobIds.length > MAX_GET_MANY) {
+      throw new RangeError(`getMany takes at most ${MAX_GET_MANY} ids, got ${jobIds.length}`);
+    }
+    if (jobIds.length === 0) return [];
+    return this.#run('read jobs', () =>
+      this.#selectMany.all(JSON.stringify([...new Set(jobIds)])).map((row) => this.#toRecord(row)),
+    );
+  }
+
+  async getState(key: string): Promise<StoredState | null> {
+    assertStateKey(key);
+    return this.#run('read a state value', () => {
+      const row = this.#selectState.get(key);
+      return row === undefined ? null : this.#toState(row);
+    });
+  }
+
+  async listStates(prefix: string): Promise<StoredState[]> {
+    return this.#run('read state values', () =>
+      this.#selectStatesWithPrefix.all({ prefix }).map((row) => this.#toState(row)),
+    );
+  }
+
+  async putState(key: string, value: unknown, expectedVersion: number): Promise<number | null> {
+    assertStateKey(key);
+    assertExpectedStateVersion(expectedVersion);
+    const text = stateText(value);
+    return this.#run('write a state value', () => {
+      if (expectedVersion === 0) {
+        return Number(this.#insertState.run({ key, value: text }).changes) > 0 ? 1 : null;
+      }
+      const { changes } = this.#replaceState.run({ key, value: text, expected: expectedVersion });
+      return Number(changes) > 0 ? expectedVersion + 1 : null;
     });
   }
 
@@ -501,6 +583,15 @@ export class SqliteStore implements PrunableJobStore {
     }
   }
 
+  #toState(row: Record<string, SQLOutputValue>): StoredState {
+    const key = String(row.key);
+    try {
+      return { key, version: Number(row.version), value: JSON.parse(String(row.value)) };
+    } catch (error) {
+      throw new StoreError(`The stored value ${key} in ${this.path} is not valid JSON`, { cause: error });
+    }
+  }
+
   #toRecord(row: Record<string, SQLOutputValue>): JobRecord {
     const jobId = row.job_id;
     const phase = row.phase;
@@ -523,6 +614,7 @@ export class SqliteStore implements PrunableJobStore {
       labels: body.labels,
       notFoundCount: body.notFoundCount,
       trackedAt: Number(row.tracked_at),
+      startTime: typeof body.startTime === 'number' ? body.startTime : null,
       lastPolledAt: row.last_polled_at === null ? null : Number(row.last_polled_at),
       statusChangedAt: body.statusChangedAt,
       event: body.event,

@@ -246,7 +246,7 @@ describe('DynamoDbStore', () => {
         NOW + MINUTE,
       );
 
-      expect(result).toEqual({ added: 1400, existing: 100 });
+      expect(result).toEqual({ added: 1400, addedIds: jobIds.slice(100), existing: 100 });
       expect(proxy.operations.filter((operation) => operation === 'PutItem')).toHaveLength(1600);
       expect(proxy.maxInFlight).toBeLessThanOrEqual(DYNAMODB_WRITE_CONCURRENCY);
       expect(proxy.maxInFlight).toBeGreaterThan(1);
@@ -257,6 +257,148 @@ describe('DynamoDbStore', () => {
       client.destroy();
       await proxy.close();
     }
+  });
+
+  describe('start time and state items', () => {
+    it('stores the start time as a number attribute, and leaves it out while unknown', async () => {
+      const { store, table } = await freshStore();
+      await store.track([{ jobId: 'job-a', startTime: NOW - MINUTE }, { jobId: 'job-b' }], NOW);
+
+      expect((await rawItem(table, 'job-a'))?.start_time).toEqual({ N: String(NOW - MINUTE) });
+      expect(await rawItem(table, 'job-b')).not.toHaveProperty('start_time');
+      expect((await rawItem(table, 'job-b'))?.schema_version).toEqual({ N: '1' });
+    });
+
+    it('reads a job item written before start_time existed as not knowing it, and refuses a non-number', async () => {
+      const { store, table } = await freshStore();
+      await store.track([{ jobId: 'job-a', startTime: NOW }], NOW);
+      const { start_time: _, ...withoutStartTime } = (await rawItem(table, 'job-a')) ?? {};
+      await local.client.send(new PutItemCommand({ TableName: table, Item: withoutStartTime }));
+      await local.client.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { ...withoutStartTime, job_id: { S: 'job-bad' }, start_time: { S: 'yesterday' } },
+        }),
+      );
+
+      expect((await store.get('job-a'))?.startTime).toBeNull();
+      await expect(store.get('job-bad')).rejects.toBeInstanceOf(StoreError);
+    });
+
+    it('keeps a state value as its own item: outside the due index, never expiring, its value as JSON text', async () => {
+      const { store, table } = await freshStore();
+      await store.track([{ jobId: 'job-a' }], NOW);
+
+      await store.putState('watch:etl', { cursor: 1, names: ['a'] }, 0);
+      await store.putState('watch:etl', { cursor: 2, names: ['a'] }, 1);
+
+      const item = await rawItem(table, '~state:watch:etl');
+      expect(item).toEqual({
+        job_id: { S: '~state:watch:etl' },
+        item_kind: { S: 'state' },
+        schema_version: { N: '1' },
+        state_version: { N: '2' },
+        state_value: { S: JSON.stringify({ cursor: 2, names: ['a'] }) },
+      });
+      expect(await idsInDueIndex(table)).toEqual(['job-a']);
+    });
+
+    it('refuses a state item from a newer dli-watch or another program, without quoting its value', async () => {
+      const { store, table } = await freshStore();
+      await local.client.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            job_id: { S: '~state:newer' },
+            item_kind: { S: 'state' },
+            schema_version: { N: '2' },
+            state_version: { N: '1' },
+            state_value: { S: '"do-not-echo"' },
+          },
+        }),
+      );
+      await local.client.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { job_id: { S: '~state:foreign' }, state_value: { S: 'do-not-echo' } },
+        }),
+      );
+
+      const newer = await store.getState('newer').catch((caught: unknown) => caught);
+      const foreign = await store.getState('foreign').catch((caught: unknown) => caught);
+
+      expect(newer).toBeInstanceOf(StoreError);
+      expect((newer as Error).message).toContain('newer dli-watch');
+      expect(foreign).toBeInstanceOf(StoreError);
+      expect((foreign as Error).message).toContain('foreign');
+      for (const error of [newer, foreign]) expect((error as Error).message).not.toContain('do-not-echo');
+      expect(await store.list({ limit: 10 })).toEqual({ items: [], cursor: null });
+    });
+
+    it('asks BatchGetItem again for the keys DynamoDB left unprocessed, until none are left', async () => {
+      const { table } = await freshStore();
+      const client = localDynamoDbClient(local.endpoint);
+      let batchGets = 0;
+      // Answers the first two requests as a throttled table would: part of the keys come back unprocessed.
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const result = await next(args);
+          const output = result.output as {
+            Responses?: Record<string, Record<string, unknown>[]>;
+            UnprocessedKeys?: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead?: boolean }>;
+          };
+          if (output.Responses === undefined) return result;
+          batchGets++;
+          const items = output.Responses[table] ?? [];
+          if (batchGets <= 2 && items.length > 1) {
+            const kept = items.slice(0, 1);
+            const left = items.slice(1).map((item) => ({ job_id: item.job_id }));
+            output.Responses[table] = kept;
+            output.UnprocessedKeys = { [table]: { Keys: left, ConsistentRead: true } };
+          }
+          return result;
+        },
+        { step: 'initialize', name: 'leaveKeysUnprocessed' },
+      );
+      const store = new DynamoDbStore({ table, client });
+      try {
+        const jobIds = Array.from({ length: 30 }, (_, index) => `job-${index}`);
+        await store.track(
+          jobIds.map((jobId) => ({ jobId })),
+          NOW,
+        );
+
+        const found = await store.getMany([...jobIds, 'never-tracked']);
+
+        expect(found.map((record) => record.jobId).sort()).toEqual([...jobIds].sort());
+        expect(batchGets).toBe(3);
+      } finally {
+        await store.close();
+        client.destroy();
+      }
+    });
+
+    it('reads many jobs with one BatchGetItem, each id asked once', async () => {
+      const { table } = await freshStore();
+      const proxy = await startDynamoDbProxy(local.endpoint);
+      const client = localDynamoDbClient(proxy.endpoint);
+      const store = new DynamoDbStore({ table, client });
+      try {
+        await store.track([{ jobId: 'job-a' }, { jobId: 'job-b' }], NOW);
+        proxy.operations.splice(0);
+
+        const found = await store.getMany(['job-a', 'job-b', 'job-a', 'nope']);
+
+        expect(found.map((record) => record.jobId).sort()).toEqual(['job-a', 'job-b']);
+        expect(proxy.operations).toEqual(['BatchGetItem']);
+        expect(await store.getMany([])).toEqual([]);
+        expect(proxy.operations).toEqual(['BatchGetItem']);
+      } finally {
+        await store.close();
+        client.destroy();
+        await proxy.close();
+      }
+    });
   });
 
   describe('throttling', () => {
@@ -295,6 +437,7 @@ describe('DynamoDbStore', () => {
       try {
         expect(await store.track([{ jobId: 'job-a', labels: { team: 'data' } }], NOW)).toEqual({
           added: 1,
+          addedIds: ['job-a'],
           existing: 0,
         });
         expect((await store.get('job-a'))?.labels).toEqual({ team: 'data' });
@@ -410,6 +553,7 @@ describe('DynamoDbStore', () => {
         expect(store).toBeInstanceOf(DynamoDbStore);
         expect(await store.track([{ jobId: 'job-a', labels: { via: 'env' } }], NOW)).toEqual({
           added: 1,
+          addedIds: ['job-a'],
           existing: 0,
         });
       } finally {

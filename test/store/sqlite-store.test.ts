@@ -191,7 +191,108 @@ describe('SqliteStore', () => {
     expect(fromA?.status).toBe('FINISHED');
     expect(fromB).toBeNull();
     expect(await cycleB.get('job-a')).toStrictEqual(fromA);
-    expect(await cycleB.track([{ jobId: 'job-a' }], NOW)).toEqual({ added: 0, existing: 1 });
+    expect(await cycleB.track([{ jobId: 'job-a' }], NOW)).toEqual({
+      added: 0,
+      addedIds: [],
+      existing: 1,
+    });
+  });
+
+  it('is at schema version 2: the jobs table, then the state table', () => {
+    expect(SQLITE_SCHEMA_VERSION).toBe(2);
+  });
+
+  it('migrates a database at schema version 1 to 2, keeping its rows and reading their start time as unknown', async () => {
+    const path = join(directory, 'jobs.db');
+    // Exactly what migration 1 created, with a row as a dli-watch of that time wrote it (no startTime).
+    const oldBody = {
+      status: 'RUNNING',
+      labels: { team: 'data' },
+      notFoundCount: 0,
+      statusChangedAt: NOW - MINUTE,
+      event: null,
+      deliveries: [],
+    };
+    withRawDatabase(path, (db) => {
+      db.exec(`
+        CREATE TABLE jobs (
+          job_id TEXT PRIMARY KEY NOT NULL,
+          version INTEGER NOT NULL,
+          phase TEXT NOT NULL,
+          last_polled_at INTEGER,
+          due_at INTEGER,
+          tracked_at INTEGER NOT NULL,
+          record TEXT NOT NULL
+        );
+        CREATE INDEX jobs_due ON jobs (last_polled_at, job_id) WHERE phase = 'active' OR due_at IS NOT NULL;
+        PRAGMA user_version = 1;
+      `);
+      db.prepare(
+        `INSERT INTO jobs (job_id, version, phase, last_polled_at, due_at, tracked_at, record)
+         VALUES ('job-old', 3, 'active', ?, NULL, ?, ?)`,
+      ).run(NOW - MINUTE, NOW - 60 * MINUTE, JSON.stringify(oldBody));
+    });
+
+    const store = openStore(path);
+
+    expect(rawUserVersion(path)).toBe(2);
+    const old = await store.get('job-old');
+    expect(old).toStrictEqual({
+      jobId: 'job-old',
+      version: 3,
+      phase: 'active',
+      status: 'RUNNING',
+      labels: { team: 'data' },
+      notFoundCount: 0,
+      trackedAt: NOW - 60 * MINUTE,
+      startTime: null,
+      lastPolledAt: NOW - MINUTE,
+      statusChangedAt: NOW - MINUTE,
+      event: null,
+      deliveries: [],
+    });
+    expect(await store.getMany(['job-old'])).toStrictEqual([old]);
+    expect((await store.listDue({ cycleStartedAt: NOW, now: NOW, limit: 10 })).items).toStrictEqual([old]);
+    expect(await store.putState('watch:etl', { cursor: 1 }, 0)).toBe(1);
+    if (old === null) throw new Error('job-old not kept');
+    expect((await store.update({ ...old, startTime: NOW - 2 * MINUTE }, old.version))?.startTime).toBe(
+      NOW - 2 * MINUTE,
+    );
+    await store.close();
+    // Opening again migrates nothing more and loses nothing.
+    const reopened = openStore(path);
+    expect(rawUserVersion(path)).toBe(2);
+    expect((await reopened.get('job-old'))?.startTime).toBe(NOW - 2 * MINUTE);
+    expect((await reopened.getState('watch:etl'))?.value).toEqual({ cursor: 1 });
+  });
+
+  it('keeps state values across close and reopen, and shares them between two stores on one file', async () => {
+    const path = join(directory, 'jobs.db');
+    const first = openStore(path);
+    const second = openStore(path);
+    expect(await first.putState('watch:etl', 'a', 0)).toBe(1);
+    expect(await second.putState('watch:etl', 'b', 0)).toBeNull();
+    expect(await second.putState('watch:etl', 'b', 1)).toBe(2);
+    expect(await first.putState('watch:etl', 'c', 1)).toBeNull();
+    await first.close();
+
+    expect(await openStore(path).getState('watch:etl')).toEqual({ key: 'watch:etl', version: 2, value: 'b' });
+  });
+
+  it('reports a damaged state value as a StoreError without quoting it', async () => {
+    const path = join(directory, 'jobs.db');
+    const store = openStore(path);
+    await store.putState('watch:etl', { cursor: 1 }, 0);
+    withRawDatabase(path, (db) =>
+      db.prepare('UPDATE state SET value = ? WHERE key = ?').run('{"cursor":"do-not-echo', 'watch:etl'),
+    );
+
+    const error = await store.getState('watch:etl').catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as Error).message).toContain('watch:etl');
+    expect((error as Error).message).not.toContain('do-not-echo');
+    await expect(store.listStates('watch:')).rejects.toBeInstanceOf(StoreError);
   });
 
   it('refuses a database from a newer dli-watch, naming it and both versions, and leaves it untouched', async () => {
@@ -244,6 +345,12 @@ describe('SqliteStore', () => {
 
     await expect(store.get('job-a')).rejects.toBeInstanceOf(StoreError);
     await expect(store.track([{ jobId: 'job-a' }], NOW)).rejects.toBeInstanceOf(StoreError);
+    await expect(store.getMany(['job-a'])).rejects.toBeInstanceOf(StoreError);
+    await expect(store.getState('watch:etl')).rejects.toBeInstanceOf(StoreError);
+    await expect(store.listStates('watch:')).rejects.toBeInstanceOf(StoreError);
+    await expect(store.putState('watch:etl', 1, 0)).rejects.toBeInstanceOf(StoreError);
+    // A bad key is the caller's mistake, told as such even then.
+    await expect(store.putState('bad key', 1, 0)).rejects.toBeInstanceOf(RangeError);
   });
 
   it('reports a damaged record without quoting what it holds, and leaves other jobs readable', async () => {
@@ -273,6 +380,10 @@ describe('SqliteStore', () => {
     await expect(store.track([{ jobId: 'job-a' }, unstorable], NOW)).rejects.toBeInstanceOf(StoreError);
 
     expect(await store.get('job-a')).toBeNull();
-    expect(await store.track([{ jobId: 'job-a' }], NOW)).toEqual({ added: 1, existing: 0 });
+    expect(await store.track([{ jobId: 'job-a' }], NOW)).toEqual({
+      added: 1,
+      addedIds: ['job-a'],
+      existing: 0,
+    });
   });
 });

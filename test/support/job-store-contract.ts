@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Delivery, JobEvent, JobRecord } from '../../lib/job.ts';
-import type { JobStore, Page, PrunableJobStore } from '../../lib/store/job-store.ts';
+import { type JobStore, MAX_GET_MANY, type Page, type PrunableJobStore } from '../../lib/store/job-store.ts';
 import { redeliverDeadLettered } from '../../lib/store/redeliver.ts';
 import { UPDATE_RECORD_TRIES, updateRecord } from '../../lib/store/update-record.ts';
 import { forwardingStore } from './forwarding-store.ts';
@@ -115,7 +115,7 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
           NOW,
         );
 
-        expect(result).toEqual({ added: 2, existing: 0 });
+        expect(result).toEqual({ added: 2, addedIds: ['job-a', 'job-b'], existing: 0 });
         expect(await store.get('job-a')).toStrictEqual({
           jobId: 'job-a',
           version: 1,
@@ -124,6 +124,7 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
           labels: { team: 'data' },
           notFoundCount: 0,
           trackedAt: NOW,
+          startTime: null,
           lastPolledAt: null,
           statusChangedAt: null,
           event: null,
@@ -143,7 +144,7 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
           NOW + MINUTE,
         );
 
-        expect(again).toEqual({ added: 1, existing: 1 });
+        expect(again).toEqual({ added: 1, addedIds: ['job-b'], existing: 1 });
         const jobA = await store.get('job-a');
         expect(jobA?.labels).toStrictEqual({ team: 'data' });
         expect(jobA?.trackedAt).toBe(NOW);
@@ -153,7 +154,7 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
       it('does not reset a job that is already being worked on', async () => {
         const polled = await putJob(store, 'job-a', { status: 'RUNNING', lastPolledAt: NOW - MINUTE });
 
-        expect(await store.track([{ jobId: 'job-a' }], NOW)).toEqual({ added: 0, existing: 1 });
+        expect(await store.track([{ jobId: 'job-a' }], NOW)).toEqual({ added: 0, addedIds: [], existing: 1 });
         expect(await store.get('job-a')).toStrictEqual(polled);
       });
 
@@ -165,12 +166,13 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
           NOW,
         );
 
-        expect(result).toEqual({ added: 1500, existing: 0 });
+        expect(result).toEqual({ added: 1500, addedIds: jobIds, existing: 0 });
         const { items } = await collectPages((cursor) => store.list({ limit: 400, cursor }));
         expect(new Set(ids(items))).toEqual(new Set(jobIds));
         expect(items).toHaveLength(1500);
         expect(await store.track([{ jobId: 'job-0000' }, { jobId: 'job-1499' }], NOW)).toEqual({
           added: 0,
+          addedIds: [],
           existing: 2,
         });
       });
@@ -455,6 +457,7 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
           labels,
           notFoundCount: 1,
           trackedAt: NOW - 60 * MINUTE,
+          startTime: NOW - 50 * MINUTE,
           lastPolledAt: NOW - 2 * MINUTE,
           statusChangedAt: NOW - 2 * MINUTE,
           event: {
@@ -714,6 +717,275 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
         expect(await redeliverDeadLettered(store, 'never-tracked', { now: NOW })).toEqual({
           kind: 'not-tracked',
         });
+      });
+    });
+
+    describe('track: what it added', () => {
+      it('names the jobs this call added, once each, in the order asked, and keeps the start time given', async () => {
+        const first = await store.track(
+          [{ jobId: 'job-b', startTime: NOW - 5 * MINUTE }, { jobId: 'job-a' }, { jobId: 'job-b' }],
+          NOW,
+        );
+
+        expect(first).toEqual({ added: 2, addedIds: ['job-b', 'job-a'], existing: 1 });
+        expect((await store.get('job-b'))?.startTime).toBe(NOW - 5 * MINUTE);
+        // Absent from the request: not known yet.
+        expect((await store.get('job-a'))?.startTime).toBeNull();
+        const again = await store.track(
+          [{ jobId: 'job-c' }, { jobId: 'job-a', startTime: NOW }, { jobId: 'job-b' }],
+          NOW,
+        );
+        expect(again).toEqual({ added: 1, addedIds: ['job-c'], existing: 2 });
+        // Tracking again leaves the first start time, as it leaves the first labels.
+        expect((await store.get('job-a'))?.startTime).toBeNull();
+        expect(await store.track([{ jobId: 'job-a' }, { jobId: 'job-c' }], NOW)).toEqual({
+          added: 0,
+          addedIds: [],
+          existing: 2,
+        });
+        expect(await store.track([], NOW)).toEqual({ added: 0, addedIds: [], existing: 0 });
+      });
+
+      it('lets exactly one of two racing calls add a job', async () => {
+        const [a, b] = await Promise.all([
+          store.track([{ jobId: 'job-a' }, { jobId: 'job-b' }], NOW),
+          store.track([{ jobId: 'job-b' }, { jobId: 'job-a' }], NOW),
+        ]);
+
+        expect([...a.addedIds, ...b.addedIds].sort()).toEqual(['job-a', 'job-b']);
+        expect(a.added + b.added).toBe(2);
+      });
+
+      it('round-trips the start time through update, from unknown to known and back', async () => {
+        await store.track([{ jobId: 'job-a' }], NOW);
+        const tracked = await store.get('job-a');
+        if (tracked === null) throw new Error('job-a not tracked');
+
+        const known = await store.update({ ...tracked, startTime: NOW - 7 * MINUTE }, tracked.version);
+
+        expect(known?.startTime).toBe(NOW - 7 * MINUTE);
+        expect(await store.get('job-a')).toStrictEqual(known);
+        expect(await store.getMany(['job-a'])).toStrictEqual([known]);
+        expect((await store.list({ limit: 10 })).items).toStrictEqual([known]);
+        expect((await store.listDue({ cycleStartedAt: NOW, now: NOW, limit: 10 })).items).toStrictEqual([
+          known,
+        ]);
+        if (known === null) throw new Error('update lost');
+        const unknown = await store.update({ ...known, startTime: null }, known.version);
+        expect(unknown?.startTime).toBeNull();
+        expect(await store.get('job-a')).toStrictEqual(unknown);
+      });
+    });
+
+    describe('getMany', () => {
+      it('returns the tracked ones among the ids, each once, duplicates and unknown ids allowed', async () => {
+        await store.track(
+          [{ jobId: 'job-a' }, { jobId: 'job-b', startTime: NOW - MINUTE }, { jobId: 'job-c' }],
+          NOW,
+        );
+        const polled = await putJob(store, 'job-d', { status: 'RUNNING', lastPolledAt: NOW - MINUTE });
+
+        const found = await store.getMany(['job-b', 'nope', 'job-a', 'job-b', 'job-d', 'job-d']);
+
+        expect(ids(found).sort()).toEqual(['job-a', 'job-b', 'job-d']);
+        for (const record of found) expect(record).toStrictEqual(await store.get(record.jobId));
+        expect(found.find((record) => record.jobId === 'job-d')).toStrictEqual(polled);
+        expect(await store.getMany([])).toEqual([]);
+        expect(await store.getMany(['nope', 'never-tracked'])).toEqual([]);
+      });
+
+      it('takes as many ids as one call allows, and refuses one more before asking the store', async () => {
+        const jobIds = Array.from({ length: MAX_GET_MANY }, (_, index) => `job-${index}`);
+        await store.track(
+          jobIds.map((jobId) => ({ jobId })),
+          NOW,
+        );
+
+        expect(ids(await store.getMany(jobIds)).sort()).toEqual([...jobIds].sort());
+        await expect(store.getMany([...jobIds, 'job-one-more'])).rejects.toThrow(RangeError);
+        // Counted as asked: duplicates count too.
+        await expect(store.getMany([...jobIds, 'job-0'])).rejects.toThrow(RangeError);
+      });
+
+      it('does not return jobs that were untracked', async () => {
+        await store.track([{ jobId: 'job-a' }, { jobId: 'job-b' }], NOW);
+        await store.untrack(['job-a']);
+
+        expect(ids(await store.getMany(['job-a', 'job-b']))).toEqual(['job-b']);
+      });
+    });
+
+    describe('state values', () => {
+      it('creates a value once, then replaces it only at the version read', async () => {
+        expect(await store.getState('watch:etl')).toBeNull();
+        expect(await store.putState('watch:etl', { cursor: 1, found: 0 }, 0)).toBe(1);
+        // Created already: creating again fails and changes nothing.
+        expect(await store.putState('watch:etl', { cursor: 9 }, 0)).toBeNull();
+        expect(await store.getState('watch:etl')).toEqual({
+          key: 'watch:etl',
+          version: 1,
+          value: { cursor: 1, found: 0 },
+        });
+        expect(await store.putState('watch:etl', { cursor: 2, found: 3 }, 1)).toBe(2);
+        // A stale version changes nothing.
+        expect(await store.putState('watch:etl', { cursor: 0 }, 1)).toBeNull();
+        expect(await store.getState('watch:etl')).toEqual({
+          key: 'watch:etl',
+          version: 2,
+          value: { cursor: 2, found: 3 },
+        });
+        expect(await store.putState('watch:etl', { cursor: 3 }, 2)).toBe(3);
+        expect((await store.getState('watch:etl'))?.version).toBe(3);
+      });
+
+      it('does not create a value by replacing one that was never stored', async () => {
+        expect(await store.putState('watch:etl', { cursor: 1 }, 1)).toBeNull();
+        expect(await store.getState('watch:etl')).toBeNull();
+      });
+
+      it('round-trips any JSON value exactly', async () => {
+        const values: [string, unknown][] = [
+          ['null', null],
+          ['number', 1.5],
+          ['string', 'données 数据 🚀 "quoted" back\\slash\nnew line'],
+          ['boolean', false],
+          ['array', [1, 'two', null, true, { deep: [] }]],
+          ['object', { after: { startTime: NOW, jobId: 'job-a' }, empty: {}, list: [] }],
+        ];
+        for (const [key, value] of values) expect(await store.putState(`v/${key}`, value, 0)).toBe(1);
+
+        for (const [key, value] of values) {
+          expect(await store.getState(`v/${key}`)).toStrictEqual({ key: `v/${key}`, version: 1, value });
+        }
+      });
+
+      it('lets exactly one of two racing writers at one version win, and keeps the winner’s value', async () => {
+        await store.putState('poll-position', { after: null }, 0);
+
+        const results = await Promise.all([
+          store.putState('poll-position', { after: 'a' }, 1),
+          store.putState('poll-position', { after: 'b' }, 1),
+        ]);
+
+        expect(results.filter((result) => result === 2)).toHaveLength(1);
+        expect(results.filter((result) => result === null)).toHaveLength(1);
+        const winner = results[0] === 2 ? 'a' : 'b';
+        expect(await store.getState('poll-position')).toEqual({
+          key: 'poll-position',
+          version: 2,
+          value: { after: winner },
+        });
+      });
+
+      it('lets exactly one of two racing creators win', async () => {
+        const results = await Promise.all([
+          store.putState('watch:etl', 'first', 0),
+          store.putState('watch:etl', 'second', 0),
+        ]);
+
+        expect(results.filter((result) => result === 1)).toHaveLength(1);
+        expect(results.filter((result) => result === null)).toHaveLength(1);
+        expect((await store.getState('watch:etl'))?.value).toBe(results[0] === 1 ? 'first' : 'second');
+      });
+
+      it('lists the values under a prefix in key order, and only those', async () => {
+        await store.putState('watch:b', 2, 0);
+        await store.putState('watch:a_1', 1, 0);
+        await store.putState('watch:a', 0, 0);
+        await store.putState('watchers', 'not under the prefix', 0);
+        await store.putState('watch', 'the prefix is not a key of its own', 0);
+        await store.putState('poll-position', { after: null }, 0);
+        await store.putState('watch:b', 'two', 1);
+
+        expect(await store.listStates('watch:')).toEqual([
+          { key: 'watch:a', version: 1, value: 0 },
+          { key: 'watch:a_1', version: 1, value: 1 },
+          { key: 'watch:b', version: 2, value: 'two' },
+        ]);
+        // `_` is no wildcard.
+        expect((await store.listStates('watch:a_')).map((state) => state.key)).toEqual(['watch:a_1']);
+        expect((await store.listStates('watch:a')).map((state) => state.key)).toEqual([
+          'watch:a',
+          'watch:a_1',
+        ]);
+        expect(await store.listStates('nothing:')).toEqual([]);
+        expect((await store.listStates('')).map((state) => state.key)).toEqual([
+          'poll-position',
+          'watch',
+          'watch:a',
+          'watch:a_1',
+          'watch:b',
+          'watchers',
+        ]);
+      });
+
+      it('lists nothing in a store that holds only jobs', async () => {
+        await store.track([{ jobId: 'job-a' }], NOW);
+
+        expect(await store.listStates('')).toEqual([]);
+        expect(await store.listStates('job-a')).toEqual([]);
+      });
+
+      it('keeps values apart from the jobs: no list, due page, getMany or prune ever shows or removes one', async () => {
+        await store.putState('watch:job-a', { cursor: 1 }, 0);
+        await store.putState('job-b', 'named like a job', 0);
+        await putTerminalJob(store, 'job-a', [], NOW - 30 * MINUTE);
+        await store.track([{ jobId: 'job-b' }, { jobId: 'job-c' }], NOW);
+        await store.putState('z-after-the-jobs', [1], 0);
+
+        expect(ids((await store.list({ limit: 10 })).items).sort()).toEqual(['job-a', 'job-b', 'job-c']);
+        // Paged one at a time, so a page holding only state values in between must not end the listing.
+        const paged = await collectPages((cursor) => store.list({ limit: 1, cursor }));
+        expect(ids(paged.items).sort()).toEqual(['job-a', 'job-b', 'job-c']);
+        const due = await store.listDue({ cycleStartedAt: NOW, now: NOW, limit: 10 });
+        expect(ids(due.items).sort()).toEqual(['job-b', 'job-c']);
+        expect(ids(await store.getMany(['job-a', 'job-b', 'watch:job-a'])).sort()).toEqual([
+          'job-a',
+          'job-b',
+        ]);
+        expect(await store.prune({ finishedBefore: NOW + MINUTE, includeDeadLettered: true })).toEqual({
+          removed: 1,
+          keptDeadLettered: 0,
+        });
+        expect(await store.untrack(['job-b', 'watch:job-a'])).toEqual(['job-b']);
+
+        expect(await store.listStates('')).toEqual([
+          { key: 'job-b', version: 1, value: 'named like a job' },
+          { key: 'watch:job-a', version: 1, value: { cursor: 1 } },
+          { key: 'z-after-the-jobs', version: 1, value: [1] },
+        ]);
+        expect(ids((await store.list({ limit: 10 })).items)).toEqual(['job-c']);
+      });
+
+      it('is not disturbed by tracking, updating and untracking jobs', async () => {
+        await store.putState('watch:etl', { cursor: 'x' }, 0);
+        await store.putState('watch:etl', { cursor: 'y' }, 1);
+
+        await store.track([{ jobId: 'job-a' }, { jobId: 'job-b', startTime: NOW }], NOW);
+        await putJob(store, 'job-a', { status: 'RUNNING', lastPolledAt: NOW });
+        await store.untrack(['job-b']);
+
+        expect(await store.getState('watch:etl')).toEqual({
+          key: 'watch:etl',
+          version: 2,
+          value: { cursor: 'y' },
+        });
+        expect(await store.putState('watch:etl', { cursor: 'z' }, 2)).toBe(3);
+        expect((await store.get('job-a'))?.status).toBe('RUNNING');
+      });
+
+      it('refuses a key that is not one, or a value JSON cannot hold, with nothing written', async () => {
+        for (const key of ['has space', '', '~state:x', 'ü', 'a'.repeat(201), 'new\nline']) {
+          await expect(store.putState(key, 1, 0), JSON.stringify(key)).rejects.toThrow(RangeError);
+          await expect(store.getState(key), JSON.stringify(key)).rejects.toThrow(RangeError);
+        }
+        const longest = 'a'.repeat(200);
+        expect(await store.putState(longest, 'fits', 0)).toBe(1);
+        expect((await store.getState(longest))?.value).toBe('fits');
+        await expect(store.putState('watch:etl', undefined, 0)).rejects.toThrow(TypeError);
+        await expect(store.putState('watch:etl', 1, -1)).rejects.toThrow(RangeError);
+        await expect(store.putState('watch:etl', 1, 1.5)).rejects.toThrow(RangeError);
+        expect(await store.listStates('')).toEqual([{ key: longest, version: 1, value: 'fits' }]);
       });
     });
   });

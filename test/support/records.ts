@@ -13,6 +13,7 @@ export function trackedRecord(jobId: string, overrides: Partial<JobRecord> = {})
     labels: {},
     notFoundCount: 0,
     trackedAt: 1_000,
+    startTime: null,
     lastPolledAt: null,
     statusChangedAt: null,
     event: null,
