@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createDliClient } from '../../lib/dli/client.ts';
 import { jobStatusResponseSchema } from '../../lib/dli/schemas.ts';
 import { signRequest } from '../../lib/dli/signer.ts';
 import {
@@ -8,6 +9,8 @@ import {
   type DliSimulatorOptions,
   randomLifecycle,
 } from '../../lib/simulator/dli-simulator.ts';
+import { createStderrLog } from '../../lib/util/log.ts';
+import { createSeededRandom } from '../support/seeded-random.ts';
 
 const PROJECT_ID = '0123456789abcdef0123456789abcdef';
 const JOB_ID = '6d2146a0-c2d5-41bd-8ca0-ca9694ada992';
@@ -49,6 +52,27 @@ function signedHeaders(
   // fetch derives Host from the URL itself, exactly as the signer did.
   for (const name of Object.keys(all)) if (name.toLowerCase() === 'host') delete all[name];
   return all;
+}
+
+function listUrl(baseUrl: string, query: Record<string, string | number> = {}): string {
+  const params = new URLSearchParams(
+    Object.entries(query).map(([key, value]): [string, string] => [key, String(value)]),
+  );
+  return `${baseUrl}/v1.0/${PROJECT_ID}/jobs${params.size > 0 ? `?${params}` : ''}`;
+}
+
+interface ListAnswer {
+  is_success: boolean;
+  job_count: number;
+  jobs: Record<string, unknown>[];
+  error_code?: string;
+}
+
+/** One list call, signed as the production client signs it (ignored when the simulator checks no auth). */
+async function list(baseUrl: string, query: Record<string, string | number> = {}) {
+  const url = listUrl(baseUrl, query);
+  const response = await fetch(url, { headers: signedHeaders(url) });
+  return { status: response.status, body: (await response.json()) as ListAnswer };
 }
 
 async function expectGatewayAuthError(response: Response): Promise<Record<string, unknown>> {
@@ -526,19 +550,8 @@ describe('DLI simulator: load', () => {
 });
 
 describe('randomLifecycle', () => {
-  /** mulberry32: a tiny seeded PRNG so the assertions see the same jobs every run. */
-  function seededRandom(seed: number): () => number {
-    let state = seed;
-    return () => {
-      state = (state + 0x6d2b79f5) | 0;
-      let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
-      mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-      return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   it('produces jobs that launch, run, and end FINISHED, FAILED (with a DLI reason) or CANCELLED', () => {
-    const random = seededRandom(42);
+    const random = createSeededRandom(42);
     const jobs = Array.from({ length: 300 }, () => randomLifecycle(random));
 
     const outcomes = new Set(jobs.map((job) => job.lifecycle.at(-1)));
@@ -552,7 +565,7 @@ describe('randomLifecycle', () => {
   });
 
   it('yields jobs the simulator serves as valid status bodies', async () => {
-    const random = seededRandom(7);
+    const random = createSeededRandom(7);
     const { simulator, baseUrl } = await startSimulator();
     const job = randomLifecycle(random);
     simulator.addJob(JOB_ID, job);
@@ -568,26 +581,6 @@ describe('randomLifecycle', () => {
 });
 
 describe('DLI simulator: the job list (docs/dli-api.md §2a)', () => {
-  function listUrl(baseUrl: string, query: Record<string, string | number> = {}): string {
-    const params = new URLSearchParams(
-      Object.entries(query).map(([key, value]): [string, string] => [key, String(value)]),
-    );
-    return `${baseUrl}/v1.0/${PROJECT_ID}/jobs${params.size > 0 ? `?${params}` : ''}`;
-  }
-
-  interface ListAnswer {
-    is_success: boolean;
-    job_count: number;
-    jobs: Record<string, unknown>[];
-    error_code?: string;
-  }
-
-  async function list(baseUrl: string, query: Record<string, string | number> = {}) {
-    const url = listUrl(baseUrl, query);
-    const response = await fetch(url, { headers: signedHeaders(url) });
-    return { status: response.status, body: (await response.json()) as ListAnswer };
-  }
-
   /** Jobs started a minute apart, `count` of them, the newest a minute before NOW. */
   async function startWithJobs(
     count: number,
@@ -689,5 +682,357 @@ describe('DLI simulator: the job list (docs/dli-api.md §2a)', () => {
     const response = await fetch(url, { headers: signedHeaders(url) });
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('2');
+  });
+});
+
+describe('DLI simulator: timeline jobs', () => {
+  /** A simulator on a clock the test moves. */
+  async function startOnClock(options: Partial<DliSimulatorOptions> = {}) {
+    const clock = { now: NOW };
+    const started = await startSimulator({ now: () => clock.now, ...options });
+    return { ...started, clock };
+  }
+
+  async function status(baseUrl: string, jobId = JOB_ID) {
+    const response = await fetch(statusUrl(baseUrl, jobId));
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  it('is unknown before its submission, then follows the clock, not the number of polls', async () => {
+    const { simulator, baseUrl, clock } = await startOnClock();
+    const failure = 'DLI.0005: AnalysisException: Table or view not found: sales.orders_2024;';
+    simulator.addJob(JOB_ID, {
+      timeline: [
+        { at: NOW + MINUTE, status: 'LAUNCHING' },
+        { at: NOW + 2 * MINUTE, status: 'RUNNING' },
+        { at: NOW + 5 * MINUTE, status: 'FAILED' },
+      ],
+      fields: { message: failure, queue_name: 'etl_daily' },
+    });
+
+    const early = await status(baseUrl);
+    expect(early).toEqual({
+      status: 400,
+      body: { error_code: 'DLI.0002', error_msg: `The job ${JOB_ID} does not exist.` },
+    });
+    expect((await list(baseUrl)).body).toMatchObject({ job_count: 0, jobs: [] });
+    expect(simulator.pollCount(JOB_ID)).toBe(0);
+
+    clock.now = NOW + MINUTE;
+    expect((await status(baseUrl)).body).toMatchObject({
+      status: 'LAUNCHING',
+      start_time: NOW + MINUTE,
+      duration: 0,
+      message: '',
+    });
+
+    clock.now = NOW + 3 * MINUTE;
+    const running = [await status(baseUrl), await status(baseUrl), await status(baseUrl)];
+    expect(running.map(({ body }) => body.status)).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
+    expect(running[0]?.body).toMatchObject({ duration: 2 * MINUTE, message: '' });
+    const runningRow = (await list(baseUrl)).body.jobs[0];
+    expect(runningRow).toMatchObject({ job_id: JOB_ID, status: 'RUNNING', queue_name: 'etl_daily' });
+    expect(runningRow).not.toHaveProperty('end_time');
+
+    clock.now = NOW + 5 * MINUTE + 30_000;
+    expect((await status(baseUrl)).body).toMatchObject({
+      status: 'FAILED',
+      duration: 4 * MINUTE,
+      message: failure,
+    });
+    clock.now = NOW + 60 * MINUTE;
+    const listed = await list(baseUrl, { 'job-status': 'FAILED' });
+    expect(listed.body.job_count).toBe(1);
+    expect(listed.body.jobs[0]).toMatchObject({
+      job_id: JOB_ID,
+      status: 'FAILED',
+      start_time: NOW + MINUTE,
+      duration: 4 * MINUTE,
+      end_time: NOW + 5 * MINUTE,
+      message: failure,
+    });
+    // Observations are still counted: 6 status answers and 2 list rows.
+    expect(simulator.pollCount(JOB_ID)).toBe(7);
+  });
+
+  it('is listed from its submission on, but by the start time its fields give', async () => {
+    const { simulator, baseUrl, clock } = await startOnClock();
+    simulator.addJob('on-time', { timeline: [{ at: NOW - 30_000, status: 'RUNNING' }] });
+    // DLI dates this one 20 s before it shows up.
+    simulator.addJob('lagging', {
+      timeline: [
+        { at: NOW + 10_000, status: 'RUNNING' },
+        { at: NOW + 70_000, status: 'FINISHED' },
+      ],
+      fields: { start_time: NOW - 10_000 },
+    });
+    const ids = async (query: Record<string, string | number> = {}) =>
+      (await list(baseUrl, { order: 'start_time_asc', ...query })).body.jobs.map((job) => job.job_id);
+
+    expect(await ids()).toEqual(['on-time']);
+    clock.now = NOW + 10_000;
+    expect(await ids()).toEqual(['on-time', 'lagging']);
+    expect(await ids({ end: NOW - 20_000 })).toEqual(['on-time']);
+    clock.now = NOW + 80_000;
+    const row = (await list(baseUrl, { 'job-status': 'FINISHED' })).body.jobs[0];
+    expect(row).toMatchObject({
+      job_id: 'lagging',
+      start_time: NOW - 10_000,
+      duration: 80_000,
+      end_time: NOW + 70_000,
+    });
+  });
+
+  it('refuses a job without a status, an empty or unordered timeline, or both kinds at once', async () => {
+    const { simulator } = await startOnClock();
+    expect(() => simulator.addJob(JOB_ID, { lifecycle: [] })).toThrow(/at least one status/);
+    expect(() => simulator.addJob(JOB_ID, { timeline: [] })).toThrow(/at least one timeline entry/);
+    expect(() =>
+      simulator.addJob(JOB_ID, {
+        timeline: [
+          { at: NOW, status: 'RUNNING' },
+          { at: NOW - 1, status: 'FINISHED' },
+        ],
+      }),
+    ).toThrow(/out of order/);
+    expect(() =>
+      simulator.addJob(JOB_ID, {
+        lifecycle: ['RUNNING'],
+        timeline: [{ at: NOW, status: 'RUNNING' }],
+      } as never),
+    ).toThrow(/either a lifecycle or a timeline/);
+    // Two entries at the same moment are in order: the later one is the status from then on.
+    simulator.addJob(JOB_ID, {
+      timeline: [
+        { at: NOW, status: 'RUNNING' },
+        { at: NOW, status: 'CANCELLED' },
+      ],
+    });
+  });
+});
+
+describe('DLI simulator: the indexed list', () => {
+  function client(baseUrl: string) {
+    return createDliClient({
+      endpoint: baseUrl,
+      projectId: PROJECT_ID,
+      auth: { kind: 'aksk', ...CREDENTIALS, securityToken: null },
+      log: createStderrLog({ level: 'silent' }),
+      now: () => new Date(NOW),
+      retryLimit: 0,
+    });
+  }
+
+  it('scans 20,000 jobs ascending with a fixed end, 100 a page, seeing each once, even as jobs are submitted', async () => {
+    const { simulator, baseUrl } = await startSimulator({ credentials: CREDENTIALS });
+    const total = 20_000;
+    const first = NOW - total * 1_000;
+    for (let index = 0; index < total; index++) {
+      simulator.addJob(`bulk-${String(index).padStart(5, '0')}`, {
+        lifecycle: ['RUNNING', 'FINISHED'],
+        fields: { start_time: first + index * 1_000 },
+      });
+    }
+    const dli = client(baseUrl);
+    const end = NOW;
+    const seen = new Map<string, number>();
+    const jobCounts: number[] = [];
+    let start = first;
+    let page = 1;
+    for (;;) {
+      const answer = await dli.listJobs({
+        pageSize: 100,
+        currentPage: page,
+        start,
+        end,
+        order: 'start_time_asc',
+      });
+      if (page === 1) jobCounts.push(answer.job_count);
+      for (const job of answer.jobs) seen.set(job.job_id, (seen.get(job.job_id) ?? 0) + 1);
+      // A job submitted during the scan starts after its end: it must not show up.
+      simulator.addJob(`late-${simulator.listRequestCount}`, {
+        lifecycle: ['RUNNING'],
+        fields: { start_time: NOW + 1 },
+      });
+      if (answer.jobs.length < 100) break;
+      if (page < 100) {
+        page += 1;
+      } else {
+        // Never past page 100: narrow the window to what comes after the last row (start times are distinct).
+        start = Number(answer.jobs.at(-1)?.start_time) + 1;
+        page = 1;
+      }
+    }
+
+    expect(seen.size).toBe(total);
+    expect([...seen.values()].every((times) => times === 1)).toBe(true);
+    expect([...seen.keys()].some((jobId) => jobId.startsWith('late-'))).toBe(false);
+    // The third window starts after the last job: it is empty, and ends the scan.
+    expect(jobCounts).toEqual([20_000, 10_000, 0]);
+    expect(simulator.listRequestCount).toBe(201);
+    // Only the rows shown were observed: each moved on by one.
+    expect(simulator.pollCount('bulk-00000')).toBe(1);
+    expect((await list(baseUrl, { 'job-status': 'FINISHED', end })).body.job_count).toBe(total);
+  });
+
+  it('takes start and end as inclusive by default, as exclusive with listBoundsExclusive; 0 is no bound', async () => {
+    for (const listBoundsExclusive of [false, true]) {
+      const { simulator, baseUrl } = await startSimulator({ credentials: CREDENTIALS, listBoundsExclusive });
+      for (const [index, minutes] of [10, 8, 6, 4].entries()) {
+        simulator.addJob(`job-${index}`, {
+          lifecycle: ['RUNNING'],
+          fields: { start_time: NOW - minutes * MINUTE },
+        });
+      }
+      const dli = client(baseUrl);
+      const ids = async (start: number, end: number) =>
+        (await dli.listJobs({ start, end, order: 'start_time_asc' })).jobs.map((job) => job.job_id);
+
+      const bounded = await ids(NOW - 8 * MINUTE, NOW - 4 * MINUTE);
+      expect(bounded).toEqual(listBoundsExclusive ? ['job-2'] : ['job-1', 'job-2', 'job-3']);
+      expect(await ids(NOW - 6 * MINUTE, NOW - 6 * MINUTE)).toEqual(listBoundsExclusive ? [] : ['job-2']);
+      expect(await ids(0, 0)).toEqual(['job-0', 'job-1', 'job-2', 'job-3']);
+      expect(await ids(0, NOW - 8 * MINUTE)).toEqual(listBoundsExclusive ? ['job-0'] : ['job-0', 'job-1']);
+    }
+  });
+
+  it('filters on the values the status body shows, generated or given, and on the status now', async () => {
+    const { simulator, baseUrl } = await startSimulator();
+    const start = (index: number) => NOW - (10 - index) * MINUTE;
+    // Generated: queue `default`, owner `etl_user`, a QUERY with a SELECT statement.
+    simulator.addJob('plain', { lifecycle: ['RUNNING', 'FINISHED'], fields: { start_time: start(0) } });
+    simulator.addJob('insert', {
+      lifecycle: ['RUNNING', 'FINISHED'],
+      fields: { start_time: start(1), job_type: 'INSERT', queue_name: 'etl_daily', owner: 'alice' },
+    });
+    simulator.addJob('tagged', {
+      lifecycle: ['LAUNCHING', 'RUNNING'],
+      fields: {
+        start_time: start(2),
+        owner: 'alice',
+        statement: 'SELECT * FROM Finance.Ledger',
+        tags: [{ key: 'team', value: 'finance-eu' }],
+      },
+    });
+    simulator.addJob('timed', {
+      timeline: [
+        { at: NOW - 5 * MINUTE, status: 'RUNNING' },
+        { at: NOW - MINUTE, status: 'FINISHED' },
+      ],
+      fields: { queue_name: 'etl_daily' },
+    });
+    const ids = async (query: Record<string, string | number>) =>
+      (await list(baseUrl, { order: 'start_time_asc', ...query })).body.jobs.map((job) => job.job_id);
+
+    // A lifecycle job's status depends on its observations (a shown row is one), a timeline job's on the clock.
+    expect(await ids({ 'job-status': 'LAUNCHING' })).toEqual(['tagged']);
+    expect(await ids({ 'job-status': 'FINISHED' })).toEqual(['timed']);
+    await fetch(statusUrl(baseUrl, 'plain'));
+    const finished = await list(baseUrl, { 'job-status': 'FINISHED', order: 'start_time_asc' });
+    expect(finished.body.job_count).toBe(2);
+    expect(finished.body.jobs.map((job) => job.job_id)).toEqual(['plain', 'timed']);
+    expect(await ids({ 'job-status': 'RUNNING' })).toEqual(['insert', 'tagged']);
+    // Rows filtered out were not observed; rows shown were.
+    expect(['plain', 'insert', 'tagged'].map((jobId) => simulator.pollCount(jobId))).toEqual([2, 1, 2]);
+
+    expect(await ids({ queue_name: 'default' })).toEqual(['plain', 'tagged']);
+    expect(await ids({ queue_name: 'etl_daily' })).toEqual(['insert', 'timed']);
+    expect(await ids({ owner: 'etl_user' })).toEqual(['plain', 'timed']);
+    expect(await ids({ owner: 'alice', 'job-type': 'QUERY' })).toEqual(['tagged']);
+    expect(await ids({ 'job-type': 'INSERT' })).toEqual(['insert']);
+    expect(await ids({ sql_pattern: 'ORDERS_SUMMARY' })).toEqual(['insert']);
+    expect(await ids({ sql_pattern: 'from finance.' })).toEqual(['tagged']);
+    expect(await ids({ tags: 'team=finance' })).toEqual(['tagged']);
+    expect(await ids({ tags: 'team=data' })).toEqual([]);
+  });
+
+  it('does not list jobs that only the job factory knows', async () => {
+    const { simulator, baseUrl } = await startSimulator({
+      jobFactory: (jobId) => (jobId.startsWith('bench-') ? { lifecycle: ['RUNNING'] } : undefined),
+    });
+    simulator.addJob('added', { lifecycle: ['RUNNING'] });
+    expect((await fetch(statusUrl(baseUrl, 'bench-1'))).status).toBe(200);
+    expect((await list(baseUrl)).body.jobs.map((job) => job.job_id)).toEqual(['added']);
+  });
+
+  it('shifts later rows back when a job is removed between two pages', async () => {
+    const { simulator, baseUrl } = await startSimulator();
+    for (let index = 0; index < 6; index++) {
+      simulator.addJob(`job-${index}`, {
+        lifecycle: ['RUNNING'],
+        fields: { start_time: NOW - (6 - index) * MINUTE },
+      });
+    }
+    const firstPage = await list(baseUrl, { 'page-size': 2, order: 'start_time_asc' });
+    simulator.removeJob('job-0');
+    const secondPage = await list(baseUrl, { 'page-size': 2, 'current-page': 2, order: 'start_time_asc' });
+    expect(firstPage.body.jobs.map((job) => job.job_id)).toEqual(['job-0', 'job-1']);
+    // job-2 moved onto the first page: it is skipped.
+    expect(secondPage.body.jobs.map((job) => job.job_id)).toEqual(['job-3', 'job-4']);
+    expect(secondPage.body.job_count).toBe(5);
+  });
+});
+
+describe('DLI simulator: faults by route, and request counters', () => {
+  it('hits only list calls with a list fault, only status calls with a status or job fault', async () => {
+    const { simulator, baseUrl } = await startSimulator();
+    simulator.addJob(JOB_ID, { lifecycle: ['RUNNING'] });
+    const statusCall = async () => (await fetch(statusUrl(baseUrl, JOB_ID))).status;
+    const listCall = async () => (await fetch(listUrl(baseUrl))).status;
+
+    simulator.injectFault({ kind: 'throttle' }, { route: 'list' });
+    expect([await statusCall(), await listCall(), await listCall()]).toEqual([200, 429, 200]);
+    simulator.injectFault({ kind: 'server-error', status: 503 }, { route: 'status' });
+    expect([await listCall(), await statusCall(), await statusCall()]).toEqual([200, 503, 200]);
+    simulator.injectFault({ kind: 'dli-server-error-400' }, { jobId: JOB_ID });
+    expect([await listCall(), await statusCall(), await statusCall()]).toEqual([200, 400, 200]);
+    // Unscoped, a fault hits whatever comes next.
+    simulator.injectFault({ kind: 'auth' });
+    expect([await listCall(), await statusCall()]).toEqual([401, 200]);
+    expect(() => simulator.injectFault({ kind: 'throttle' }, { jobId: JOB_ID, route: 'list' })).toThrow();
+  });
+
+  it('spoils list bodies for malformed and wrong-shape faults, advancing no lifecycle', async () => {
+    const { simulator, baseUrl } = await startSimulator();
+    simulator.addJob(JOB_ID, { lifecycle: ['RUNNING', 'FINISHED'], fields: { start_time: NOW - MINUTE } });
+    simulator.injectFault({ kind: 'malformed' }, { route: 'list' });
+    simulator.injectFault({ kind: 'wrong-shape' }, { route: 'list' });
+    simulator.injectFault({ kind: 'timeout' }, { route: 'list' });
+
+    const malformed = await (await fetch(listUrl(baseUrl))).text();
+    const wrongShape = (await (await fetch(listUrl(baseUrl))).json()) as Record<string, unknown>;
+    const timedOut = fetch(listUrl(baseUrl), { signal: AbortSignal.timeout(100) });
+    await expect(timedOut).rejects.toMatchObject({ name: 'TimeoutError' });
+
+    expect(malformed.startsWith('{"is_success":true')).toBe(true);
+    expect(() => JSON.parse(malformed)).toThrow(SyntaxError);
+    expect(wrongShape).toMatchObject({ is_success: true, jobs: [{ job_id: JOB_ID, status: 'RUNNING' }] });
+    expect(wrongShape).not.toHaveProperty('job_count');
+    expect(simulator.pollCount(JOB_ID)).toBe(0);
+    expect((await list(baseUrl)).body.jobs[0]).toMatchObject({ status: 'RUNNING' });
+    expect(simulator.pollCount(JOB_ID)).toBe(1);
+  });
+
+  it('counts requests to the list and the status route, whatever their outcome', async () => {
+    const { simulator, baseUrl } = await startSimulator({ credentials: CREDENTIALS });
+    simulator.addJob(JOB_ID, { lifecycle: ['RUNNING'] });
+    const signedFetch = (url: string) => fetch(url, { headers: signedHeaders(url) });
+
+    simulator.injectFault({ kind: 'throttle' }, { route: 'list' });
+    const statuses = [
+      (await signedFetch(listUrl(baseUrl))).status,
+      (await signedFetch(listUrl(baseUrl))).status,
+      (await signedFetch(listUrl(baseUrl, { 'page-size': 101 }))).status,
+      (await fetch(listUrl(baseUrl))).status,
+      (await signedFetch(statusUrl(baseUrl, JOB_ID))).status,
+      (await signedFetch(statusUrl(baseUrl, OTHER_JOB_ID))).status,
+      (await fetch(statusUrl(baseUrl, JOB_ID))).status,
+      (await signedFetch(`${baseUrl}/v1.0/${PROJECT_ID}/queues`)).status,
+    ];
+
+    expect(statuses).toEqual([429, 200, 400, 401, 200, 400, 401, 404]);
+    expect(simulator.listRequestCount).toBe(4);
+    expect(simulator.statusRequestCount).toBe(3);
+    expect(simulator.requestCount).toBe(8);
   });
 });
