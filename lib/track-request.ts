@@ -30,18 +30,19 @@ export function isLabelKey(text: string): boolean {
   return LABEL_KEY_PATTERN.test(text);
 }
 
+/** Labels as JSON carries them (the tracking API, a watch in the configuration file). */
+export const labelsSchema = z.record(
+  z.string().regex(LABEL_KEY_PATTERN, `label keys are ${LABEL_KEY_RULE}`),
+  z.string({ error: 'label values must be strings' }),
+  { error: 'must be an object of string values' },
+);
+
 /** One job to track, as the tracking API's JSON carries it. */
 export const trackItemSchema = z.strictObject({
   job_id: z
     .string({ error: (issue) => (issue.input === undefined ? 'required' : 'must be a string') })
     .regex(JOB_ID_PATTERN, `must be ${JOB_ID_RULE}`),
-  labels: z
-    .record(
-      z.string().regex(LABEL_KEY_PATTERN, `label keys are ${LABEL_KEY_RULE}`),
-      z.string({ error: 'label values must be strings' }),
-      { error: 'must be an object of string values' },
-    )
-    .optional(),
+  labels: labelsSchema.optional(),
 });
 
 export type TrackItem = z.infer<typeof trackItemSchema>;

@@ -63,6 +63,8 @@ try {
         timeoutMs: 10_000,
         concurrency,
         maxRequestsPerSecond: rps,
+        // This benchmark measures one status call per job.
+        statusPlan: 'per-job',
       },
       destinations: [],
       consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE,

@@ -153,6 +153,10 @@ function timedStore(store: JobStore, timings: Record<string, { calls: number; ms
     track: timed('track', store.track.bind(store)),
     untrack: timed('untrack', store.untrack.bind(store)),
     get: timed('get', store.get.bind(store)),
+    getMany: timed('getMany', store.getMany.bind(store)),
+    getState: timed('getState', store.getState.bind(store)),
+    listStates: timed('listStates', store.listStates.bind(store)),
+    putState: timed('putState', store.putState.bind(store)),
     list: timed('list', store.list.bind(store)),
     listDue: timed('listDue', store.listDue.bind(store)),
     update: timed('update', store.update.bind(store)),
@@ -182,6 +186,8 @@ async function runTick(spec: BenchChildSpec): Promise<BenchChildResult> {
         concurrency: spec.concurrency,
         // Out of the way on purpose: at the default 100/s the tick would take N / 100 s and measure the limiter.
         maxRequestsPerSecond: 100_000,
+        // This benchmark measures one status call per job.
+        statusPlan: 'per-job',
       },
       destinations: [],
       consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE,

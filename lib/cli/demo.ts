@@ -85,6 +85,7 @@ export async function runDemo(io: CliIo): Promise<number> {
         timeoutMs: 5_000,
         concurrency: 4,
         maxRequestsPerSecond: 50,
+        statusPlan: 'auto',
       },
       destinations: [
         createChatDestination({

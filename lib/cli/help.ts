@@ -17,6 +17,7 @@ Commands:
                                              run a cycle every interval until SIGINT/SIGTERM
   test-destination [name]                    send a marked test message to one or all destinations
   check [--json]                             validate the environment and configuration, no DLI needed
+  watches [--json]                           each watch: its filters, cursor, jobs found, last run
   demo                                       see it work against a local DLI simulator, no cloud account
 
 Options every command takes:
@@ -59,7 +60,7 @@ Options:
   list: `Usage: dli-watch list [--json] [--status <status>]... [--active] [--dead-lettered]
 
 Lists tracked jobs: id, last status (LOST when DLI stopped knowing the job, NOT_FOUND while it does
-not know it yet, NOT_POLLED before the first poll), when it was last polled, where its end was
+not know it yet, NOT_POLLED before the first poll), when a poll last changed it, where its end was
 routed, and its pending and dead-lettered deliveries. The filters combine: a job is shown when it passes every one given.
 
 Options:
@@ -71,6 +72,18 @@ Options:
   --store, --config   see 'dli-watch --help'
 
 Columns are as wide as their content (sized from the first 1000 jobs shown).
+`,
+  watches: `Usage: dli-watch watches [--json]
+
+Shows each watch of the configuration (the file's "watches", and DLI_WATCH_QUEUES): its filters,
+its cursor (every job it wants that started up to then has been found), how many jobs it has
+found, and when it last ran and last found one. A watch the store remembers but the
+configuration no longer declares is shown too. Reads the configuration as 'tick' does, so a
+configuration with a bad watch exits 2 naming every problem.
+
+Options:
+  --json              one JSON array on stdout
+  --store, --config   see 'dli-watch --help'
 `,
   show: `Usage: dli-watch show <job-id> [--json]
 

@@ -125,7 +125,7 @@ export async function list(args: string[], io: CliIo): Promise<number> {
       const table = values.json
         ? null
         : createTextTable(
-            ['JOB ID', 'STATUS', 'LAST POLLED', 'ROUTED TO', 'PENDING', 'DEAD-LETTERED'],
+            ['JOB ID', 'STATUS', 'LAST CHANGE', 'ROUTED TO', 'PENDING', 'DEAD-LETTERED'],
             io.stdout,
           );
       if (values.json) io.stdout('[');

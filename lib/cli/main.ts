@@ -20,6 +20,7 @@ import { HELP } from './help.ts';
 import { list, track, untrack } from './job-commands.ts';
 import { prune, redeliver, show } from './operate-commands.ts';
 import { testDestination } from './test-destination.ts';
+import { watches } from './watch-commands.ts';
 
 /** Every command but `demo`, which is loaded only when asked for, by the name it is called with. */
 const COMMANDS: Readonly<Record<string, (args: string[], io: CliIo) => Promise<number>>> = {
@@ -33,6 +34,7 @@ const COMMANDS: Readonly<Record<string, (args: string[], io: CliIo) => Promise<n
   run,
   'test-destination': testDestination,
   check,
+  watches,
 };
 
 /** Runs one CLI invocation and returns its exit code. */

@@ -14,6 +14,7 @@ import { substituteEnvReferences } from './env-references.ts';
 import { describeJsonSyntaxError } from './json-error-position.ts';
 import type { Problems } from './problems.ts';
 import { consoleUrlSchema } from './templates.ts';
+import { fileWatchSchema, fileWatchShape, watchNameClaims } from './watches.ts';
 
 export interface LoadOptions {
   /** Relative paths (store file, config file) are resolved against it. */
@@ -37,6 +38,7 @@ export const configFileSchema = z.strictObject(
     // Lets editors find the published JSON Schema (schema/config.schema.json); dli-watch itself ignores it.
     $schema: z.string({ error: 'must be a string' }).optional(),
     destinations: z.array(fileDestinationSchema, { error: 'must be a list' }).optional(),
+    watches: z.array(fileWatchSchema, { error: 'must be a list' }).optional(),
     console_url: consoleUrlSchema.optional(),
   },
   { error: 'must be a JSON object' },
@@ -51,16 +53,22 @@ const KNOWN_KEYS_IN_DESTINATION = Object.keys(fileDestinationShape);
 
 const KNOWN_KEYS_IN_MENTIONS = Object.keys(mentionsSchema.shape);
 
+const KNOWN_KEYS_IN_WATCH = Object.keys(fileWatchShape);
+
 /** The keys allowed in the object at `path`, for "unknown key" problems. */
 function knownKeysAt(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return KNOWN_KEYS_AT_ROOT;
+  if (path[0] === 'watches') return KNOWN_KEYS_IN_WATCH;
   return path.at(-1) === 'mentions' ? KNOWN_KEYS_IN_MENTIONS : KNOWN_KEYS_IN_DESTINATION;
 }
 
 interface LoadedConfigFile {
   /** Undefined when the file has problems. */
   parsed: ConfigFile | undefined;
+  /** Destination names claimed in the file, for the duplicate check across the file and the variables. */
   names: NameClaim[];
+  /** Watch names claimed in the file, likewise. */
+  watchNames: NameClaim[];
 }
 
 /** Shows a key in a problem only when it looks like a key: a mistyped JSON file can hold a secret as a key. */
@@ -102,7 +110,7 @@ export function readConfigFile(
       explicitPath === undefined ? label : 'DLI_WATCH_CONFIG',
       code === 'ENOENT' ? `file not found: ${path}` : `cannot read ${path} (${code ?? 'unknown error'})`,
     );
-    return { parsed: undefined, names: [] };
+    return { parsed: undefined, names: [], watchNames: [] };
   }
 
   // Editors on Windows like to start files with a byte order mark, which JSON.parse refuses.
@@ -113,7 +121,7 @@ export function readConfigFile(
   } catch (error) {
     // Not kept as the cause: V8's message quotes the file's text, which may hold secrets.
     problems.add(label, `invalid JSON: ${describeJsonSyntaxError(json, error)}`);
-    return { parsed: undefined, names: [] };
+    return { parsed: undefined, names: [], watchNames: [] };
   }
 
   const unresolvedPaths: string[] = [];
@@ -134,8 +142,13 @@ export function readConfigFile(
     }
   });
 
+  const watchNames = watchNameClaims(
+    isRecord(data) && Array.isArray(data.watches) ? data.watches : [],
+    label,
+  );
+
   const result = configFileSchema.safeParse(data);
-  if (result.success) return { parsed: result.data, names };
+  if (result.success) return { parsed: result.data, names, watchNames };
   for (const issue of result.error.issues) {
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeysAt(issue.path);
@@ -156,5 +169,5 @@ export function readConfigFile(
       continue;
     problems.add(label, where ? `${where}: ${issue.message}` : issue.message);
   }
-  return { parsed: undefined, names };
+  return { parsed: undefined, names, watchNames };
 }

@@ -4,6 +4,7 @@ import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../notify/render/job-facts.ts';
 import type { StoreConfig } from '../store/open-store.ts';
 import type { Env } from '../util/env.ts';
 import type { LogLevel } from '../util/log.ts';
+import type { Watch } from '../watch.ts';
 import { type LoadOptions, readConfigFile } from './config-file.ts';
 import { checkDestinationNames, toDestination } from './destinations.ts';
 import { type DliConfig, readDliConfig } from './dli-settings.ts';
@@ -11,11 +12,14 @@ import { readStoreSettings } from './env-settings.ts';
 import { ConfigError, integerSetting, Problems, readVariable } from './problems.ts';
 import { readWebhookShortcuts, shortcutName } from './shortcuts.ts';
 import { consoleUrlSchema } from './templates.ts';
+import { QUEUES_SHORTCUT_WATCH, readQueuesShortcut, toWatch } from './watches.ts';
 
 export interface Config {
   store: StoreConfig;
   dli: DliConfig;
   destinations: Destination[];
+  /** What finds jobs without registration: the file's `watches`, and `DLI_WATCH_QUEUES`. */
+  watches: Watch[];
   /** Console link with `{region}`, `{project_id}`, `{job_id}`, `{queue_name}` placeholders. */
   consoleUrlTemplate: string;
   /** How long one chat or webhook request may take (`DLI_WATCH_SEND_TIMEOUT_MS`). */
@@ -54,6 +58,14 @@ function readDeliveryConfig(env: Env, options: LoadOptions, problems: Problems):
   const file = readConfigFile(env, options, problems);
   const shortcuts = readWebhookShortcuts(env, problems);
   checkDestinationNames([...(file?.names ?? []), ...shortcuts.map(shortcutName)], problems);
+  const queuesWatch = readQueuesShortcut(env, problems);
+  checkDestinationNames(
+    [
+      ...(file?.watchNames ?? []),
+      ...(queuesWatch ? [{ name: QUEUES_SHORTCUT_WATCH, where: 'DLI_WATCH_QUEUES', what: 'its watch' }] : []),
+    ],
+    problems,
+  );
 
   const envConsoleUrl = readVariable(env, 'DLI_WATCH_CONSOLE_URL', consoleUrlSchema.optional(), problems);
   const consoleUrlTemplate = envConsoleUrl ?? file?.parsed?.console_url ?? DEFAULT_CONSOLE_URL_TEMPLATE;
@@ -68,9 +80,11 @@ function readDeliveryConfig(env: Env, options: LoadOptions, problems: Problems):
     return undefined;
   }
   const fileDestinations = file?.parsed?.destinations ?? [];
+  const fileWatches = file?.parsed?.watches ?? [];
   return {
     store,
     destinations: [...fileDestinations.map(toDestination), ...shortcuts.map((entry) => entry.destination)],
+    watches: [...fileWatches.map(toWatch), ...(queuesWatch ? [queuesWatch] : [])],
     consoleUrlTemplate,
     sendTimeoutMs,
     logLevel,

@@ -49,20 +49,20 @@ const DIGEST_THRESHOLD_RULE = 'must be an integer from 1 to 1000';
 
 const WILDCARD_HINT = '* matches any run of characters';
 
-const nonEmptyStringSchema = z.string({ error: 'must be a string' }).min(1, 'must not be empty');
+export const nonEmptyStringSchema = z.string({ error: 'must be a string' }).min(1, 'must not be empty');
 
 /**
  * One routing list: absent means "any job"; present, it must name at least one pattern, since an empty list
  * would silently match nothing. Messages never quote the entries: `${VAR}` may have filled them from anywhere.
  */
-function routeListSchema(what: string, entry: z.ZodType<string>) {
+export function routeListSchema(what: string, entry: z.ZodType<string>) {
   return z
     .array(entry, { error: `must be a list of ${what} (${WILDCARD_HINT})` })
     .min(1, `must list at least one of ${what} (leave it out to match any)`)
     .optional();
 }
 
-const keyValuePatternSchema = nonEmptyStringSchema.refine(
+export const keyValuePatternSchema = nonEmptyStringSchema.refine(
   (text) => text.indexOf('=') > 0,
   `must be key=value (${WILDCARD_HINT}; key=* for any value)`,
 );

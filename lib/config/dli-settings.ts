@@ -13,7 +13,15 @@ export interface DliConfig {
   timeoutMs: number;
   concurrency: number;
   maxRequestsPerSecond: number;
+  /**
+   * `auto`: read statuses from job-list windows when that takes fewer requests (needs `dli:jobs:list`);
+   * `per-job`: one status call per job (needs only `dli:jobs:get`). `DLI_WATCH_STATUS_PLAN`.
+   */
+  statusPlan: StatusPlanSetting;
 }
+
+export const STATUS_PLAN_SETTINGS = ['auto', 'per-job'] as const;
+export type StatusPlanSetting = (typeof STATUS_PLAN_SETTINGS)[number];
 
 /**
  * The API gateway in front of DLI allows 200 requests/s per API by default
@@ -78,6 +86,11 @@ const endpointSchema = z.string().transform((text, context) => {
 
 const timeoutMsSchema = integerSetting(100, 120_000);
 
+const statusPlanSchema = textSetting(
+  (text) => STATUS_PLAN_SETTINGS.find((setting) => setting === text),
+  `must be ${STATUS_PLAN_SETTINGS.join(' or ')}`,
+);
+
 const concurrencySchema = integerSetting(1, 256);
 
 const maxRpsSchema = textSetting((text) => {
@@ -140,10 +153,13 @@ export function readDliConfig(env: Env, problems: Problems): DliConfig | undefin
     String(DEFAULT_MAX_RPS),
   );
 
+  const statusPlan = readVariable(env, 'DLI_WATCH_STATUS_PLAN', statusPlanSchema, problems, 'auto');
+
   if (
     region === undefined ||
     projectId === undefined ||
     auth === undefined ||
+    statusPlan === undefined ||
     timeoutMs === undefined ||
     concurrency === undefined ||
     maxRequestsPerSecond === undefined
@@ -158,6 +174,7 @@ export function readDliConfig(env: Env, problems: Problems): DliConfig | undefin
     timeoutMs,
     concurrency,
     maxRequestsPerSecond,
+    statusPlan,
   };
 }
 

@@ -6,17 +6,46 @@ import {
   DliJobNotFoundError,
   DliProjectError,
 } from '../dli/errors.ts';
-import type { JobRecord } from '../job.ts';
+import { type JobListRow, jobFromListRow } from '../dli/schemas.ts';
+import { type JobWindow, scanJobWindow } from '../dli/window-scan.ts';
+import { type JobRecord, newJobRecord, type TrackRequest } from '../job.ts';
 import type { DestinationBase } from '../notify/destination.ts';
+import { MAX_GET_MANY } from '../store/job-store.ts';
+import { forEachBounded } from '../util/for-each-bounded.ts';
+import { type Watch, watchLabels, watchListFilter, watchMatches, watchStartsAt } from '../watch.ts';
 import { type CycleRun, duePages, stopRequested, writeRecord } from './cycle-run.ts';
+import {
+  isNeverPolled,
+  nextPollPosition,
+  orderOneByOne,
+  POLL_POSITION_KEY,
+  readPollPosition,
+} from './poll-position.ts';
+import { planStatusReads, type StatusPlan, sliceWindow } from './status-plan.ts';
 import { countError, emptyPollCounts, type PollCounts } from './summary.ts';
 import { applyPoll, type PollOutcome } from './transitions.ts';
+import { readWatchStatesOf, saveWatchRun } from './watch-state.ts';
+
+/** How far before its cursor a watch's scan starts by default: room for DLI's clock to be behind ours. */
+export const DEFAULT_SCAN_OVERLAP_MS = 2 * 60_000;
+
+/** Window slices scanned at once, at most: each is one request at a time. */
+const MAX_SLICES = 8;
+
+/** List pages per slice the status window aims for: fewer slices cost fewer boundary pages, more finish sooner. */
+const PAGES_PER_SLICE = 12;
 
 export interface PollPhaseDependencies {
   dli: DliClient;
   projectId: string;
   /** What a job's end is routed by. */
   destinations: readonly Pick<DestinationBase, 'name' | 'events' | 'route'>[];
+  /** What finds jobs nobody tracked. */
+  watches: readonly Watch[];
+  /** How far before a watch's cursor its scan starts ({@link DEFAULT_SCAN_OVERLAP_MS}). */
+  scanOverlapMs?: number;
+  /** `per-job`: one status call per job, never a window scan (the credentials may lack `dli:jobs:list`). */
+  statusPlan: 'auto' | 'per-job';
   /** Jobs polled at once (each worker makes at most one DLI request at a time). */
   concurrency: number;
   /** Epoch ms after which no job is started: the rest of the budget belongs to sending. */
@@ -42,46 +71,87 @@ export interface PollPhaseResult {
   ended: JobRecord[];
 }
 
+/** A watch in this cycle: where its scan starts, and how far it got. */
+interface WatchRun {
+  watch: Watch;
+  /** Epoch ms: jobs that started before it were looked at by an earlier cycle. */
+  windowStart: number;
+  /** Epoch ms up to which this cycle has stored every job the watch finds; below `windowStart`: no progress. */
+  coveredUpTo: number;
+  found: number;
+}
+
+/** One span of the job list read in this cycle, page by page. */
+interface Slice {
+  window: JobWindow;
+  coveredUpTo: number;
+  complete: boolean;
+}
+
+/** A window of the job list read in this cycle, in one slice or several read at once. */
+interface Scan {
+  slices: Slice[];
+  /** The watches whose windows this scan holds entirely: its progress is theirs. */
+  watches: WatchRun[];
+}
+
 /**
- * Polls every active job that is due, least recently polled first, `concurrency` at a time, and writes each
- * change together with the deliveries it owes (the outbox) in one compare-and-set update. One page of jobs is in
- * memory at a time, shared by every worker. One job's failure never stops the others; rejected credentials stop
- * the phase.
+ * Reads the status of every active job and finds the jobs the watches want, then writes each change together with
+ * the deliveries it owes (the outbox) in one compare-and-set update. A job whose status did not change costs no
+ * write.
+ *
+ * Statuses come from scans of the job list where that costs fewer requests (`status-plan.ts`): 100 a request,
+ * in ascending start-time order to a fixed end, with the watches' scans folded in where the window holds them.
+ * What no scan saw gets its status call, least recently served first (`poll-position.ts`), `concurrency` at a
+ * time. A job a watch finds is tracked with the watch's labels, and its row read as its first poll: a job that
+ * started and ended between two cycles is notified once. A watch's cursor moves only past jobs already stored.
+ *
+ * One job's failure never stops the others; a failed list call leaves what it would have read to the status calls
+ * and the next cycle; rejected credentials stop the phase.
  */
 export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Promise<PollPhaseResult> {
   const counts = emptyPollCounts();
   let fatal: DliAuthError | DliProjectError | null = null;
   const ended: JobRecord[] = [];
   const onStoreError = () => countError(counts.errors_by_kind, 'store');
+  const mustStop = () => fatal !== null || stopRequested(run) || run.clock.now() >= deps.pollDeadline;
+  const overlapMs = deps.scanOverlapMs ?? DEFAULT_SCAN_OVERLAP_MS;
+  // Fixed for every scan of the cycle: jobs submitted after it wait for the next cycle, and no row moves meanwhile.
+  const scanEnd = run.startedAt;
 
-  async function poll(record: JobRecord): Promise<void> {
-    let outcome: PollOutcome;
-    try {
-      outcome = { kind: 'status', job: await deps.dli.getJobStatus(record.jobId, { signal: run.signal }) };
-    } catch (error) {
-      if (error instanceof DliJobNotFoundError) {
-        outcome = { kind: 'not-found' };
-      } else if (error instanceof DliAuthError) {
-        fatal ??= error;
-        run.log.error('DLI rejected the credentials; stopping the cycle', { ...error.toLogAttributes() });
-        return;
-      } else if (error instanceof DliProjectError) {
-        fatal ??= error;
-        run.log.error('DLI does not know the project; stopping the cycle', { ...error.toLogAttributes() });
-        return;
-      } else if (error instanceof DliCancelledError) {
-        // A stop cut the request short: the job is simply polled next cycle.
-        counts.cancelled += 1;
-        run.log.info('poll cancelled by a stop', { job_id: record.jobId });
-        return;
-      } else if (error instanceof DliError) {
-        countError(counts.errors_by_kind, error.kind);
-        run.log.warn(`could not poll job: ${error.message}`, { ...error.toLogAttributes() });
-        return;
-      } else {
-        throw error;
-      }
+  const active = new Map<string, JobRecord>();
+  for await (const page of duePages(run, 'polls'))
+    for (const record of page) active.set(record.jobId, record);
+  /** Jobs whose status this cycle has read (from a row or a status call), or that it tracked. */
+  const served = new Set<string>();
+  /** Rows already handled, from whichever scan. */
+  const seen = new Set<string>();
+
+  /** Whether a DLI failure ends the phase (and records it); `false`: the caller carries on without that answer. */
+  function isFatal(error: DliError, failed: string, what: Record<string, unknown>): boolean {
+    if (error instanceof DliAuthError) {
+      fatal ??= error;
+      run.log.error('DLI rejected the credentials; stopping the cycle', { ...error.toLogAttributes() });
+      return true;
     }
+    if (error instanceof DliProjectError) {
+      fatal ??= error;
+      run.log.error('DLI does not know the project; stopping the cycle', { ...error.toLogAttributes() });
+      return true;
+    }
+    if (error instanceof DliCancelledError) {
+      // A stop cut the request short: the job is simply read next cycle.
+      counts.cancelled += 1;
+      run.log.info('DLI request cancelled by a stop', what);
+      return false;
+    }
+    countError(counts.errors_by_kind, error.kind);
+    run.log.warn(`${failed}: ${error.message}`, { ...what, ...error.toLogAttributes() });
+    return false;
+  }
+
+  /** Applies one status read (a row or a status call) to a job and writes it when something changed. */
+  async function recordOutcome(record: JobRecord, outcome: PollOutcome): Promise<void> {
     counts.polled += 1;
     const transition = applyPoll(record, outcome, {
       now: run.clock.now(),
@@ -94,6 +164,7 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
         status: transition.record.status,
       });
     }
+    if (!transition.changed) return;
     // Kept to a bound, so that a cycle in which thousands of jobs end keeps a bounded number of them in memory.
     const holdsDeliveries = transition.event !== null && ended.length < deps.maxEnded;
     const next = holdsDeliveries
@@ -115,34 +186,306 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
     }
   }
 
-  const jobs = (async function* () {
-    for await (const page of duePages(run, 'polls')) {
-      // The store hands out the least recently polled first: the first job of the first page is the furthest behind.
-      const [first] = page;
-      if (counts.pollLagMs === null && first) {
-        counts.pollLagMs = Math.max(0, run.startedAt - (first.lastPolledAt ?? first.trackedAt));
+  async function pollOne(record: JobRecord): Promise<void> {
+    let outcome: PollOutcome;
+    counts.statusCalls += 1;
+    try {
+      outcome = { kind: 'status', job: await deps.dli.getJobStatus(record.jobId, { signal: run.signal }) };
+    } catch (error) {
+      if (error instanceof DliJobNotFoundError) {
+        outcome = { kind: 'not-found' };
+      } else if (error instanceof DliError) {
+        isFatal(error, 'could not poll job', { job_id: record.jobId });
+        return;
+      } else {
+        throw error;
       }
-      yield* page;
     }
-  })();
+    await recordOutcome(record, outcome);
+  }
+
+  /**
+   * Tracks the jobs of `found` nobody tracked yet, each with the labels of the first watch that wants it, and reads
+   * its row as its first poll. Only the jobs this cycle added are read: a job another cycle added at the same moment
+   * is that cycle's. Rejects when the store fails: the scan then stops, so no cursor passes a job not stored.
+   */
+  async function track(found: { row: JobListRow; watch: WatchRun }[]): Promise<void> {
+    const known = new Set<string>();
+    for (let at = 0; at < found.length; at += MAX_GET_MANY) {
+      const ids = found.slice(at, at + MAX_GET_MANY).map(({ row }) => row.job_id);
+      for (const record of await run.store.getMany(ids)) known.add(record.jobId);
+    }
+    const fresh = found.filter(({ row }) => !known.has(row.job_id));
+    if (fresh.length === 0) return;
+    const now = run.clock.now();
+    const requests = new Map<string, { request: TrackRequest; row: JobListRow; watch: WatchRun }>();
+    for (const { row, watch } of fresh) {
+      const request: TrackRequest = {
+        jobId: row.job_id,
+        labels: watchLabels(watch.watch),
+        ...(row.start_time === undefined ? {} : { startTime: row.start_time }),
+      };
+      requests.set(row.job_id, { request, row, watch });
+    }
+    const { addedIds } = await run.store.track(
+      [...requests.values()].map(({ request }) => request),
+      now,
+    );
+    const reads: Promise<void>[] = [];
+    for (const jobId of addedIds) {
+      const added = requests.get(jobId);
+      if (!added) continue;
+      added.watch.found += 1;
+      counts.discovered += 1;
+      served.add(jobId);
+      run.log.info('watch found a job', { job_id: jobId, watch: added.watch.watch.name });
+      // The record as the store created it; its first write is then a compare-and-set on version 1.
+      const record = newJobRecord(added.request, now);
+      reads.push(recordOutcome(record, { kind: 'status', job: jobFromListRow(added.row) }));
+    }
+    await Promise.all(reads);
+  }
+
+  async function handleRows(rows: readonly JobListRow[], watches: readonly WatchRun[]): Promise<void> {
+    const reads: Promise<void>[] = [];
+    const found: { row: JobListRow; watch: WatchRun }[] = [];
+    for (const row of rows) {
+      if (seen.has(row.job_id)) continue;
+      seen.add(row.job_id);
+      const record = active.get(row.job_id);
+      if (record !== undefined) {
+        if (!served.has(row.job_id)) {
+          served.add(row.job_id);
+          reads.push(recordOutcome(record, { kind: 'status', job: jobFromListRow(row) }));
+        }
+        continue;
+      }
+      const watch = watches.find(
+        // A row always has its start time: the window is bounded by it. One without is taken as in the window.
+        (candidate) =>
+          (row.start_time ?? scanEnd) >= candidate.windowStart && watchMatches(candidate.watch, row),
+      );
+      if (watch) found.push({ row, watch });
+    }
+    await Promise.all(reads);
+    if (found.length > 0) await track(found);
+  }
+
+  async function scanSlice(slice: Slice, watches: readonly WatchRun[]): Promise<void> {
+    try {
+      for await (const page of scanJobWindow(
+        deps.dli,
+        slice.window,
+        run.signal ? { signal: run.signal } : {},
+      )) {
+        counts.listCalls += 1;
+        try {
+          await handleRows(page.rows, watches);
+        } catch (error) {
+          onStoreError();
+          run.log.error('could not store what a scan found; its watches wait for the next cycle', {
+            error: (error as Error).message,
+          });
+          return;
+        }
+        slice.coveredUpTo = page.coveredUpTo;
+        slice.complete = page.complete;
+        if (!page.complete && mustStop()) {
+          counts.deferred = fatal === null;
+          return;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof DliError)) throw error;
+      counts.listCalls += 1;
+      isFatal(error, 'could not read the job list; what it holds waits for status calls and the next cycle', {
+        list_window_start: slice.window.start,
+        list_window_end: slice.window.end,
+      });
+    }
+  }
+
+  // Watches: where each one's scan starts this cycle. A new one starts now: it records its cursor and reads nothing.
+  let watchRuns: WatchRun[] = [];
+  if (deps.watches.length > 0) {
+    try {
+      const states = await readWatchStatesOf(
+        run.store,
+        deps.watches.map((watch) => watch.name),
+      );
+      watchRuns = deps.watches.map((watch) => {
+        const state = states.get(watch.name);
+        const windowStart =
+          state === undefined ? watchStartsAt(watch, run.startedAt) : state.cursor - overlapMs;
+        const isNew = windowStart >= scanEnd;
+        return { watch, windowStart, coveredUpTo: isNew ? scanEnd : Number.NEGATIVE_INFINITY, found: 0 };
+      });
+    } catch (error) {
+      // Without its cursor a watch would start afresh and skip what it has not seen yet: it waits instead.
+      onStoreError();
+      run.log.error('could not read the watches; they wait for the next cycle', {
+        error: (error as Error).message,
+      });
+    }
+  }
+  const scanning = watchRuns.filter((watch) => watch.windowStart < scanEnd);
+
+  // The status plan: which active jobs a window scan reads, and which need their status call.
+  const placed = [...active.values()]
+    .filter((record) => record.startTime !== null && record.startTime <= scanEnd)
+    .map((record) => record.startTime as number)
+    .sort((a, b) => a - b);
+  let plan: StatusPlan = { kind: 'per-job', probes: 0 };
+  try {
+    if (deps.statusPlan === 'auto')
+      plan = await planStatusReads(placed, async (start) => {
+        counts.listCalls += 1;
+        const answer = await deps.dli.listJobs(
+          { start: Math.max(1, start - 1), end: scanEnd, order: 'start_time_asc', pageSize: 1 },
+          run.signal ? { signal: run.signal } : {},
+        );
+        return answer.job_count;
+      });
+  } catch (error) {
+    if (!(error instanceof DliError)) throw error;
+    isFatal(error, 'could not size the job-list window; polling one job at a time', {});
+    plan = { kind: 'per-job', probes: 0 };
+  }
+  counts.plan = plan.kind;
+
+  // The scans: the status window (in slices), and a scan of its own for each watch the window does not hold.
+  const scans: Scan[] = [];
+  if (plan.kind === 'window') {
+    const slices = Math.min(
+      MAX_SLICES,
+      Math.max(1, Math.floor(deps.concurrency / 2)),
+      Math.ceil(plan.rows / (100 * PAGES_PER_SLICE)),
+    );
+    scans.push({
+      slices: sliceWindow(plan.start, scanEnd, slices).map((window) => ({
+        window,
+        coveredUpTo: Number.NEGATIVE_INFINITY,
+        complete: false,
+      })),
+      watches: scanning.filter((watch) => watch.windowStart >= plan.start),
+    });
+  }
+  const held = new Set(scans.flatMap((scan) => scan.watches));
+  for (const watch of scanning) {
+    if (held.has(watch)) continue;
+    const window: JobWindow = {
+      start: watch.windowStart,
+      end: scanEnd,
+      filter: watchListFilter(watch.watch),
+    };
+    scans.push({
+      slices: [{ window, coveredUpTo: Number.NEGATIVE_INFINITY, complete: false }],
+      watches: [watch],
+    });
+  }
+  if (!mustStop()) {
+    const work = scans.flatMap((scan) => scan.slices.map((slice) => ({ slice, scan })));
+    // Every watch sees every row, whichever scan brings it: a row is handled once.
+    await forEachBounded(work, Math.max(1, Math.min(MAX_SLICES, deps.concurrency)), ({ slice }) =>
+      scanSlice(slice, scanning),
+    );
+  }
+  for (const scan of scans) {
+    const reached = contiguousProgress(scan.slices);
+    for (const watch of scan.watches) watch.coveredUpTo = Math.max(watch.coveredUpTo, reached);
+  }
+
+  // What no scan read: one status call each, taking up where the last cycle left off.
+  const rest = [...active.values()].filter((record) => !served.has(record.jobId));
+  let position: Awaited<ReturnType<typeof readPollPosition>> = { position: null, version: 0 };
+  if (rest.length > 0) {
+    try {
+      position = await readPollPosition(run.store);
+    } catch (error) {
+      onStoreError();
+      run.log.warn('could not read where polling stood; starting from the first job', {
+        error: (error as Error).message,
+      });
+    }
+  }
+  const ordered = orderOneByOne(rest, position.position);
+  counts.pollLagMs = pollLag(run.startedAt, active, ordered, position.position?.roundStartedAt ?? null);
+  let started = 0;
   async function worker(): Promise<void> {
-    for (;;) {
-      const next = await jobs.next();
-      if (next.done) return;
-      // A job taken but not started is simply left in the store: the next cycle finds it first.
-      if (fatal !== null || stopRequested(run) || run.clock.now() >= deps.pollDeadline) {
+    while (started < ordered.length) {
+      // A job not started is simply left in the store: the next cycle takes up from it.
+      if (mustStop()) {
         counts.deferred = fatal === null;
         return;
       }
-      await poll(next.value);
+      const record = ordered[started++] as JobRecord;
+      await pollOne(record);
     }
   }
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, deps.concurrency) }, worker));
-  } finally {
-    await jobs.return(undefined);
+  await Promise.all(Array.from({ length: Math.max(1, deps.concurrency) }, worker));
+
+  if (ordered.length > 0) {
+    const next = nextPollPosition(ordered, started, position.position, run.startedAt);
+    try {
+      await run.store.putState(POLL_POSITION_KEY, next, position.version);
+    } catch (error) {
+      onStoreError();
+      run.log.warn('could not record where polling stands', { error: (error as Error).message });
+    }
+  }
+
+  for (const watch of watchRuns) {
+    const progressed = watch.coveredUpTo >= watch.windowStart;
+    if (!progressed && watch.found === 0) continue;
+    try {
+      const saved = await saveWatchRun(run.store, watch.watch.name, {
+        coveredUpTo: progressed ? watch.coveredUpTo : Number.NEGATIVE_INFINITY,
+        found: watch.found,
+        ranAt: run.startedAt,
+      });
+      if (!saved)
+        run.log.warn('other cycles kept changing a watch; its cursor waits', { watch: watch.watch.name });
+    } catch (error) {
+      onStoreError();
+      run.log.error('could not record how far a watch got; it looks again next cycle', {
+        watch: watch.watch.name,
+        error: (error as Error).message,
+      });
+    }
   }
   return { counts, fatal, ended };
+}
+
+/** How far a scan got without a gap: through every complete slice, and into the first that is not. */
+function contiguousProgress(slices: readonly Slice[]): number {
+  let reached = Number.NEGATIVE_INFINITY;
+  for (const slice of slices) {
+    if (!slice.complete) return Math.max(reached, slice.coveredUpTo);
+    reached = slice.window.end;
+  }
+  return reached;
+}
+
+/**
+ * How long the job served longest ago had waited when the cycle began: since it was tracked, for a job never
+ * polled; since the round of one-by-one polls under way began, for the others left to status calls. `null` when no
+ * job is active; 0 when every active job is read by a scan.
+ */
+function pollLag(
+  startedAt: number,
+  active: ReadonlyMap<string, JobRecord>,
+  oneByOne: readonly JobRecord[],
+  roundStartedAt: number | null,
+): number | null {
+  if (active.size === 0) return null;
+  let lag = 0;
+  for (const record of oneByOne) {
+    const since = isNeverPolled(record)
+      ? record.trackedAt
+      : (roundStartedAt ?? record.lastPolledAt ?? record.trackedAt);
+    lag = Math.max(lag, startedAt - since);
+  }
+  return lag;
 }
 
 /** `next` with the deliveries it adds to `previous` leased until `lease`. */

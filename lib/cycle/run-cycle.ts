@@ -6,6 +6,7 @@ import type { RenderContext } from '../notify/render/job-facts.ts';
 import type { JobStore } from '../store/job-store.ts';
 import { type Clock, systemClock } from '../util/clock.ts';
 import type { Log } from '../util/log.ts';
+import type { Watch } from '../watch.ts';
 import type { CycleRun } from './cycle-run.ts';
 import { deliveryPhase } from './delivery-phase.ts';
 import { pollPhase } from './poll-phase.ts';
@@ -18,6 +19,12 @@ export interface CycleDependencies {
   dli: DliClient;
   projectId: string;
   destinations: readonly Destination[];
+  /** What finds jobs nobody tracked; none by default. */
+  watches?: readonly Watch[];
+  /** How far before a watch's cursor its scan starts (default 2 min): DLI's clock may be behind ours. */
+  scanOverlapMs?: number;
+  /** `per-job`: never read statuses from the job list (default `auto`: whichever costs fewer requests). */
+  statusPlan?: 'auto' | 'per-job';
   platforms: PlatformRegistry;
   /** Per destination URL rate limits and pauses; share one across cycles (the watcher does). */
   throttle: DestinationThrottle;
@@ -66,6 +73,9 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
     dli: deps.dli,
     projectId: deps.projectId,
     destinations: deps.destinations,
+    watches: deps.watches ?? [],
+    ...(deps.scanOverlapMs === undefined ? {} : { scanOverlapMs: deps.scanOverlapMs }),
+    statusPlan: deps.statusPlan ?? 'auto',
     concurrency: deps.concurrency,
     // Polling leaves a quarter of the budget (up to 15 s) to sending, so a cycle busy polling thousands of jobs
     // still delivers.

@@ -8,6 +8,13 @@ export interface CycleSummary {
   polled: number;
   /** Jobs whose status changed. */
   changed: number;
+  /** Jobs the watches found and tracked. */
+  discovered: number;
+  /** How statuses were read: a status call per job, or list windows (100 a request) and calls for the rest. */
+  status_plan: 'per-job' | 'window';
+  /** Job-list requests (window scans, discovery, sizing), and status calls: the cycle's DLI requests but retries. */
+  list_calls: number;
+  status_calls: number;
   /** Deliveries that passed their platform's success test (each event of a digest counts). */
   notified: number;
   /** Digest messages delivered, each standing for several events. */
@@ -43,6 +50,10 @@ export interface CycleSummary {
 export interface PollCounts {
   polled: number;
   changed: number;
+  discovered: number;
+  plan: 'per-job' | 'window';
+  listCalls: number;
+  statusCalls: number;
   lost: number;
   cancelled: number;
   /**
@@ -70,6 +81,10 @@ export function emptyPollCounts(): PollCounts {
   return {
     polled: 0,
     changed: 0,
+    discovered: 0,
+    plan: 'per-job',
+    listCalls: 0,
+    statusCalls: 0,
     lost: 0,
     cancelled: 0,
     pollLagMs: null,
@@ -105,6 +120,10 @@ export function summarize(poll: PollCounts, delivery: DeliveryCounts, durationMs
   return {
     polled: poll.polled,
     changed: poll.changed,
+    discovered: poll.discovered,
+    status_plan: poll.plan,
+    list_calls: poll.listCalls,
+    status_calls: poll.statusCalls,
     notified: delivery.notified,
     digests: delivery.digests,
     delivery_failures: delivery.delivery_failures,

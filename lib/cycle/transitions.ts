@@ -30,6 +30,11 @@ export interface Transition {
   unknownStatus: boolean;
   /** This poll made the job lost. */
   becameLost: boolean;
+  /**
+   * The record must be written: something stored changed (status, phase, the not-found count, the start time,
+   * the event). A poll that finds nothing new costs no write, so its `lastPolledAt` is not kept either.
+   */
+  changed: boolean;
 }
 
 /**
@@ -45,7 +50,13 @@ export interface Transition {
  * unchanged.
  */
 export function applyPoll(previous: JobRecord, outcome: PollOutcome, context: TransitionContext): Transition {
-  const unchanged = { record: previous, event: null, unknownStatus: false, becameLost: false };
+  const unchanged = {
+    record: previous,
+    event: null,
+    unknownStatus: false,
+    becameLost: false,
+    changed: false,
+  };
   if (previous.phase !== 'active') return unchanged;
   const { now } = context;
 
@@ -56,20 +67,29 @@ export function applyPoll(previous: JobRecord, outcome: PollOutcome, context: Tr
       ...unchanged,
       record: { ...previous, notFoundCount, lastPolledAt: now, phase: becameLost ? 'lost' : 'active' },
       becameLost,
+      changed: true,
     };
   }
 
   const { job } = outcome;
-  const changed = job.status !== previous.status;
+  const statusChanged = job.status !== previous.status;
+  const startTime = typeof job.start_time === 'number' ? job.start_time : previous.startTime;
+  const changed = statusChanged || previous.notFoundCount !== 0 || startTime !== previous.startTime;
   const record: JobRecord = {
     ...previous,
     status: job.status,
     notFoundCount: 0,
-    lastPolledAt: now,
-    statusChangedAt: changed ? now : previous.statusChangedAt,
+    startTime,
+    lastPolledAt: changed ? now : previous.lastPolledAt,
+    statusChangedAt: statusChanged ? now : previous.statusChangedAt,
   };
   if (!isTerminalStatus(job.status)) {
-    return { ...unchanged, record, unknownStatus: !isKnownStatus(job.status) };
+    return {
+      ...unchanged,
+      record: changed ? record : previous,
+      unknownStatus: !isKnownStatus(job.status),
+      changed,
+    };
   }
 
   const unrouted = {
@@ -86,11 +106,13 @@ export function applyPoll(previous: JobRecord, outcome: PollOutcome, context: Tr
     ...unchanged,
     record: {
       ...record,
+      lastPolledAt: now,
       phase: 'terminal',
       event,
       deliveries: [...previous.deliveries, ...planDeliveries(event, now)],
     },
     event,
+    changed: true,
   };
 }
 

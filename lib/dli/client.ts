@@ -58,7 +58,8 @@ export interface DliClient {
 /**
  * One page of the job list, as docs/dli-api.md §2a describes its parameters: `start` and `end` bound the start
  * time (epoch ms), the page is 1 to 100 jobs, and `current-page` goes to 100 at most (narrow the window rather than
- * page further). Only the filters that narrow a scan exactly are offered: one queue, one owner, one status.
+ * page further). Only the filters that narrow a scan exactly are offered: one queue, one owner, one type, one
+ * status.
  */
 export interface JobListQuery {
   pageSize?: number;
@@ -69,6 +70,8 @@ export interface JobListQuery {
   status?: string;
   queue?: string;
   owner?: string;
+  /** One job type (`job-type`). */
+  jobType?: string;
 }
 
 /**
@@ -225,6 +228,7 @@ function listSearchParams(query: JobListQuery): URLSearchParams {
   set('job-status', query.status);
   set('queue_name', query.queue);
   set('owner', query.owner);
+  set('job-type', query.jobType);
   return params;
 }
 

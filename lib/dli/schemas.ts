@@ -46,6 +46,21 @@ export const jobListResponseSchema = z.looseObject({
 });
 
 export type JobListResponse = z.infer<typeof jobListResponseSchema>;
+export type JobListRow = JobListResponse['jobs'][number];
+
+/** Fields only the list call has (docs/dli-api.md §2a); the status call never sends them. */
+const LIST_ONLY_FIELDS = ['end_time', 'engine_type', 'with_column_header', 'output_byte', 'cpu_cost'];
+
+/**
+ * A list row as the status call would have answered: the same fields, so that a job's event, its messages and its
+ * webhook body are the same whichever call read it. The one field a row cannot give is `job_mode`, which the list
+ * does not return.
+ */
+export function jobFromListRow(row: JobListRow): JobStatusResponse {
+  const job: Record<string, unknown> = { ...row };
+  for (const field of LIST_ONLY_FIELDS) delete job[field];
+  return job as JobStatusResponse;
+}
 
 /** DLI and API-gateway error body (docs/dli-api.md §3). */
 export const dliErrorBodySchema = z.looseObject({

@@ -23,7 +23,7 @@ export interface Watcher {
  */
 export function createWatcher(
   config: Pick<Config, 'dli' | 'destinations' | 'consoleUrlTemplate'> &
-    Partial<Pick<Config, 'sendTimeoutMs'>>,
+    Partial<Pick<Config, 'sendTimeoutMs' | 'watches'>>,
   dependencies: { store: JobStore; log: Log; clock?: Clock; random?: () => number },
 ): Watcher {
   const { dli, destinations } = config;
@@ -52,11 +52,13 @@ export function createWatcher(
           dli: client,
           projectId: dli.projectId,
           destinations,
+          watches: config.watches ?? [],
           platforms,
           throttle,
           render: { region: dli.region, consoleUrlTemplate: config.consoleUrlTemplate },
           log,
           concurrency: dli.concurrency,
+          statusPlan: dli.statusPlan,
           ...(config.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: config.sendTimeoutMs }),
           ...(dependencies.clock ? { clock: dependencies.clock } : {}),
           ...(dependencies.random ? { random: dependencies.random } : {}),

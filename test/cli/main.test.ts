@@ -321,7 +321,7 @@ describe('list', () => {
     const table = await cli(['list']);
     expect(table.code).toBe(EXIT_OK);
     expect(table.stdout.trim().split('\n')).toHaveLength(1);
-    expect(table.stdout).toMatch(/^JOB ID\s+STATUS\s+LAST POLLED\s+ROUTED TO\s+PENDING\s+DEAD-LETTERED\n$/);
+    expect(table.stdout).toMatch(/^JOB ID\s+STATUS\s+LAST CHANGE\s+ROUTED TO\s+PENDING\s+DEAD-LETTERED\n$/);
   });
 
   it('shows status, last poll, pending and dead-lettered deliveries, and LOST jobs', async () => {

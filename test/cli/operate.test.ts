@@ -404,7 +404,7 @@ describe('list filters', () => {
 describe('list table', () => {
   /** Where each header title starts: every row's cells must start there too. */
   function columnStarts(header: string): number[] {
-    return ['JOB ID', 'STATUS', 'LAST POLLED', 'ROUTED TO', 'PENDING', 'DEAD-LETTERED'].map((title) =>
+    return ['JOB ID', 'STATUS', 'LAST CHANGE', 'ROUTED TO', 'PENDING', 'DEAD-LETTERED'].map((title) =>
       header.indexOf(title),
     );
   }

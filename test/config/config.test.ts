@@ -85,8 +85,10 @@ describe('defaults', () => {
         timeoutMs: 10_000,
         concurrency: 8,
         maxRequestsPerSecond: 100,
+        statusPlan: 'auto',
       },
       destinations: [],
+      watches: [],
       consoleUrlTemplate: 'https://console.huaweicloud.com/dli/?region={region}#/main/jobs/sql',
       sendTimeoutMs: 10_000,
       logLevel: 'info',
@@ -543,7 +545,7 @@ describe('config file', () => {
     });
     expect(problemsOf(BASE_ENV, cwd)).toEqual([
       `dli-watch.config.json: destinations[0].event: unknown key; the keys are ${DESTINATION_KEYS}`,
-      'dli-watch.config.json: destinatons: unknown key; the keys are $schema, destinations, console_url',
+      'dli-watch.config.json: destinatons: unknown key; the keys are $schema, destinations, watches, console_url',
     ]);
   });
 

@@ -4,9 +4,8 @@ import { type CycleSummary, cycleBudgetMs, RECORD_RESERVE_MS } from '../../lib/c
 import { applyPoll } from '../../lib/cycle/transitions.ts';
 import { DliAuthError } from '../../lib/dli/errors.ts';
 import { deliveryLeaseMs, GIVE_UP_AFTER_MS } from '../../lib/notify/delivery/retry-schedule.ts';
-import { DynamoDbStore } from '../../lib/store/dynamodb-store.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
-import { localDynamoDbClient, startDynalite } from '../support/dynalite.ts';
+import { startDynalite } from '../support/dynalite.ts';
 import { statusResponse } from '../support/records.ts';
 import {
   SECRET_KEY,
@@ -352,13 +351,7 @@ describe('a cycle', () => {
   it('never delivers a transition twice when two cycles race on one DynamoDB table', async () => {
     const dynamo = await startDynalite();
     try {
-      const table = await dynamo.createJobTable();
-      const a = new DynamoDbStore({ table, client: dynamo.client, clock: harness.clock });
-      const b = new DynamoDbStore({
-        table,
-        client: localDynamoDbClient(dynamo.endpoint),
-        clock: harness.clock,
-      });
+      const [a, b] = await dynamo.racingStores(harness.clock);
       const slack = harness.destinations[0];
       if (slack?.type !== 'slack') throw new Error('the harness lists Slack first');
       harness.destinations[0] = { ...slack, digestThreshold: 100 };
@@ -389,7 +382,8 @@ describe('a cycle', () => {
     for (const jobId of [...faulty, 'healthy'])
       harness.simulator.addJob(jobId, { lifecycle: ['RUNNING', 'FINISHED'] });
     await track(...faulty, 'healthy');
-    const watcher = harness.newWatcher({ timeoutMs: 300 });
+    // Status calls, one per job, are what these faults hit (list faults: test/cycle/discovery.test.ts).
+    const watcher = harness.newWatcher({ timeoutMs: 300, statusPlan: 'per-job' });
     await watcher.tick(BUDGET);
     harness.clock.advance(60_000);
     const before = new Map(
@@ -467,7 +461,8 @@ describe('a cycle', () => {
     const jobIds = Array.from({ length: 10 }, (_, index) => `budget-${index}`);
     for (const jobId of jobIds) harness.simulator.addJob(jobId, { lifecycle: ['RUNNING'] });
     await track(...jobIds);
-    const watcher = harness.newWatcher({ concurrency: 1 });
+    // One status call per job, so that each request is one job's share of the budget.
+    const watcher = harness.newWatcher({ concurrency: 1, statusPlan: 'per-job' });
 
     const first = await watcher.tick({ budgetMs: 5_500 });
     expect(first.deferred).toBe(true);

@@ -24,6 +24,10 @@ interface EmfLine {
 const summary: CycleSummary = {
   polled: 7,
   changed: 3,
+  discovered: 0,
+  status_plan: 'per-job',
+  list_calls: 0,
+  status_calls: 7,
   notified: 4,
   digests: 1,
   delivery_failures: 2,

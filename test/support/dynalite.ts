@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { closeServer, listenOnLoopback, readRequestBody } from '../../lib/simulator/loopback-server.ts';
 import { createDynamoDbClient, DynamoDbStore } from '../../lib/store/dynamodb-store.ts';
+import type { Clock } from '../../lib/util/clock.ts';
 
 // dynalite ships no type declarations; `require` with the slice of its API used here keeps the types honest.
 const require = createRequire(import.meta.url);
@@ -25,6 +26,11 @@ export interface LocalDynamoDb {
   client: DynamoDBClient;
   /** Creates a table with the store's layout under a name no other call returns (no TTL: dynalite has none). */
   createJobTable(): Promise<string>;
+  /**
+   * Two stores on one new table, each with a client of its own, as two processes racing on one table would have
+   * (the second client is destroyed by `close`).
+   */
+  racingStores(clock: Pick<Clock, 'now'>): Promise<[DynamoDbStore, DynamoDbStore]>;
   close(): Promise<void>;
 }
 
@@ -39,16 +45,28 @@ export async function startDynalite(): Promise<LocalDynamoDb> {
   const endpoint = await listenOnLoopback(server);
   const client = localDynamoDbClient(endpoint);
   let tables = 0;
+  const extraClients: DynamoDBClient[] = [];
+  const createJobTable = async () => {
+    tables += 1;
+    const table = `dli-watch-jobs-${tables}`;
+    await DynamoDbStore.createTable(client, table, { enableTimeToLive: false });
+    return table;
+  };
   return {
     endpoint,
     client,
-    async createJobTable() {
-      tables += 1;
-      const table = `dli-watch-jobs-${tables}`;
-      await DynamoDbStore.createTable(client, table, { enableTimeToLive: false });
-      return table;
+    createJobTable,
+    async racingStores(clock) {
+      const table = await createJobTable();
+      const other = localDynamoDbClient(endpoint);
+      extraClients.push(other);
+      return [
+        new DynamoDbStore({ table, client, clock }),
+        new DynamoDbStore({ table, client: other, clock }),
+      ];
     },
     async close() {
+      for (const other of extraClients) other.destroy();
       client.destroy();
       await closeServer(server);
     },

@@ -16,6 +16,7 @@ import { createWebhookReceiver, type WebhookReceiver } from '../../lib/simulator
 import type { JobStore } from '../../lib/store/job-store.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
 import { createStderrLog, type Log } from '../../lib/util/log.ts';
+import type { Watch } from '../../lib/watch.ts';
 import { createManualClock, type ManualClock } from './manual-clock.ts';
 
 export const PROJECT_ID = '0123456789abcdef0123456789abcdef';
@@ -39,7 +40,13 @@ export interface WatchHarness {
   log: Log;
   config: Pick<Config, 'dli' | 'destinations' | 'consoleUrlTemplate'>;
   /** A watcher on its own store connection (as a second process would have), sharing clock and log. */
-  newWatcher(options?: { store?: JobStore; concurrency?: number; timeoutMs?: number }): Watcher;
+  newWatcher(options?: {
+    store?: JobStore;
+    concurrency?: number;
+    timeoutMs?: number;
+    watches?: Watch[];
+    statusPlan?: 'auto' | 'per-job';
+  }): Watcher;
   close(): Promise<void>;
 }
 
@@ -48,11 +55,22 @@ export interface WatchHarness {
  * a temporary directory: everything a cycle talks to, real and on loopback.
  */
 export async function startWatchHarness(
-  options: { simulator?: Partial<DliSimulatorOptions>; concurrency?: number; timeoutMs?: number } = {},
+  options: {
+    simulator?: Partial<DliSimulatorOptions>;
+    concurrency?: number;
+    timeoutMs?: number;
+    statusPlan?: 'auto' | 'per-job';
+    /** DLI's clock is the harness clock (by default it is the real one). */
+    sharedClock?: boolean;
+    /** Where the harness clock starts (default now). */
+    clockStart?: number;
+  } = {},
 ): Promise<WatchHarness> {
+  const clock = createManualClock(options.clockStart);
   const simulator = createDliSimulator({
     projectId: PROJECT_ID,
     credentials: { accessKey: ACCESS_KEY, secretKey: SECRET_KEY },
+    ...(options.sharedClock ? { now: clock.now } : {}),
     ...options.simulator,
   });
   const slack = createWebhookReceiver();
@@ -65,7 +83,6 @@ export async function startWatchHarness(
   const directory = mkdtempSync(join(tmpdir(), 'dli-watch-test-'));
   const storePath = join(directory, 'state.db');
   const store = SqliteStore.open(storePath);
-  const clock = createManualClock();
   const logLines: string[] = [];
   const log = createStderrLog({ level: 'debug', write: (line) => logLines.push(line), now: clock.now });
   const destinations: Destination[] = [
@@ -81,6 +98,7 @@ export async function startWatchHarness(
       timeoutMs: options.timeoutMs ?? 2_000,
       concurrency: options.concurrency ?? 4,
       maxRequestsPerSecond: 10_000,
+      statusPlan: options.statusPlan ?? ('auto' as const),
     },
     destinations,
     consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE,
@@ -104,8 +122,12 @@ export async function startWatchHarness(
         ...config.dli,
         concurrency: watcherOptions.concurrency ?? config.dli.concurrency,
         timeoutMs: watcherOptions.timeoutMs ?? config.dli.timeoutMs,
+        statusPlan: watcherOptions.statusPlan ?? config.dli.statusPlan,
       };
-      return createWatcher({ ...config, dli }, { store: ownStore, log, clock, random: () => 0.5 });
+      return createWatcher(
+        { ...config, dli, watches: watcherOptions.watches ?? [] },
+        { store: ownStore, log, clock, random: () => 0.5 },
+      );
     },
     async close() {
       for (const extra of extraStores) await extra.close();
