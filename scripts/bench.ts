@@ -98,7 +98,9 @@ class BrokenRunError extends Error {
 }
 
 const USAGE =
-  'usage: npm run bench -- [--jobs N[,N...]] [--runs R] [--json] [--breakdown] [--cpu-prof DIR] [--node-flags=F]\n' +
+  'usage: npm run bench -- [--scenario poll|list] [--jobs N[,N...]] [--runs R] [--json] [--breakdown] [--cpu-prof DIR] [--node-flags=F]\n' +
+  '  --scenario    poll (default): this benchmark; list: job-list windows against status calls\n' +
+  '                (npm run bench -- --scenario list [--cycles 4] [--runs 3] [--json])\n' +
   '  --jobs        tracked jobs per tick; several (comma-separated) are run in turn (default 3000)\n' +
   '  --runs        floor/tick pairs per job count; medians are reported (default 3)\n' +
   '  --json        print the results as JSON\n' +
@@ -408,8 +410,7 @@ function formatTargets(results: readonly JobCountResult[]): string {
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
+async function main(argv: string[]): Promise<void> {
   const options = parseOptions(argv);
   const secretKey = randomBytes(20).toString('hex');
   const simulator = createDliSimulator({
@@ -478,8 +479,31 @@ async function main(): Promise<void> {
   );
 }
 
+/** `--scenario list` is its own benchmark (scripts/bench-list.ts); `--scenario poll`, the default, is this one. */
+function scenarioOf(argv: readonly string[]): string {
+  const index = argv.findIndex((arg) => arg === '--scenario' || arg.startsWith('--scenario='));
+  if (index < 0) return 'poll';
+  const arg = argv[index] ?? '';
+  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : (argv[index + 1] ?? '');
+}
+
 try {
-  await main();
+  const scenario = scenarioOf(process.argv.slice(2));
+  if (scenario === 'list') {
+    const { runListBenchmark } = await import('./bench-list.ts');
+    await runListBenchmark(process.argv.slice(2));
+  } else if (scenario === 'poll') {
+    await main(
+      process.argv
+        .slice(2)
+        .filter(
+          (arg, index, all) =>
+            arg !== '--scenario' && all[index - 1] !== '--scenario' && !arg.startsWith('--scenario='),
+        ),
+    );
+  } else {
+    throw new BenchUsageError(`--scenario must be poll or list, got "${scenario}"\n${USAGE}`);
+  }
 } catch (error) {
   if (!(error instanceof BenchUsageError || error instanceof BrokenRunError)) throw error;
   process.stderr.write(`\nbench: ${error.message}\n`);

@@ -38,12 +38,15 @@ export async function check(args: string[], io: CliIo): Promise<number> {
     ...(credentials ? [] : ['no DLI credentials are set: tick and run need them']),
     ...(destinations.length === 0 ? ['no destination is configured: nobody would be told'] : []),
   ];
+  const watches = config.watches.map((watch) => watch.name);
   if (values.json) {
-    io.stdout(`${JSON.stringify({ ok: true, store, destinations, notes })}\n`);
+    io.stdout(`${JSON.stringify({ ok: true, store, destinations, watches, notes })}\n`);
     return EXIT_OK;
   }
   io.stdout(`configuration OK\n  store: ${store}\n  destinations: ${destinations.length}\n`);
   for (const destination of destinations) io.stdout(`    ${destination.name} (${destination.type})\n`);
+  io.stdout(`  watches: ${watches.length}\n`);
+  for (const watch of watches) io.stdout(`    ${watch}\n`);
   for (const note of notes) io.stdout(`  note: ${note}\n`);
   return EXIT_OK;
 }

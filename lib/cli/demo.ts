@@ -11,6 +11,7 @@ import { createDliSimulator, type SimulatedJob } from '../simulator/dli-simulato
 import { createWebhookReceiver, type ReceivedWebhookRequest } from '../simulator/webhook-receiver.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { createStderrLog } from '../util/log.ts';
+import { createWatch } from '../watch.ts';
 import type { CliIo } from './cli-io.ts';
 
 const PROJECT_ID = '0123456789abcdef0123456789abcdef';
@@ -51,6 +52,12 @@ const DEMO_JOBS: Record<string, SimulatedJob> = {
   },
 };
 
+/** A job submitted from the console while the demo runs: nobody tracks it, the `etl` watch finds it. */
+const CONSOLE_JOB_ID = '2b7d9e41-8c3a-4f6e-b1d0-7a5c3e9f8b62';
+
+/** The demo's watch: every job on an `etl_*` queue, whoever submitted it. */
+const DEMO_WATCH = createWatch('etl', { queues: ['etl_*'], labels: { team: 'data' } });
+
 /**
  * `dli-watch demo`: the whole product on one machine in a few seconds — a DLI simulator, a Slack-like and a
  * Standard Webhooks receiver, a throwaway store, the real watch loop — printing each message as it arrives.
@@ -76,7 +83,7 @@ export async function runDemo(io: CliIo): Promise<number> {
     slack.onRequest((request) => io.stdout(formatSlackArrival(request)));
     webhook.onRequest((request) => io.stdout(formatWebhookArrival(request)));
 
-    const config: Pick<Config, 'dli' | 'destinations' | 'consoleUrlTemplate'> = {
+    const config: Pick<Config, 'dli' | 'destinations' | 'consoleUrlTemplate' | 'watches'> = {
       dli: {
         region: 'cn-north-4',
         projectId: PROJECT_ID,
@@ -100,7 +107,22 @@ export async function runDemo(io: CliIo): Promise<number> {
         }),
       ],
       consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE,
+      watches: [DEMO_WATCH],
     };
+    // Submitted a moment after the watch's first cycle, which starts it: it is news, not history.
+    const submittedAt = Date.now() + 1_500;
+    simulator.addJob(CONSOLE_JOB_ID, {
+      timeline: [
+        { at: submittedAt, status: 'RUNNING' },
+        { at: submittedAt + 2_500, status: 'FINISHED' },
+      ],
+      fields: {
+        job_type: 'INSERT',
+        queue_name: 'etl_nightly',
+        owner: 'carol',
+        statement: 'INSERT OVERWRITE TABLE sales.customers SELECT * FROM staging.customers',
+      },
+    });
     const jobIds = Object.keys(DEMO_JOBS);
     await store.track(
       jobIds.map((jobId) => ({ jobId, labels: { source: 'demo' } })),
@@ -108,7 +130,8 @@ export async function runDemo(io: CliIo): Promise<number> {
     );
     io.stdout(
       `dli-watch demo: DLI simulator at ${dliUrl}, Slack-like receiver at ${slackUrl}, webhook receiver at ${webhookUrl}\n` +
-        `tracking ${jobIds.length} jobs; polling every second until each has ended and been delivered…\n`,
+        `tracking ${jobIds.length} jobs, and watching the etl_* queues, where a job nobody tracked is about to be ` +
+        'submitted from the console;\npolling every second until each has ended and been delivered…\n',
     );
 
     const log = createStderrLog({ level: 'warn', write: io.stderr });
@@ -121,15 +144,16 @@ export async function runDemo(io: CliIo): Promise<number> {
       signal: stop.signal,
       onCycle: () => {
         cycles += 1;
-        void allDelivered(store, jobIds).then((done) => done && stop.abort());
+        void allDelivered(store, [...jobIds, CONSOLE_JOB_ID]).then((done) => done && stop.abort());
       },
     });
     clearTimeout(giveUp);
-    const done = await allDelivered(store, jobIds);
+    const done = await allDelivered(store, [...jobIds, CONSOLE_JOB_ID]);
     io.stdout(
       done
-        ? `\nAll ${jobIds.length} jobs ended and every message was delivered (${cycles} cycles, ${slack.requests.length} Slack + ${webhook.requests.length} webhook messages).\n` +
-            'Next: set DLI_REGION, DLI_PROJECT_ID, HUAWEICLOUD_SDK_AK/SK and DLI_WATCH_WEBHOOKS, `dli-watch check` them, then `dli-watch track <job-id>` and `dli-watch run`.\n'
+        ? `\nThe etl watch found ${CONSOLE_JOB_ID}, which nobody had tracked. ` +
+            `All ${jobIds.length + 1} jobs ended and every message was delivered (${cycles} cycles, ${slack.requests.length} Slack + ${webhook.requests.length} webhook messages).\n` +
+            'Next: set DLI_REGION, DLI_PROJECT_ID, HUAWEICLOUD_SDK_AK/SK and DLI_WATCH_WEBHOOKS, `dli-watch check` them, then `dli-watch track <job-id>` (or set DLI_WATCH_QUEUES) and `dli-watch run`.\n'
         : '\nThe demo stopped before every message was delivered.\n',
     );
     return done ? 0 : 1;

@@ -35,6 +35,7 @@ describe('dli-watch check', () => {
     expect(result.stdout).toContain('configuration OK');
     expect(result.stdout).toContain('alerts (slack)');
     expect(result.stdout).toContain('audit (webhook)');
+    expect(result.stdout).toContain('watches: 0');
     expect(result.stdout).toContain('no DLI credentials are set');
     expect(harness.simulator.requestCount).toBe(0);
     expect(harness.slack.requests).toHaveLength(0);
