@@ -323,6 +323,8 @@ describe('npx serverless package', () => {
       DLI_WATCH_MAX_RPS: '100',
       DLI_WATCH_DLI_TIMEOUT_MS: '10000',
       DLI_WATCH_SEND_TIMEOUT_MS: '10000',
+      DLI_WATCH_STATUS_PLAN: 'auto',
+      DLI_WATCH_QUEUES: '',
       DLI_ENDPOINT: '',
     });
     // Without the alarmTopicArn parameter the condition is false, so the actions resolve to AWS::NoValue.
