@@ -380,6 +380,58 @@ describe('batched status', () => {
     expect(updates).toBe(0);
   });
 
+  it('takes up where the last cycle stopped when jobs polled one by one do not all fit, writing nothing', async () => {
+    await harness?.close();
+    // Every DLI answer costs a second of the cycle's clock: a 5.5 s budget polls about four jobs.
+    let clockRef: WatchHarness['clock'] | undefined;
+    harness = await startWatchHarness({
+      statusPlan: 'per-job',
+      simulator: {
+        now: () => {
+          clockRef?.advance(1_000);
+          return Date.now();
+        },
+      },
+    });
+    clockRef = harness.clock;
+    const jobIds = Array.from({ length: 10 }, (_, index) => `round-${index}`);
+    for (const jobId of jobIds) harness.simulator.addJob(jobId, { lifecycle: ['RUNNING'] });
+    await harness.store.track(
+      jobIds.map((jobId) => ({ jobId })),
+      harness.clock.now(),
+    );
+    const watcher = harness.newWatcher({ concurrency: 1 });
+    // First polls: each is a change (the status becomes known), so every job is written once.
+    for (let cycle = 0; cycle < 3; cycle++) {
+      await watcher.tick({ budgetMs: 5_500 });
+      harness.clock.advance(MINUTE);
+    }
+    expect(jobIds.every((jobId) => harness.simulator.pollCount(jobId) >= 1)).toBe(true);
+
+    const before = new Map(jobIds.map((jobId) => [jobId, harness.simulator.pollCount(jobId)]));
+    let updates = 0;
+    const counting = forwardingStore(harness.store, {
+      update: (next, expected) => {
+        updates++;
+        return harness.store.update(next, expected);
+      },
+    });
+    const rounds = harness.newWatcher({ concurrency: 1, store: counting });
+    const polledPerCycle: number[] = [];
+    for (let cycle = 0; cycle < 3; cycle++) {
+      const summary = await rounds.tick({ budgetMs: 5_500 });
+      expect(summary.deferred).toBe(true);
+      polledPerCycle.push(summary.polled);
+      harness.clock.advance(MINUTE);
+    }
+    // Three cycles of about four polls each went round all ten jobs: none was polled twice before another once.
+    const polledAgain = jobIds.map((jobId) => harness.simulator.pollCount(jobId) - (before.get(jobId) ?? 0));
+    expect(polledPerCycle.reduce((sum, polled) => sum + polled, 0)).toBeGreaterThanOrEqual(10);
+    expect(Math.min(...polledAgain)).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...polledAgain) - Math.min(...polledAgain)).toBeLessThanOrEqual(1);
+    expect(updates).toBe(0);
+  });
+
   it('falls back to status calls when the list fails, changing nothing it did not read', async () => {
     await start();
     const base = harness.clock.now();
