@@ -17,6 +17,7 @@ const JOBS = 20;
 
 let simulator: DliSimulator;
 let receiver: WebhookReceiver;
+let receiverUrl: string;
 let directory: string;
 let env: Record<string, string>;
 
@@ -26,7 +27,8 @@ beforeEach(async () => {
     credentials: { accessKey: ACCESS_KEY, secretKey: SECRET_KEY },
   });
   receiver = createWebhookReceiver({ defaultResponse: { status: 204 } });
-  const [dliUrl, receiverUrl] = await Promise.all([simulator.start(), receiver.start()]);
+  const [dliUrl, startedReceiver] = await Promise.all([simulator.start(), receiver.start()]);
+  receiverUrl = startedReceiver;
   directory = mkdtempSync(join(tmpdir(), 'dli-watch-crash-'));
   writeFileSync(
     join(directory, 'dli-watch.config.json'),
@@ -111,5 +113,56 @@ describe('a cycle killed while it sends', () => {
     expect(doubled).toEqual([inFlight]);
     expect(counts.get(delivered ?? '')).toHaveLength(1);
     expect(receiver.requests).toHaveLength(JOBS + 1);
+  });
+});
+
+describe('a cycle killed while a watch scans', () => {
+  it('loses no job it found: the next cycle finds the rest, and each ending is told once', async () => {
+    writeFileSync(
+      join(directory, 'dli-watch.config.json'),
+      JSON.stringify({
+        destinations: [{ name: 'audit', type: 'webhook', url: `${receiverUrl}/events` }],
+        watches: [{ name: 'all' }],
+      }),
+    );
+    // The watch's first cycle: it starts now.
+    expect((await tick().exited).code).toBe(0);
+    // Three pages of jobs submitted since, all already ended by the next cycle.
+    const now = Date.now();
+    const ids = Array.from({ length: 250 }, (_, index) => `found-${String(index).padStart(3, '0')}`);
+    ids.forEach((id, index) => {
+      simulator.addJob(id, {
+        timeline: [
+          { at: now - 10_000 + index, status: 'RUNNING' },
+          { at: now - 5_000, status: 'FAILED' },
+        ],
+      });
+    });
+
+    // Killed as it asks for the second page: the first page's jobs are tracked, the cursor not yet moved.
+    const killed = tick();
+    let listCalls = 0;
+    simulator.onRequest((route) => {
+      if (route === 'list' && ++listCalls === 2) killed.child.kill('SIGKILL');
+    });
+    expect((await killed.exited).signal).toBe('SIGKILL');
+    const store = SqliteStore.open(join(directory, 'state.db'));
+    try {
+      const trackedAfterKill = (await store.list({ limit: 1000 })).items.length;
+      expect(trackedAfterKill).toBeGreaterThan(0);
+      expect(trackedAfterKill).toBeLessThan(ids.length);
+    } finally {
+      await store.close();
+    }
+
+    const deadline = Date.now() + 25_000;
+    for (;;) {
+      expect((await tick().exited).code).toBe(0);
+      if (receiver.requests.length >= ids.length && (await pendingDeliveries()) === 0) break;
+      if (Date.now() > deadline) throw new Error('not every found job was told after 25 s');
+    }
+    const counts = Map.groupBy(receivedJobIds(), (id) => id);
+    expect([...counts.keys()].sort()).toEqual(ids);
+    expect([...counts.values()].every((copies) => copies.length === 1)).toBe(true);
   });
 });
