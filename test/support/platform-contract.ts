@@ -107,6 +107,8 @@ export interface ChatPlatformContractOptions extends ContractOptionsBase {
   expectedMentionTokens: readonly [string, ...string[]];
   /** Whether the platform can mention a group of people by id. */
   mentionsGroups: boolean;
+  /** Whether a digest line links to its job when the console link names it (default true). */
+  digestLinks?: boolean;
 }
 
 /** The generic webhook: event data for a program, one delivery per event. */
@@ -362,6 +364,30 @@ export function describePlatformContract(options: PlatformContractOptions): void
           } else {
             expect(request.body).not.toMatch(/… and \d+ more/);
           }
+          expect(await sendAndJudge(chat.platform, request)).toEqual({ kind: 'delivered' });
+        });
+
+        it('links each line to its own job when the console link names the job, and stays within its limits', async () => {
+          const context = {
+            ...RENDER_CONTEXT,
+            consoleUrlTemplate: 'https://console.example.com/dli/jobs/{job_id}?region={region}',
+          };
+          const events = digestEvents(200, 'etl');
+          const request = chat.platform.renderDigest?.(events, chat.destination(url), context);
+          if (request === undefined) throw new Error(`${chat.type} renders no digest`);
+          checkLimits(request);
+          const linked = events.filter((event) => request.body.includes(`dli/jobs/${event.job.job_id}`));
+          if (chat.digestLinks === false) {
+            expect(linked).toEqual([]);
+          } else {
+            // The first jobs listed (failures first) each carry their own link; the rest may be cut for room.
+            const firstFailure = events.find((event) => event.status === 'FAILED');
+            expect(linked.map((event) => event.job.job_id)).toContain(firstFailure?.job.job_id);
+            expect(linked.length).toBeGreaterThan(10);
+          }
+          // With the default link, the same for every job, lines carry none.
+          const plain = renderDigest(events);
+          expect(plain.body).not.toContain(`jobs/${events[0]?.job.job_id}`);
           expect(await sendAndJudge(chat.platform, request)).toEqual({ kind: 'delivered' });
         });
 

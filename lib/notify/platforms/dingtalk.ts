@@ -2,6 +2,7 @@ import type { JobEvent } from '../../job.ts';
 import type { ChatDestination, Mentions } from '../destination.ts';
 import { fitLines, formatDigestLine, moreLine, summarizeDigest } from '../render/digest.ts';
 import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
+import { markdownLink } from '../render/links.ts';
 import { countJsonStringBytes, fitEscaped, oneLine, truncateText } from '../render/text-fit.ts';
 import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
 import { jsonBodyBytes, parseJsonObject, postJson } from './json-body.ts';
@@ -123,7 +124,7 @@ export function renderDingTalkMessage(
     .join('\n');
   const link =
     facts.consoleUrl !== undefined && facts.consoleUrl.length <= URL_MAX_CHARS
-      ? `[Open in DLI console](${facts.consoleUrl.replace(/[()<>\s]/g, (char) => encodeURIComponent(char))})`
+      ? markdownLink('Open in DLI console', facts.consoleUrl)
       : undefined;
   const footer = escapeInline(
     truncateText(oneLine(`project ${facts.projectId} · ${facts.region}`), FOOTER_MAX_CHARS),
@@ -186,7 +187,8 @@ export function renderDingTalkDigest(
     at: mentions.at,
   });
   const room = DINGTALK_BODY_MAX_BYTES - jsonBodyBytes(compose('')) - countJsonStringBytes('\n\n');
-  const lines = digest.jobs.map((job) => `- ${formatDigestLine(job, escapeInline)}`);
+  const link = digest.linksToJobs ? markdownLink : undefined;
+  const lines = digest.jobs.map((job) => `- ${formatDigestLine(job, escapeInline, link)}`);
   return compose(fitLines(lines, room, countJsonStringBytes, '\n', (hidden) => `- ${moreLine(hidden)}`));
 }
 

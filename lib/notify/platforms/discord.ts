@@ -2,6 +2,7 @@ import type { JobEvent, TerminalStatus } from '../../job.ts';
 import { type Mentions, NO_MENTIONS } from '../destination.ts';
 import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
 import { describeJobEvent, type JobFacts, mentionsFor, type RenderContext } from '../render/job-facts.ts';
+import { markdownLink } from '../render/links.ts';
 import {
   countUtf16Units,
   defuseCodeFences,
@@ -181,7 +182,9 @@ export function renderDiscordDigest(
   const counts = fitMarkdown(digest.counts, 500);
   const room = Math.min(DISCORD_LIMITS.description, DISCORD_LIMITS.embedTotal - title.length);
   const lines = fitLines(
-    digest.jobs.map((job) => formatDigestLine(job, escapeDiscordMarkdown)),
+    digest.jobs.map((job) =>
+      formatDigestLine(job, escapeDiscordMarkdown, digest.linksToJobs ? markdownLink : undefined),
+    ),
     room - counts.length - 2,
     countUtf16Units,
   );

@@ -2,6 +2,7 @@ import type { JobEvent, TerminalStatus } from '../../job.ts';
 import type { ChatDestination, Mentions } from '../destination.ts';
 import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
 import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
+import { markdownLink } from '../render/links.ts';
 import { countJsonStringBytes, fitEscaped, oneLine, truncateText } from '../render/text-fit.ts';
 import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
 import { jsonBodyBytes, parseJsonObject, postJson } from './json-body.ts';
@@ -216,7 +217,8 @@ export function renderFeishuDigest(
     destination,
     context,
   );
-  const lines = digest.jobs.map((job) => formatDigestLine(job, escapeLarkMd));
+  const link = digest.linksToJobs ? markdownLink : undefined;
+  const lines = digest.jobs.map((job) => formatDigestLine(job, escapeLarkMd, link));
   listDiv.text.content = fitLines(
     lines,
     FEISHU_BODY_MAX_BYTES - jsonBodyBytes(message),

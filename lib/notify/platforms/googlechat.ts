@@ -76,6 +76,11 @@ export interface GoogleChatMessage {
  * Escapes user text for card text fields, which take a small HTML subset: `&`, `<` and `>` become entities, and
  * newlines become `<br>` (the documented line break).
  */
+/** An HTML link, which card text takes; the URL is escaped as an attribute value. */
+function googleChatLink(escapedText: string, url: string): string {
+  return `<a href="${escapeGoogleChatCardText(url).replace(/"/g, '&quot;')}">${escapedText}</a>`;
+}
+
 export function escapeGoogleChatCardText(text: string): string {
   return text
     .replace(/&/g, '&amp;')
@@ -262,7 +267,8 @@ export function renderGoogleChatDigest(
       },
     ],
   };
-  const lines = summary.jobs.map((job) => formatDigestLine(job, escapeGoogleChatCardText));
+  const link = summary.linksToJobs ? googleChatLink : undefined;
+  const lines = summary.jobs.map((job) => formatDigestLine(job, escapeGoogleChatCardText, link));
   const budget = GOOGLE_CHAT_BODY_BUDGET_BYTES - jsonBodyBytes(message);
   paragraph.textParagraph.text = fitLines(lines, budget, countJsonStringBytes, '<br>');
   return message;

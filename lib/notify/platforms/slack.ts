@@ -59,6 +59,11 @@ export function escapeSlackText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** `<url|text>`, Slack's link; a `|` in the URL would end it early, so it is percent-encoded. */
+function slackLink(escapedText: string, url: string): string {
+  return `<${escapeSlackText(url).replace(/\|/g, '%7C')}|${escapedText}>`;
+}
+
 /**
  * Slack mention tokens for `mentions`: `<!channel>` for everyone, `<@U…>` per user, `<!subteam^S…>` per user
  * group, space-separated, kept whole within {@link MENTIONS_MAX}. Ids are escaped, so a malformed id shows
@@ -119,7 +124,7 @@ export function renderSlackMessage(
 
   const contextElements: SlackText[] = [];
   if (facts.consoleUrl !== undefined) {
-    const link = `<${escapeSlackText(facts.consoleUrl).replace(/\|/g, '%7C')}|Open in DLI console>`;
+    const link = slackLink('Open in DLI console', facts.consoleUrl);
     // A link cut short would point somewhere else: leave it out instead.
     if (link.length <= CONTEXT_TEXT_MAX) contextElements.push({ type: 'mrkdwn', text: link });
   }
@@ -160,7 +165,9 @@ export function renderSlackDigest(
     { type: 'section', text: { type: 'mrkdwn', text: withMentions(mentionText, counts) } },
   ];
   const lines = fitLines(
-    digest.jobs.map((job) => formatDigestLine(job, escapeSlackText)),
+    digest.jobs.map((job) =>
+      formatDigestLine(job, escapeSlackText, digest.linksToJobs ? slackLink : undefined),
+    ),
     SECTION_TEXT_MAX,
     countUtf16Units,
   );

@@ -2,6 +2,7 @@ import type { JobEvent, TerminalStatus } from '../../job.ts';
 import type { Mentions } from '../destination.ts';
 import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
 import { describeJobEvent, type JobFacts, mentionsFor, type RenderContext } from '../render/job-facts.ts';
+import { markdownLink } from '../render/links.ts';
 import {
   countUtf8Bytes,
   countUtf16Units,
@@ -121,9 +122,7 @@ const markdownDialect: WecomDialect = {
   fieldLine: (label, value) =>
     `> **${label}:** ${fitEscaped(oneLine(value), FIELD_VALUE_MAX_BYTES, countUtf8Bytes, escapeWecomMarkdown)}`,
   blockHead: (title) => `**${title}**\n> `,
-  // Parentheses and spaces would end the markdown link early; percent-encoding them keeps the same URL.
-  link: (url) =>
-    `[Open in DLI console](${url.replace(/[()<> ]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)})`,
+  link: (url) => markdownLink('Open in DLI console', url),
   footer: (text) => `<font color="comment">${escapeWecomMarkdown(text)}</font>`,
 };
 
@@ -227,7 +226,8 @@ export function renderWecomDigest(
     .map((c) => `<font color="${STATUS_COLOR[c.status]}">${c.text}</font>`)
     .join(' · ');
   const head = `### ${summary.title}\n${counts}\n`;
-  const lines = summary.jobs.map((job) => `> ${formatDigestLine(job, escapeWecomMarkdown)}`);
+  const link = summary.linksToJobs ? markdownLink : undefined;
+  const lines = summary.jobs.map((job) => `> ${formatDigestLine(job, escapeWecomMarkdown, link)}`);
   const body = fitLines(lines, WECOM_MARKDOWN_MAX_BYTES - bytes(head), bytes);
   return { msgtype: 'markdown', markdown: { content: head + body } };
 }

@@ -13,6 +13,9 @@ const STATUS_WORD: Record<TerminalStatus, string> = {
 /** Longest digest line, in code points: a line must stay one line however long a queue name is. */
 export const DIGEST_LINE_MAX = 160;
 
+/** Longest console link a digest line carries: a longer one would crowd out other jobs' lines, so it is left out. */
+const DIGEST_LINK_MAX = 500;
+
 /** One status's share of a digest. */
 export interface DigestCount {
   status: TerminalStatus;
@@ -38,7 +41,15 @@ export interface DigestSummary {
   countsByStatus: DigestCount[];
   /** One entry per event: FAILED, then FINISHED, then CANCELLED, each in the order the jobs ended. */
   jobs: JobFacts[];
+  /**
+   * Whether each line can link to its own job: the console link names the job (`{job_id}` in its template). The
+   * default link opens the region's job list, the same for every line, so lines then carry none.
+   */
+  linksToJobs: boolean;
 }
+
+/** A platform's link markup around text already escaped for it. */
+export type LinkMarkup = (escapedText: string, url: string) => string;
 
 /** Counts and orders the events of one digest, for any chat platform to lay out. */
 export function summarizeDigest(events: readonly JobEvent[], context: RenderContext): DigestSummary {
@@ -71,6 +82,7 @@ export function summarizeDigest(events: readonly JobEvent[], context: RenderCont
     counts: countsByStatus.map((count) => count.text).join(' · '),
     countsByStatus,
     jobs,
+    linksToJobs: jobContext.consoleUrlTemplate.includes('{job_id}'),
   };
 }
 
@@ -104,11 +116,13 @@ export function distinctPrefixes(ids: readonly string[]): Map<string, string> {
  * What a digest says about one job, on one line: "❌ 208b08d4… FAILED · default · 3 min 12 s". The job id and the
  * queue, the only user text in it, go through `escapeText` (for platforms with markup). A queue name too long for
  * {@link DIGEST_LINE_MAX} is what gets cut, before escaping (so no cut lands inside an escape): the status and the
- * duration always show.
+ * duration always show. With `link` (a platform that has links, for a digest whose links lead to each job), the id
+ * links to the job's console page; the URL does not count towards the line's visible length.
  */
 export function formatDigestLine(
   job: JobFacts,
   escapeText: (text: string) => string = (text) => text,
+  link?: LinkMarkup,
 ): string {
   const shortJobId = oneLine(job.shortJobId);
   const head = `${job.statusEmoji} ${shortJobId} ${job.status}`;
@@ -117,7 +131,11 @@ export function formatDigestLine(
   const queueRoom = DIGEST_LINE_MAX - countCodePoints(`${head} · ${tail}`);
   const queue = job.queue === undefined ? '' : truncateText(oneLine(job.queue), queueRoom);
   const queuePart = queue === '' ? '' : ` · ${escapeText(queue)}`;
-  return `${job.statusEmoji} ${escapeText(shortJobId)} ${job.status}${queuePart}${tail}`;
+  const id =
+    link !== undefined && job.consoleUrl !== undefined && job.consoleUrl.length <= DIGEST_LINK_MAX
+      ? link(escapeText(shortJobId), job.consoleUrl)
+      : escapeText(shortJobId);
+  return `${job.statusEmoji} ${id} ${job.status}${queuePart}${tail}`;
 }
 
 /** The line that ends a list cut short: "… and 37 more". */

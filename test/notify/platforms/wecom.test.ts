@@ -352,6 +352,18 @@ describe('WeCom delivery to a WeCom-like robot', () => {
     expect(lines.at(-1)).toBe(`… and ${200 - (lines.length - 3)} more`);
   });
 
+  it('links each job of a markdown digest to its console page when the link names the job', () => {
+    const context = {
+      ...RENDER_CONTEXT,
+      consoleUrlTemplate: 'https://console.example.com/jobs/{job_id} (x)',
+    };
+    const message = renderWecomDigest(numberedEvents(2, ['FINISHED']), NO_MENTIONS, context);
+    expect(markdown(message).split('\n').slice(2)).toEqual([
+      '> ✅ [job-0000…](https://console.example.com/jobs/job-0000-0dc2-4dd7%20%28x%29) FINISHED · queue_0 · 2.5 s',
+      '> ✅ [job-0001…](https://console.example.com/jobs/job-0001-0dc2-4dd7%20%28x%29) FINISHED · queue_1 · 2.5 s',
+    ]);
+  });
+
   it('lists every job of a small digest without a "more" line', () => {
     const message = renderWecomDigest(numberedEvents(3, ['FINISHED']), destination.mentions, RENDER_CONTEXT);
     expect(markdown(message).split('\n')).toEqual([
@@ -474,6 +486,9 @@ function wecomError(errcode: number, message: string): { status: number; body: s
 
 describePlatformContract({
   kind: 'chat',
+  // The contract's destination mentions people, so its digest is a text message, which takes no links; the
+  // markdown digest links each job (above).
+  digestLinks: false,
   type: 'wecom',
   platform: wecomPlatform,
   receiver: () => createWecomReceiver({ key: ROBOT_KEY, now: createManualClock().now }),
