@@ -1,6 +1,6 @@
 import type { JobEvent, TerminalStatus } from '../../job.ts';
 import { type Mentions, NO_MENTIONS } from '../destination.ts';
-import { countThatFit, formatDigestLine, moreLine, summarizeDigest } from '../render/digest.ts';
+import { countThatFit, digestLineParts, moreLine, summarizeDigest } from '../render/digest.ts';
 import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
 import { countJsonStringBytes, countUtf16Units, truncateToFit } from '../render/text-fit.ts';
 import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
@@ -38,6 +38,8 @@ export interface TeamsTextRun {
   color?: TeamsColor;
   fontType?: 'Monospace';
   isSubtle?: boolean;
+  /** Makes the run a link (Adaptive Cards 1.2). */
+  selectAction?: { type: 'Action.OpenUrl'; url: string };
 }
 
 export interface TeamsRichTextBlock {
@@ -222,9 +224,19 @@ export function renderTeamsDigest(
   if (mentionLine) body.push(mentionLine.block);
   const message = teamsMessage(body, mentionLine?.entities ?? []);
 
-  const lineBlocks = digest.jobs.map((job, index) =>
-    richText([textRun(formatDigestLine(job))], index === 0 ? 'Medium' : 'None'),
-  );
+  const lineBlocks = digest.jobs.map((job, index) => {
+    const parts = digestLineParts(job);
+    const url = digest.linksToJobs ? parts.url : undefined;
+    const runs =
+      url === undefined
+        ? [textRun(`${parts.before}${parts.id}${parts.after}`)]
+        : [
+            textRun(parts.before),
+            textRun(parts.id, { selectAction: { type: 'Action.OpenUrl', url } }),
+            textRun(parts.after),
+          ];
+    return richText(runs, index === 0 ? 'Medium' : 'None');
+  });
   // Each block added to the body array costs its JSON plus one comma.
   const sizeOf = (block: TeamsElement) => jsonBodyBytes(block) + 1;
   const moreBlock = (omitted: number) => richText([textRun(moreLine(omitted), { isSubtle: true })], 'None');

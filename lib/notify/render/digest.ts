@@ -124,6 +124,20 @@ export function formatDigestLine(
   escapeText: (text: string) => string = (text) => text,
   link?: LinkMarkup,
 ): string {
+  const parts = digestLineParts(job, escapeText);
+  const id = link !== undefined && parts.url !== undefined ? link(parts.id, parts.url) : parts.id;
+  return `${parts.before}${id}${parts.after}`;
+}
+
+/**
+ * {@link formatDigestLine}'s line in three parts, for a platform that links a run of text rather than marking it
+ * up (Teams): the text before the id, the escaped id, the text after it, and the job's link when a line may carry
+ * one.
+ */
+export function digestLineParts(
+  job: JobFacts,
+  escapeText: (text: string) => string = (text) => text,
+): { before: string; id: string; after: string; url: string | undefined } {
   const shortJobId = oneLine(job.shortJobId);
   const head = `${job.statusEmoji} ${shortJobId} ${job.status}`;
   const tail = job.duration === undefined ? '' : ` · ${job.duration}`;
@@ -131,11 +145,14 @@ export function formatDigestLine(
   const queueRoom = DIGEST_LINE_MAX - countCodePoints(`${head} · ${tail}`);
   const queue = job.queue === undefined ? '' : truncateText(oneLine(job.queue), queueRoom);
   const queuePart = queue === '' ? '' : ` · ${escapeText(queue)}`;
-  const id =
-    link !== undefined && job.consoleUrl !== undefined && job.consoleUrl.length <= DIGEST_LINK_MAX
-      ? link(escapeText(shortJobId), job.consoleUrl)
-      : escapeText(shortJobId);
-  return `${job.statusEmoji} ${id} ${job.status}${queuePart}${tail}`;
+  const url =
+    job.consoleUrl !== undefined && job.consoleUrl.length <= DIGEST_LINK_MAX ? job.consoleUrl : undefined;
+  return {
+    before: `${job.statusEmoji} `,
+    id: escapeText(shortJobId),
+    after: ` ${job.status}${queuePart}${tail}`,
+    url,
+  };
 }
 
 /** The line that ends a list cut short: "… and 37 more". */

@@ -476,8 +476,6 @@ const logicAppsError = (status: number, code: string) => ({
 
 describePlatformContract({
   kind: 'chat',
-  // Digest lines are text runs: a link per line is not built for Teams yet.
-  digestLinks: false,
   type: 'teams',
   platform: teamsPlatform,
   receiver: () => createTeamsReceiver({ workflowId: WORKFLOW_ID, sig: SIG, now: () => RENDER_TIME }),
