@@ -30,6 +30,9 @@ export function createCycleMetrics(env: Env): Metrics {
 export function publishCycleMetrics(metrics: Metrics, summary: CycleSummary): void {
   metrics.addMetric('JobsPolled', MetricUnit.Count, summary.polled);
   metrics.addMetric('Transitions', MetricUnit.Count, summary.changed);
+  metrics.addMetric('JobsDiscovered', MetricUnit.Count, summary.discovered);
+  // What the cycle asked of DLI, the gateway's rate limit counts them all: list windows and status calls.
+  metrics.addMetric('DliRequests', MetricUnit.Count, summary.list_calls + summary.status_calls);
   metrics.addMetric('DeliveriesSent', MetricUnit.Count, summary.notified);
   metrics.addMetric('DeliveryFailures', MetricUnit.Count, summary.delivery_failures);
   metrics.addMetric('DeadLettered', MetricUnit.Count, summary.dead_lettered);

@@ -26,6 +26,7 @@ const directory = mkdtempSync(join(tmpdir(), 'dli-watch-handler-ssm-'));
 const storePath = join(directory, 'state.db');
 const savedEnv = { ...process.env };
 let stdout: StdoutCapture;
+let receiverOrigin = '';
 
 async function track(jobId: string): Promise<void> {
   const store = SqliteStore.open(storePath);
@@ -35,6 +36,7 @@ async function track(jobId: string): Promise<void> {
 
 beforeAll(async () => {
   const [dliUrl, receiverUrl, ssmUrl] = await Promise.all([simulator.start(), receiver.start(), ssm.start()]);
+  receiverOrigin = receiverUrl;
   ssm.put(CREDENTIALS_PARAMETER, JSON.stringify({ ak: ACCESS_KEY, sk: SECRET_KEY }));
   ssm.put(
     DESTINATIONS_PARAMETER,
@@ -107,5 +109,36 @@ describe('handlers/poll with secrets in Parameter Store', () => {
     expect(everything).toContain('"correlation_id":"ssm-4"');
     for (const secret of [SECRET_KEY, WRONG_SECRET_KEY, 'ssm-secret-path'])
       expect(everything).not.toContain(secret);
+  });
+
+  it('finds jobs with the watches that come in the destinations parameter', async () => {
+    const { handler } = await import('../../handlers/poll.ts');
+    ssm.put(
+      DESTINATIONS_PARAMETER,
+      JSON.stringify({
+        destinations: [{ name: 'ops', type: 'webhook', url: `${receiverOrigin}/hooks/ssm-secret-path` }],
+        watches: [{ name: 'lambda-etl', queues: ['etl_*'] }],
+      }),
+    );
+    // The watch's first cycle starts it; the job is submitted after.
+    await handler(scheduledEvent('watch-1'), pollLambdaContext(150_000, 'req-watch'));
+    const submitted = Date.now();
+    simulator.addJob('console-etl-job', {
+      timeline: [
+        { at: submitted, status: 'RUNNING' },
+        { at: submitted + 1, status: 'FAILED' },
+      ],
+      fields: { queue_name: 'etl_daily', message: 'boom' },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const before = receiver.requests.length;
+    expect(await handler(scheduledEvent('watch-2'), pollLambdaContext(150_000, 'req-watch'))).toMatchObject({
+      discovered: 1,
+      notified: 1,
+    });
+    const sent = receiver.requests.slice(before).map((request) => JSON.parse(request.body).data);
+    expect(sent).toEqual([
+      expect.objectContaining({ job_id: 'console-etl-job', labels: { watch: 'lambda-etl' } }),
+    ]);
   });
 });
