@@ -8,12 +8,19 @@ import {
 } from '../dli/errors.ts';
 import { type JobListRow, jobFromListRow } from '../dli/schemas.ts';
 import { type JobWindow, scanJobWindow } from '../dli/window-scan.ts';
-import { type JobRecord, newJobRecord, type TrackRequest } from '../job.ts';
+import type { JobRecord } from '../job.ts';
 import type { DestinationBase } from '../notify/destination.ts';
-import { MAX_GET_MANY } from '../store/job-store.ts';
 import { forEachBounded } from '../util/for-each-bounded.ts';
-import { type Watch, watchLabels, watchListFilter, watchMatches, watchStartsAt } from '../watch.ts';
+import { type Watch, watchListFilter, watchMatches } from '../watch.ts';
 import { type CycleRun, duePages, stopRequested, writeRecord } from './cycle-run.ts';
+import {
+  DEFAULT_SCAN_OVERLAP_MS,
+  openWatchRuns,
+  saveWatchRuns,
+  type TrackedByWatch,
+  trackFound,
+  type WatchRun,
+} from './discovery.ts';
 import {
   isNeverPolled,
   nextPollPosition,
@@ -24,10 +31,6 @@ import {
 import { planStatusReads, type StatusPlan, sliceWindow } from './status-plan.ts';
 import { countError, emptyPollCounts, type PollCounts } from './summary.ts';
 import { applyPoll, type PollOutcome } from './transitions.ts';
-import { readWatchStatesOf, saveWatchRun } from './watch-state.ts';
-
-/** How far before its cursor a watch's scan starts by default: room for DLI's clock to be behind ours. */
-export const DEFAULT_SCAN_OVERLAP_MS = 2 * 60_000;
 
 /** Window slices scanned at once, at most: each is one request at a time. */
 const MAX_SLICES = 8;
@@ -69,16 +72,6 @@ export interface PollPhaseResult {
    * with the status change, the lease costs no write of its own, and the delivery phase sends them first.
    */
   ended: JobRecord[];
-}
-
-/** A watch in this cycle: where its scan starts, and how far it got. */
-interface WatchRun {
-  watch: Watch;
-  /** Epoch ms: jobs that started before it were looked at by an earlier cycle. */
-  windowStart: number;
-  /** Epoch ms up to which this cycle has stored every job the watch finds; below `windowStart`: no progress. */
-  coveredUpTo: number;
-  found: number;
 }
 
 /** One span of the job list read in this cycle, page by page. */
@@ -204,46 +197,12 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
     await recordOutcome(record, outcome);
   }
 
-  /**
-   * Tracks the jobs of `found` nobody tracked yet, each with the labels of the first watch that wants it, and reads
-   * its row as its first poll. Only the jobs this cycle added are read: a job another cycle added at the same moment
-   * is that cycle's. Rejects when the store fails: the scan then stops, so no cursor passes a job not stored.
-   */
-  async function track(found: { row: JobListRow; watch: WatchRun }[]): Promise<void> {
-    const known = new Set<string>();
-    for (let at = 0; at < found.length; at += MAX_GET_MANY) {
-      const ids = found.slice(at, at + MAX_GET_MANY).map(({ row }) => row.job_id);
-      for (const record of await run.store.getMany(ids)) known.add(record.jobId);
-    }
-    const fresh = found.filter(({ row }) => !known.has(row.job_id));
-    if (fresh.length === 0) return;
-    const now = run.clock.now();
-    const requests = new Map<string, { request: TrackRequest; row: JobListRow; watch: WatchRun }>();
-    for (const { row, watch } of fresh) {
-      const request: TrackRequest = {
-        jobId: row.job_id,
-        labels: watchLabels(watch.watch),
-        ...(row.start_time === undefined ? {} : { startTime: row.start_time }),
-      };
-      requests.set(row.job_id, { request, row, watch });
-    }
-    const { addedIds } = await run.store.track(
-      [...requests.values()].map(({ request }) => request),
-      now,
-    );
-    const reads: Promise<void>[] = [];
-    for (const jobId of addedIds) {
-      const added = requests.get(jobId);
-      if (!added) continue;
-      added.watch.found += 1;
-      counts.discovered += 1;
-      served.add(jobId);
-      run.log.info('watch found a job', { job_id: jobId, watch: added.watch.watch.name });
-      // The record as the store created it; its first write is then a compare-and-set on version 1.
-      const record = newJobRecord(added.request, now);
-      reads.push(recordOutcome(record, { kind: 'status', job: jobFromListRow(added.row) }));
-    }
-    await Promise.all(reads);
+  /** Reads the row of a job a watch just tracked as its first poll. */
+  async function firstRead(added: TrackedByWatch): Promise<void> {
+    counts.discovered += 1;
+    served.add(added.record.jobId);
+    run.log.info('watch found a job', { job_id: added.record.jobId, watch: added.watch.watch.name });
+    await recordOutcome(added.record, { kind: 'status', job: jobFromListRow(added.row) });
   }
 
   async function handleRows(rows: readonly JobListRow[], watches: readonly WatchRun[]): Promise<void> {
@@ -268,7 +227,7 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
       if (watch) found.push({ row, watch });
     }
     await Promise.all(reads);
-    if (found.length > 0) await track(found);
+    if (found.length > 0) await trackFound(run, found, firstRead);
   }
 
   async function scanSlice(slice: Slice, watches: readonly WatchRun[]): Promise<void> {
@@ -305,28 +264,20 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
     }
   }
 
-  // Watches: where each one's scan starts this cycle. A new one starts now: it records its cursor and reads nothing.
+  // Watches: where each one's scan starts this cycle.
   let watchRuns: WatchRun[] = [];
-  if (deps.watches.length > 0) {
-    try {
-      const states = await readWatchStatesOf(
-        run.store,
-        deps.watches.map((watch) => watch.name),
-      );
-      watchRuns = deps.watches.map((watch) => {
-        const state = states.get(watch.name);
-        const windowStart =
-          state === undefined ? watchStartsAt(watch, run.startedAt) : state.cursor - overlapMs;
-        const isNew = windowStart >= scanEnd;
-        return { watch, windowStart, coveredUpTo: isNew ? scanEnd : Number.NEGATIVE_INFINITY, found: 0 };
-      });
-    } catch (error) {
-      // Without its cursor a watch would start afresh and skip what it has not seen yet: it waits instead.
-      onStoreError();
-      run.log.error('could not read the watches; they wait for the next cycle', {
-        error: (error as Error).message,
-      });
-    }
+  try {
+    watchRuns = await openWatchRuns(run.store, deps.watches, {
+      cycleStartedAt: run.startedAt,
+      scanEnd,
+      overlapMs,
+    });
+  } catch (error) {
+    // Without its cursor a watch would start afresh and skip what it has not seen yet: it waits instead.
+    onStoreError();
+    run.log.error('could not read the watches; they wait for the next cycle', {
+      error: (error as Error).message,
+    });
   }
   const scanning = watchRuns.filter((watch) => watch.windowStart < scanEnd);
 
@@ -434,25 +385,7 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
     }
   }
 
-  for (const watch of watchRuns) {
-    const progressed = watch.coveredUpTo >= watch.windowStart;
-    if (!progressed && watch.found === 0) continue;
-    try {
-      const saved = await saveWatchRun(run.store, watch.watch.name, {
-        coveredUpTo: progressed ? watch.coveredUpTo : Number.NEGATIVE_INFINITY,
-        found: watch.found,
-        ranAt: run.startedAt,
-      });
-      if (!saved)
-        run.log.warn('other cycles kept changing a watch; its cursor waits', { watch: watch.watch.name });
-    } catch (error) {
-      onStoreError();
-      run.log.error('could not record how far a watch got; it looks again next cycle', {
-        watch: watch.watch.name,
-        error: (error as Error).message,
-      });
-    }
-  }
+  await saveWatchRuns(run, watchRuns, onStoreError);
   return { counts, fatal, ended };
 }
 
