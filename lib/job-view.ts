@@ -16,6 +16,9 @@ export function describeRecord(record: JobRecord) {
     phase: record.phase,
     labels: record.labels,
     tracked_at: iso(record.trackedAt),
+    /** DLI's start time of the job; `null` until a poll or the job list told it. */
+    start_time: iso(record.startTime),
+    /** When a poll last changed the record: a poll that finds nothing new writes nothing. */
     last_polled_at: iso(record.lastPolledAt),
     /** Destinations the job's end was routed to; `null` until it ends (routing needs its queue, owner, type…). */
     routed_to: record.event?.routedTo ?? null,

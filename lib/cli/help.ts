@@ -88,9 +88,11 @@ Options:
   show: `Usage: dli-watch show <job-id> [--json]
 
 Shows one job in full: its status (LOST, NOT_POLLED as 'list' shows them), labels, when it was
-tracked, polled and last changed status, how many polls in a row DLI did not know it, where its
-end was routed, its event id (the webhook-id of its deliveries), and every delivery, pending or
-dead-lettered, with its attempts, next attempt and last error. Exits 1 if the job is not tracked.
+tracked, when DLI says it started, when a poll last changed it (a poll that finds nothing new
+writes nothing) and when its status last changed, how many polls in a row DLI did not know it,
+where its end was routed, its event id (the webhook-id of its deliveries), and every delivery,
+pending or dead-lettered, with its attempts, next attempt and last error. Exits 1 if the job is
+not tracked.
 
 Options:
   --json              one JSON object on stdout

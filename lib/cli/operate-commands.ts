@@ -39,7 +39,9 @@ export async function show(args: string[], io: CliIo): Promise<number> {
     ['phase', view.phase],
     ['labels', labels.join(', ') || '-'],
     ['tracked at', shortTime(view.tracked_at)],
-    ['last polled at', shortTime(view.last_polled_at)],
+    ['started at', shortTime(view.start_time)],
+    // A poll that finds nothing new writes nothing: this is the last poll that changed something.
+    ['last change at', shortTime(view.last_polled_at)],
     ['status changed at', shortTime(view.status_changed_at)],
     ['not found', `${view.not_found_count} poll(s) in a row`],
     ['routed to', routedTo],

@@ -187,6 +187,8 @@ describe('show', () => {
       event_id: expect.stringMatching(/^msg_[0-9a-f]{32}$/),
     });
     expect(view.status_changed_at).toBe(view.last_polled_at);
+    // DLI's start time, from the poll: it places the job in the job list's windows.
+    expect(view.start_time).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     expect(view.deliveries).toEqual([
       expect.objectContaining({
         destination: 'alerts',
