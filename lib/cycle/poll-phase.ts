@@ -7,7 +7,7 @@ import {
   DliProjectError,
 } from '../dli/errors.ts';
 import { type JobListRow, jobFromListRow } from '../dli/schemas.ts';
-import { type JobWindow, scanJobWindow } from '../dli/window-scan.ts';
+import { type JobWindow, LIST_PAGE_SIZE, scanJobWindow } from '../dli/window-scan.ts';
 import type { JobRecord } from '../job.ts';
 import type { DestinationBase } from '../notify/destination.ts';
 import { forEachBounded } from '../util/for-each-bounded.ts';
@@ -111,6 +111,7 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
   const overlapMs = deps.scanOverlapMs ?? DEFAULT_SCAN_OVERLAP_MS;
   // Fixed for every scan of the cycle: jobs submitted after it wait for the next cycle, and no row moves meanwhile.
   const scanEnd = run.startedAt;
+  const signalOption = run.signal ? { signal: run.signal } : {};
 
   const active = new Map<string, JobRecord>();
   for await (const page of duePages(run, 'polls'))
@@ -120,27 +121,25 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
   /** Rows already handled, from whichever scan. */
   const seen = new Set<string>();
 
-  /** Whether a DLI failure ends the phase (and records it); `false`: the caller carries on without that answer. */
-  function isFatal(error: DliError, failed: string, what: Record<string, unknown>): boolean {
+  /**
+   * Records a DLI failure: rejected credentials and an unknown project end the phase (`fatal`), a stop is counted
+   * as cancelled, anything else as an error of its kind; the caller carries on without that answer.
+   */
+  function noteDliFailure(error: DliError, failed: string, what: Record<string, unknown>): void {
     if (error instanceof DliAuthError) {
       fatal ??= error;
       run.log.error('DLI rejected the credentials; stopping the cycle', { ...error.toLogAttributes() });
-      return true;
-    }
-    if (error instanceof DliProjectError) {
+    } else if (error instanceof DliProjectError) {
       fatal ??= error;
       run.log.error('DLI does not know the project; stopping the cycle', { ...error.toLogAttributes() });
-      return true;
-    }
-    if (error instanceof DliCancelledError) {
+    } else if (error instanceof DliCancelledError) {
       // A stop cut the request short: the job is simply read next cycle.
       counts.cancelled += 1;
       run.log.info('DLI request cancelled by a stop', what);
-      return false;
+    } else {
+      countError(counts.errors_by_kind, error.kind);
+      run.log.warn(`${failed}: ${error.message}`, { ...what, ...error.toLogAttributes() });
     }
-    countError(counts.errors_by_kind, error.kind);
-    run.log.warn(`${failed}: ${error.message}`, { ...what, ...error.toLogAttributes() });
-    return false;
   }
 
   /** Applies one status read (a row or a status call) to a job and writes it when something changed. */
@@ -188,7 +187,7 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
       if (error instanceof DliJobNotFoundError) {
         outcome = { kind: 'not-found' };
       } else if (error instanceof DliError) {
-        isFatal(error, 'could not poll job', { job_id: record.jobId });
+        noteDliFailure(error, 'could not poll job', { job_id: record.jobId });
         return;
       } else {
         throw error;
@@ -232,11 +231,7 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
 
   async function scanSlice(slice: Slice, watches: readonly WatchRun[]): Promise<void> {
     try {
-      for await (const page of scanJobWindow(
-        deps.dli,
-        slice.window,
-        run.signal ? { signal: run.signal } : {},
-      )) {
+      for await (const page of scanJobWindow(deps.dli, slice.window, signalOption)) {
         counts.listCalls += 1;
         try {
           await handleRows(page.rows, watches);
@@ -257,10 +252,14 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
     } catch (error) {
       if (!(error instanceof DliError)) throw error;
       counts.listCalls += 1;
-      isFatal(error, 'could not read the job list; what it holds waits for status calls and the next cycle', {
-        list_window_start: slice.window.start,
-        list_window_end: slice.window.end,
-      });
+      noteDliFailure(
+        error,
+        'could not read the job list; what it holds waits for status calls and the next cycle',
+        {
+          list_window_start: slice.window.start,
+          list_window_end: slice.window.end,
+        },
+      );
     }
   }
 
@@ -286,6 +285,7 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
     .filter((record) => record.startTime !== null && record.startTime <= scanEnd)
     .map((record) => record.startTime as number)
     .sort((a, b) => a - b);
+  // Stays per job when the setting says so, or when sizing the window fails.
   let plan: StatusPlan = { kind: 'per-job', probes: 0 };
   try {
     if (deps.statusPlan === 'auto')
@@ -293,14 +293,13 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
         counts.listCalls += 1;
         const answer = await deps.dli.listJobs(
           { start: Math.max(1, start - 1), end: scanEnd, order: 'start_time_asc', pageSize: 1 },
-          run.signal ? { signal: run.signal } : {},
+          signalOption,
         );
         return answer.job_count;
       });
   } catch (error) {
     if (!(error instanceof DliError)) throw error;
-    isFatal(error, 'could not size the job-list window; polling one job at a time', {});
-    plan = { kind: 'per-job', probes: 0 };
+    noteDliFailure(error, 'could not size the job-list window; polling one job at a time', {});
   }
   counts.plan = plan.kind;
 
@@ -310,7 +309,7 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
     const slices = Math.min(
       MAX_SLICES,
       Math.max(1, Math.floor(deps.concurrency / 2)),
-      Math.ceil(plan.rows / (100 * PAGES_PER_SLICE)),
+      Math.ceil(plan.rows / (LIST_PAGE_SIZE * PAGES_PER_SLICE)),
     );
     scans.push({
       slices: sliceWindow(plan.start, scanEnd, slices).map((window) => ({
@@ -335,10 +334,11 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
     });
   }
   if (!mustStop()) {
-    const work = scans.flatMap((scan) => scan.slices.map((slice) => ({ slice, scan })));
     // Every watch sees every row, whichever scan brings it: a row is handled once.
-    await forEachBounded(work, Math.max(1, Math.min(MAX_SLICES, deps.concurrency)), ({ slice }) =>
-      scanSlice(slice, scanning),
+    await forEachBounded(
+      scans.flatMap((scan) => scan.slices),
+      Math.max(1, Math.min(MAX_SLICES, deps.concurrency)),
+      (slice) => scanSlice(slice, scanning),
     );
   }
   for (const scan of scans) {
@@ -360,7 +360,7 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
     }
   }
   const ordered = orderOneByOne(rest, position.position);
-  counts.pollLagMs = pollLag(run.startedAt, active, ordered, position.position?.roundStartedAt ?? null);
+  counts.pollLagMs = pollLag(run.startedAt, active.size, ordered, position.position?.roundStartedAt ?? null);
   let started = 0;
   async function worker(): Promise<void> {
     while (started < ordered.length) {
@@ -406,11 +406,11 @@ function contiguousProgress(slices: readonly Slice[]): number {
  */
 function pollLag(
   startedAt: number,
-  active: ReadonlyMap<string, JobRecord>,
+  activeJobs: number,
   oneByOne: readonly JobRecord[],
   roundStartedAt: number | null,
 ): number | null {
-  if (active.size === 0) return null;
+  if (activeJobs === 0) return null;
   let lag = 0;
   for (const record of oneByOne) {
     const since = isNeverPolled(record)

@@ -13,6 +13,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  type PutCommandInput,
   QueryCommand,
   type QueryCommandInput,
   ScanCommand,
@@ -217,6 +218,27 @@ function assertPollTime(lastPolledAt: number | null): void {
   }
 }
 
+/** The condition part of a conditional put. */
+type PutCondition = Pick<
+  PutCommandInput,
+  'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+>;
+
+/** Create-if-absent: no item under this key yet. */
+const ABSENT: PutCondition = {
+  ConditionExpression: 'attribute_not_exists(#key)',
+  ExpressionAttributeNames: { '#key': 'job_id' },
+};
+
+/** Compare-and-set: the stored `attribute` is still `expected`. */
+function atVersion(attribute: string, expected: number): PutCondition {
+  return {
+    ConditionExpression: '#version = :expected',
+    ExpressionAttributeNames: { '#version': attribute },
+    ExpressionAttributeValues: { ':expected': expected },
+  };
+}
+
 /** A compare-and-set or create-if-absent condition that did not hold: someone else got there first. */
 function isConditionFailure(error: unknown): boolean {
   return isRecord(error) && error.name === 'ConditionalCheckFailedException';
@@ -327,19 +349,9 @@ export class DynamoDbStore implements PrunableJobStore {
         // create-if-absent PutItem per job.
         await forEachBounded([...firsts.values()], DYNAMODB_WRITE_CONCURRENCY, async (job) => {
           const record = newJobRecord(job, now);
-          try {
-            await this.#documents.send(
-              new PutCommand({
-                TableName: this.table,
-                Item: this.#toItem(record, 1),
-                ConditionExpression: 'attribute_not_exists(#jobId)',
-                ExpressionAttributeNames: { '#jobId': 'job_id' },
-              }),
-            );
+          if (await this.#putIf(this.#toItem(record, 1), ABSENT)) {
             added++;
             addedSet.add(job.jobId);
-          } catch (error) {
-            if (!isConditionFailure(error)) throw error;
           }
         });
       } catch (error) {
@@ -525,36 +537,18 @@ export class DynamoDbStore implements PrunableJobStore {
     const text = JSON.stringify(value);
     if (text === undefined) throw new TypeError('A state value must be JSON-serializable, got undefined');
     const version = expectedVersion + 1;
-    return this.#run('write a state value', async () => {
-      try {
-        await this.#documents.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: {
-              job_id: STATE_KEY_PREFIX + key,
-              item_kind: 'state',
-              schema_version: ITEM_SCHEMA_VERSION,
-              state_version: version,
-              state_value: text,
-            },
-            ...(expectedVersion === 0
-              ? {
-                  ConditionExpression: 'attribute_not_exists(#key)',
-                  ExpressionAttributeNames: { '#key': 'job_id' },
-                }
-              : {
-                  ConditionExpression: '#version = :expected',
-                  ExpressionAttributeNames: { '#version': 'state_version' },
-                  ExpressionAttributeValues: { ':expected': expectedVersion },
-                }),
-          }),
-        );
-      } catch (error) {
-        if (isConditionFailure(error)) return null;
-        throw error;
-      }
-      return version;
-    });
+    const item = {
+      job_id: STATE_KEY_PREFIX + key,
+      item_kind: 'state',
+      schema_version: ITEM_SCHEMA_VERSION,
+      state_version: version,
+      state_value: text,
+    };
+    return this.#run('write a state value', async () =>
+      (await this.#putIf(item, expectedVersion === 0 ? ABSENT : atVersion('state_version', expectedVersion)))
+        ? version
+        : null,
+    );
   }
 
   async list(options: { limit: number; cursor?: string | null }): Promise<Page<JobRecord>> {
@@ -651,24 +645,25 @@ export class DynamoDbStore implements PrunableJobStore {
     assertPollTime(next.lastPolledAt);
     return this.#run('update a job', async () => {
       const version = expectedVersion + 1;
-      try {
-        // A whole-item put: attributes the new record no longer derives (due_shard, expires_at) disappear.
-        // The condition also fails when the job was untracked, so an update never recreates it.
-        await this.#documents.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: this.#toItem(next, version),
-            ConditionExpression: '#version = :expected',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':expected': expectedVersion },
-          }),
-        );
-      } catch (error) {
-        if (isConditionFailure(error)) return null;
-        throw error;
-      }
-      return { ...next, version };
+      // A whole-item put: attributes the new record no longer derives (due_shard, expires_at) disappear.
+      // The condition also fails when the job was untracked, so an update never recreates it.
+      const stored = await this.#putIf(this.#toItem(next, version), atVersion('version', expectedVersion));
+      return stored ? { ...next, version } : null;
     });
+  }
+
+  /**
+   * Puts `item` on `condition`: `false` when the condition did not hold (someone else got there first), which is
+   * never an error. The one conditional put of the store: tracking, record updates and state values.
+   */
+  async #putIf(item: object, condition: PutCondition): Promise<boolean> {
+    try {
+      await this.#documents.send(new PutCommand({ TableName: this.table, Item: item, ...condition }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
