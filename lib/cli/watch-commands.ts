@@ -1,9 +1,8 @@
 import { loadDeliveryConfig } from '../config/config.ts';
 import { readWatchStates, type WatchState } from '../cycle/watch-state.ts';
-import { openStore } from '../store/open-store.ts';
 import type { Watch } from '../watch.ts';
 import { type CliIo, EXIT_OK, parse, usage } from './cli-io.ts';
-import { shortTime } from './job-commands.ts';
+import { shortTime, withStore } from './job-commands.ts';
 import { createTextTable } from './text-table.ts';
 
 /** One watch as `watches` shows it. */
@@ -67,13 +66,7 @@ export async function watches(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { json: { type: 'boolean' } });
   if (positionals.length) usage('watches takes no arguments');
   const config = loadDeliveryConfig(io.env, { cwd: io.cwd });
-  const store = await openStore(config.store, { mustExist: true });
-  let states: Map<string, WatchState>;
-  try {
-    states = await readWatchStates(store);
-  } finally {
-    await store.close();
-  }
+  const states = await withStore(io, readWatchStates, { mustExist: true });
   const configured = new Map(config.watches.map((watch) => [watch.name, watch]));
   const views = [
     ...config.watches.map((watch) => describeWatch(watch, watch.name, states.get(watch.name))),

@@ -6,7 +6,7 @@ import type { Env } from '../util/env.ts';
 import type { LogLevel } from '../util/log.ts';
 import type { Watch } from '../watch.ts';
 import { type LoadOptions, readConfigFile } from './config-file.ts';
-import { checkDestinationNames, toDestination } from './destinations.ts';
+import { checkUniqueNames, toDestination } from './destinations.ts';
 import { type DliConfig, readDliConfig } from './dli-settings.ts';
 import { readStoreSettings } from './env-settings.ts';
 import { ConfigError, integerSetting, Problems, readVariable } from './problems.ts';
@@ -57,9 +57,9 @@ function readDeliveryConfig(env: Env, options: LoadOptions, problems: Problems):
   const { store, logLevel } = readStoreSettings(env, options.cwd, problems);
   const file = readConfigFile(env, options, problems);
   const shortcuts = readWebhookShortcuts(env, problems);
-  checkDestinationNames([...(file?.names ?? []), ...shortcuts.map(shortcutName)], problems);
+  checkUniqueNames([...(file?.names ?? []), ...shortcuts.map(shortcutName)], problems);
   const queuesWatch = readQueuesShortcut(env, problems);
-  checkDestinationNames(
+  checkUniqueNames(
     [
       ...(file?.watchNames ?? []),
       ...(queuesWatch ? [{ name: QUEUES_SHORTCUT_WATCH, where: 'DLI_WATCH_QUEUES', what: 'its watch' }] : []),

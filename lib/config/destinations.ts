@@ -213,8 +213,11 @@ function uniqueOrEmpty(entries: string[] | undefined): string[] {
   return [...new Set(entries ?? [])];
 }
 
-/** Deliveries are stored by destination name, so two destinations sharing one would steal each other's. */
-export function checkDestinationNames(claims: NameClaim[], problems: Problems): void {
+/**
+ * Files a problem for each name claimed twice. Deliveries are stored by destination name, so two destinations
+ * sharing one would steal each other's; a watch's name is its cursor's key and its jobs' label, likewise.
+ */
+export function checkUniqueNames(claims: NameClaim[], problems: Problems): void {
   const firstClaims = new Map<string, NameClaim>();
   for (const claim of claims) {
     const first = firstClaims.get(claim.name);

@@ -9,10 +9,10 @@ import { parseAuthorization, verifySignature } from '../dli/signer.ts';
 import {
   createJobListIndex,
   isListQueryProblem,
-  type JobTag,
   type ListEntry,
   type ListedJob,
   type ListQuery,
+  listEntryOfFields,
   parseListQuery,
 } from './job-list.ts';
 import { closeServer, listenOnLoopback, readRequestBody, requestHeaders } from './loopback-server.ts';
@@ -348,17 +348,9 @@ function createJobEntry(jobId: string, job: SimulatedJob, simulatorEpochMs: numb
   const { message: _message, ...overrides } = job.fields ?? {};
   // Exactly the values the body shows: the generated ones, overridden by `fields`.
   const shown: Record<string, unknown> = { ...generated, ...overrides };
-  const text = (field: string) => (typeof shown[field] === 'string' ? (shown[field] as string) : '');
+  const startTime = typeof shown.start_time === 'number' ? shown.start_time : generated.start_time;
   return {
-    jobId,
-    startTime: typeof shown.start_time === 'number' ? shown.start_time : generated.start_time,
-    jobType: text('job_type'),
-    queueName: text('queue_name'),
-    owner: text('owner'),
-    statementLower: text('statement').toLowerCase(),
-    tags: Array.isArray(shown.tags) ? (shown.tags as JobTag[]) : [],
-    databaseName: text('database_name'),
-    tableName: text('table_name'),
+    ...listEntryOfFields(jobId, startTime, shown),
     job,
     hash,
     generated,

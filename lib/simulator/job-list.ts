@@ -377,15 +377,24 @@ export function createJobListIndex<E extends ListEntry>(): JobListIndex<E> {
 
 /** What the filters read of a built row: the fields they compare, '' for a text field the row lacks. */
 export function listEntryOfRow(row: ListedJob): ListEntry {
-  const text = (field: string) => (typeof row[field] === 'string' ? (row[field] as string) : '');
+  return listEntryOfFields(row.job_id, row.start_time, row);
+}
+
+/** What the filters read of a job whose rows show `fields` (a row, or what a row would be built from). */
+export function listEntryOfFields(
+  jobId: string,
+  startTime: number,
+  fields: Readonly<Record<string, unknown>>,
+): ListEntry {
+  const text = (field: string) => (typeof fields[field] === 'string' ? (fields[field] as string) : '');
   return {
-    jobId: row.job_id,
-    startTime: row.start_time,
+    jobId,
+    startTime,
     jobType: text('job_type'),
     queueName: text('queue_name'),
     owner: text('owner'),
     statementLower: text('statement').toLowerCase(),
-    tags: Array.isArray(row.tags) ? (row.tags as JobTag[]) : [],
+    tags: Array.isArray(fields.tags) ? (fields.tags as JobTag[]) : [],
     databaseName: text('database_name'),
     tableName: text('table_name'),
   };
