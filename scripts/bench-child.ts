@@ -21,6 +21,7 @@ import { createWatcher } from '../lib/run/watcher.ts';
 import type { JobStore } from '../lib/store/job-store.ts';
 import { SqliteStore } from '../lib/store/sqlite-store.ts';
 import { silentLog } from '../lib/util/log.ts';
+import { wrapStoreCalls } from './bench-common.ts';
 
 /**
  * What a child measures: `tick`, one cycle over N tracked jobs; `floor`, the project's DLI client making the same N
@@ -138,30 +139,17 @@ async function measure<T>(
  * is returned, so timing the call itself (not the await) is exactly the time the event loop spent in SQLite.
  */
 function timedStore(store: JobStore, timings: Record<string, { calls: number; ms: number }>): JobStore {
-  function timed<A extends unknown[], R>(name: string, method: (...args: A) => Promise<R>) {
+  return wrapStoreCalls(store, (name, call) => {
     const timing = { calls: 0, ms: 0 };
     timings[name] = timing;
-    return (...args: A): Promise<R> => {
+    return (...args) => {
       const startedAt = performance.now();
-      const result = method(...args);
+      const result = call(...args);
       timing.ms += performance.now() - startedAt;
       timing.calls += 1;
       return result;
     };
-  }
-  return {
-    track: timed('track', store.track.bind(store)),
-    untrack: timed('untrack', store.untrack.bind(store)),
-    get: timed('get', store.get.bind(store)),
-    getMany: timed('getMany', store.getMany.bind(store)),
-    getState: timed('getState', store.getState.bind(store)),
-    listStates: timed('listStates', store.listStates.bind(store)),
-    putState: timed('putState', store.putState.bind(store)),
-    list: timed('list', store.list.bind(store)),
-    listDue: timed('listDue', store.listDue.bind(store)),
-    update: timed('update', store.update.bind(store)),
-    close: () => store.close(),
-  };
+  });
 }
 
 async function runTick(spec: BenchChildSpec): Promise<BenchChildResult> {

@@ -1,4 +1,5 @@
 import { cpus, totalmem } from 'node:os';
+import type { JobStore } from '../lib/store/job-store.ts';
 
 /** Median of `values`; NaN for none. */
 export function median(values: readonly number[]): number {
@@ -27,4 +28,37 @@ export function commandLine(script: string, file: string, argv: readonly string[
     return quoted.length > 0 ? `npm run ${script} -- ${quoted.join(' ')}` : `npm run ${script}`;
   }
   return ['node', file, ...quoted].join(' ');
+}
+
+/** Every JobStore method but `close`: what a benchmark times or counts. */
+export const STORE_METHODS = [
+  'track',
+  'untrack',
+  'get',
+  'getMany',
+  'list',
+  'listDue',
+  'update',
+  'getState',
+  'listStates',
+  'putState',
+] as const satisfies readonly (keyof JobStore)[];
+
+export type StoreMethod = (typeof STORE_METHODS)[number];
+
+/** `store` with each method but `close` passed through `wrap(name, call)`: how benchmarks time or count calls. */
+export function wrapStoreCalls(
+  store: JobStore,
+  wrap: (
+    name: StoreMethod,
+    call: (...args: unknown[]) => Promise<unknown>,
+  ) => (...args: unknown[]) => Promise<unknown>,
+): JobStore {
+  const wrapped = Object.fromEntries(
+    STORE_METHODS.map((name) => {
+      const call = (store[name] as (...args: unknown[]) => Promise<unknown>).bind(store);
+      return [name, wrap(name, call)];
+    }),
+  );
+  return { ...wrapped, close: () => store.close() } as unknown as JobStore;
 }

@@ -12,6 +12,7 @@ import { SqliteStore } from '../lib/store/sqlite-store.ts';
 import type { Clock } from '../lib/util/clock.ts';
 import { createStderrLog } from '../lib/util/log.ts';
 import type { Watch } from '../lib/watch.ts';
+import { type StoreMethod, wrapStoreCalls } from './bench-common.ts';
 
 /** One measured cycle. */
 export interface CycleFigures {
@@ -50,27 +51,18 @@ export type ChildMessage =
   | { type: 'after'; cycle: number; figures: Omit<CycleFigures, 'listCalls' | 'statusCalls'> }
   | { type: 'done'; peakRssMb: number };
 
+/** Store calls that change something; every other one only reads. */
+const WRITES: ReadonlySet<StoreMethod> = new Set(['track', 'untrack', 'update', 'putState']);
+
 /** The store with its calls counted: reads and writes, as a cycle makes them. */
 function countingStore(store: JobStore, counts: { reads: number; writes: number }): JobStore {
-  const counted =
-    <A extends unknown[], R>(kind: 'reads' | 'writes', call: (...args: A) => Promise<R>) =>
-    (...args: A) => {
+  return wrapStoreCalls(store, (name, call) => {
+    const kind = WRITES.has(name) ? 'writes' : 'reads';
+    return (...args) => {
       counts[kind]++;
       return call(...args);
     };
-  return {
-    track: counted('writes', store.track.bind(store)),
-    untrack: counted('writes', store.untrack.bind(store)),
-    update: counted('writes', store.update.bind(store)),
-    putState: counted('writes', store.putState.bind(store)),
-    get: counted('reads', store.get.bind(store)),
-    getMany: counted('reads', store.getMany.bind(store)),
-    list: counted('reads', store.list.bind(store)),
-    listDue: counted('reads', store.listDue.bind(store)),
-    getState: counted('reads', store.getState.bind(store)),
-    listStates: counted('reads', store.listStates.bind(store)),
-    close: () => store.close(),
-  };
+  });
 }
 
 const messages: ParentMessage[] = [];

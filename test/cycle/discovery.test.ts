@@ -383,17 +383,7 @@ describe('batched status', () => {
   it('takes up where the last cycle stopped when jobs polled one by one do not all fit, writing nothing', async () => {
     await harness?.close();
     // Every DLI answer costs a second of the cycle's clock: a 5.5 s budget polls about four jobs.
-    let clockRef: WatchHarness['clock'] | undefined;
-    harness = await startWatchHarness({
-      statusPlan: 'per-job',
-      simulator: {
-        now: () => {
-          clockRef?.advance(1_000);
-          return Date.now();
-        },
-      },
-    });
-    clockRef = harness.clock;
+    harness = await startWatchHarness({ statusPlan: 'per-job', dliRequestCostMs: 1_000 });
     const jobIds = Array.from({ length: 10 }, (_, index) => `round-${index}`);
     for (const jobId of jobIds) harness.simulator.addJob(jobId, { lifecycle: ['RUNNING'] });
     await harness.store.track(

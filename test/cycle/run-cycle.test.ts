@@ -447,17 +447,8 @@ describe('a cycle', () => {
 
   it('starts no new job once the budget is spent, and serves the jobs it left first next time', async () => {
     await harness.close();
-    // Every DLI answer costs a second of the cycle's clock (the simulator reads its clock once per request).
-    let clockRef: WatchHarness['clock'] | undefined;
-    harness = await startWatchHarness({
-      simulator: {
-        now: () => {
-          clockRef?.advance(1_000);
-          return Date.now();
-        },
-      },
-    });
-    clockRef = harness.clock;
+    // Every DLI answer costs a second of the cycle's clock.
+    harness = await startWatchHarness({ dliRequestCostMs: 1_000 });
     const jobIds = Array.from({ length: 10 }, (_, index) => `budget-${index}`);
     for (const jobId of jobIds) harness.simulator.addJob(jobId, { lifecycle: ['RUNNING'] });
     await track(...jobIds);

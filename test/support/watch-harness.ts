@@ -64,6 +64,11 @@ export async function startWatchHarness(
     sharedClock?: boolean;
     /** Where the harness clock starts (default now). */
     clockStart?: number;
+    /**
+     * How far every DLI request moves the harness clock on (the simulator reads its clock once per request): for
+     * tests of what a cycle does when its budget runs out. DLI itself keeps the real time.
+     */
+    dliRequestCostMs?: number;
   } = {},
 ): Promise<WatchHarness> {
   const clock = createManualClock(options.clockStart);
@@ -71,6 +76,14 @@ export async function startWatchHarness(
     projectId: PROJECT_ID,
     credentials: { accessKey: ACCESS_KEY, secretKey: SECRET_KEY },
     ...(options.sharedClock ? { now: clock.now } : {}),
+    ...(options.dliRequestCostMs === undefined
+      ? {}
+      : {
+          now: () => {
+            clock.advance(options.dliRequestCostMs ?? 0);
+            return Date.now();
+          },
+        }),
     ...options.simulator,
   });
   const slack = createWebhookReceiver();
