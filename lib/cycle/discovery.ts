@@ -2,7 +2,7 @@
  * What a watch does in a cycle, apart from scanning (poll-phase.ts reads the rows): where its scan starts, the
  * tracking of what it found, and the cursor it leaves for the next cycle.
  */
-import type { JobListRow } from '../dli/schemas.ts';
+import type { JobStatusResponse } from '../dli/schemas.ts';
 import { type JobRecord, newJobRecord, type TrackRequest } from '../job.ts';
 import { type JobStore, MAX_GET_MANY } from '../store/job-store.ts';
 import { type Watch, watchLabels, watchStartsAt } from '../watch.ts';
@@ -25,7 +25,7 @@ export interface WatchRun {
 /** A job a watch found and this cycle tracked: the record as the store created it, and the row that found it. */
 export interface TrackedByWatch {
   record: JobRecord;
-  row: JobListRow;
+  row: JobStatusResponse;
   watch: WatchRun;
 }
 
@@ -60,7 +60,7 @@ export async function openWatchRuns(
  */
 export async function trackFound(
   run: CycleRun,
-  found: readonly { row: JobListRow; watch: WatchRun }[],
+  found: readonly { row: JobStatusResponse; watch: WatchRun }[],
   onAdded: (added: TrackedByWatch) => Promise<void>,
 ): Promise<void> {
   const known = new Set<string>();
@@ -71,7 +71,7 @@ export async function trackFound(
   const fresh = found.filter(({ row }) => !known.has(row.job_id));
   if (fresh.length === 0) return;
   const now = run.clock.now();
-  const requests = new Map<string, { request: TrackRequest; row: JobListRow; watch: WatchRun }>();
+  const requests = new Map<string, { request: TrackRequest; row: JobStatusResponse; watch: WatchRun }>();
   for (const { row, watch } of fresh) {
     const request: TrackRequest = {
       jobId: row.job_id,

@@ -6,7 +6,7 @@ import {
   DliJobNotFoundError,
   DliProjectError,
 } from '../dli/errors.ts';
-import { type JobListRow, jobFromListRow } from '../dli/schemas.ts';
+import type { JobStatusResponse } from '../dli/schemas.ts';
 import { type JobWindow, LIST_PAGE_SIZE, scanJobWindow } from '../dli/window-scan.ts';
 import type { JobRecord } from '../job.ts';
 import type { DestinationBase } from '../notify/destination.ts';
@@ -201,12 +201,12 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
     counts.discovered += 1;
     served.add(added.record.jobId);
     run.log.info('watch found a job', { job_id: added.record.jobId, watch: added.watch.watch.name });
-    await recordOutcome(added.record, { kind: 'status', job: jobFromListRow(added.row) });
+    await recordOutcome(added.record, { kind: 'status', job: added.row });
   }
 
-  async function handleRows(rows: readonly JobListRow[], watches: readonly WatchRun[]): Promise<void> {
+  async function handleRows(rows: readonly JobStatusResponse[], watches: readonly WatchRun[]): Promise<void> {
     const reads: Promise<void>[] = [];
-    const found: { row: JobListRow; watch: WatchRun }[] = [];
+    const found: { row: JobStatusResponse; watch: WatchRun }[] = [];
     for (const row of rows) {
       if (seen.has(row.job_id)) continue;
       seen.add(row.job_id);
@@ -214,7 +214,7 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
       if (record !== undefined) {
         if (!served.has(row.job_id)) {
           served.add(row.job_id);
-          reads.push(recordOutcome(record, { kind: 'status', job: jobFromListRow(row) }));
+          reads.push(recordOutcome(record, { kind: 'status', job: row }));
         }
         continue;
       }

@@ -1,6 +1,6 @@
 import type { DliClient, JobListQuery } from './client.ts';
 import { DliRequestError } from './errors.ts';
-import type { JobListRow } from './schemas.ts';
+import { type JobStatusResponse, jobFromListRow } from './schemas.ts';
 
 /** The most rows DLI returns per page (docs/dli-api.md §2a). */
 export const LIST_PAGE_SIZE = 100;
@@ -19,7 +19,8 @@ export interface JobWindow {
 
 /** One page of a scan. */
 export interface ScannedPage {
-  rows: JobListRow[];
+  /** Each row as the status call would have answered (`jobFromListRow`): one shape for whoever reads it. */
+  rows: JobStatusResponse[];
   /**
    * Every job of the window that started at or before this instant has been in this page or an earlier one: the
    * last row's start time less 1 ms (rows that share the last start time may go on in the next page), or the
@@ -57,7 +58,7 @@ export async function* scanJobWindow(
       },
       options.signal ? { signal: options.signal } : {},
     );
-    const rows = answer.jobs;
+    const rows = answer.jobs.map(jobFromListRow);
     if (rows.length < LIST_PAGE_SIZE) {
       yield { rows, coveredUpTo: window.end, complete: true };
       return;
