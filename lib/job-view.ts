@@ -1,4 +1,4 @@
-import type { JobRecord } from './job.ts';
+import { type Delivery, eventOfDelivery, type JobRecord, type KeySource } from './job.ts';
 
 /** How a user sees one tracked job, in snake_case: a row of `dli-watch list --json` and the tracking API's job. */
 export type JobView = ReturnType<typeof describeRecord>;
@@ -22,10 +22,15 @@ export function describeRecord(record: JobRecord) {
     last_polled_at: iso(record.lastPolledAt),
     /** Destinations the job's end was routed to; `null` until it ends (routing needs its queue, owner, type…). */
     routed_to: record.event?.routedTo ?? null,
+    /** Its own long-running threshold, in ms; `null`: the configured default applies. */
+    warn_after_ms: record.warnAfterMs,
+    /** Where its run key comes from (`tag:<name>`, `label:<name>`, `sql`); `null`: its runs are not tied together. */
+    key_from: describeKeySource(record.keyFrom),
     pending_deliveries: record.deliveries
       .filter((delivery) => delivery.state === 'pending')
       .map((delivery) => ({
         destination: delivery.destination,
+        event: eventTypeOf(record, delivery),
         attempts: delivery.attempts,
         next_attempt_at: iso(delivery.nextAttemptAt),
         last_error: delivery.lastError,
@@ -34,10 +39,22 @@ export function describeRecord(record: JobRecord) {
       .filter((delivery) => delivery.state === 'dead')
       .map((delivery) => ({
         destination: delivery.destination,
+        event: eventTypeOf(record, delivery),
         attempts: delivery.attempts,
         last_error: delivery.lastError,
       })),
   };
+}
+
+/** `tag:pipeline`, `label:team`, `sql`: how a user writes the key's source in `track --key`. */
+export function describeKeySource(source: KeySource | null): string | null {
+  if (source === null) return null;
+  return source.from === 'sql' ? 'sql' : `${source.from}:${source.name}`;
+}
+
+/** The type of the event a delivery carries: FAILED, LONG_RUNNING… */
+function eventTypeOf(record: JobRecord, delivery: Delivery): string | null {
+  return eventOfDelivery(record, delivery)?.type ?? null;
 }
 
 function iso(epochMs: number | null): string | null {
@@ -58,14 +75,38 @@ export function describeRecordInDetail(record: JobRecord) {
     not_found_count: record.notFoundCount,
     status_changed_at: iso(record.statusChangedAt),
     event_id: record.event?.id ?? null,
+    /** The job's other events: its long-running warning, its recovery, with the streak they counted. */
+    notices: record.notices.map((notice) => ({
+      event: notice.type,
+      event_id: notice.id,
+      occurred_at: iso(notice.occurredAt),
+      routed_to: notice.routedTo,
+      ...(notice.warning && {
+        warn_after_ms: notice.warning.thresholdMs,
+        running_for_ms: notice.warning.runningForMs,
+      }),
+      ...(notice.streak && { run_key: notice.streak.key, failures_before: notice.streak.failures }),
+    })),
+    /** The failure streak its end counted, when its runs have a key. */
+    streak: record.event?.streak
+      ? {
+          run_key: record.event.streak.key,
+          failures_in_a_row: record.event.streak.failures,
+          since: iso(record.event.streak.since),
+        }
+      : null,
     deliveries: record.deliveries.map((delivery) => ({
       destination: delivery.destination,
+      event: eventTypeOf(record, delivery),
+      event_id: eventOfDelivery(record, delivery)?.id ?? null,
       state: delivery.state === 'dead' ? ('dead_lettered' as const) : ('pending' as const),
       attempts: delivery.attempts,
       created_at: iso(delivery.createdAt),
       // A dead-lettered delivery is never attempted again (until redelivered): it has no next attempt.
       next_attempt_at: delivery.state === 'pending' ? iso(delivery.nextAttemptAt) : null,
       leased_until: iso(delivery.leaseUntil),
+      /** When the destination's quiet hours last held it back. */
+      held_for_quiet_hours_at: iso(delivery.heldForQuietAt ?? null),
       last_error: delivery.lastError,
     })),
   };

@@ -10,6 +10,17 @@ export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 /** Statuses DLI documents as "still going". Anything else that is not terminal is unknown (and still in progress). */
 export const KNOWN_ACTIVE_STATUSES = ['LAUNCHING', 'RUNNING', 'SCALING'] as const;
 
+/**
+ * Every kind of message a job can cause, and what a destination's `events` list names: its end (the three terminal
+ * statuses), a warning that it has run longer than its threshold, and its recovery (a run of a key that FINISHED
+ * after failed runs).
+ */
+export const EVENT_TYPES = [...TERMINAL_STATUSES, 'LONG_RUNNING', 'RECOVERED'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** What a destination hears about when it names no `events`: every end, and long-running warnings. */
+export const DEFAULT_EVENT_TYPES: readonly EventType[] = [...TERMINAL_STATUSES, 'LONG_RUNNING'];
+
 export function isTerminalStatus(status: string | null | undefined): status is TerminalStatus {
   return (TERMINAL_STATUSES as readonly string[]).includes(status ?? '');
 }
@@ -57,11 +68,46 @@ export interface DliJob {
  */
 export type JobPhase = 'active' | 'terminal' | 'lost';
 
-/** The terminal transition of one job, frozen when it was seen: what every destination is told. */
+/**
+ * Where the key that ties the runs of one logical job together comes from: a DLI job tag, a dli-watch label, or the
+ * fingerprint of the SQL statement (`util/sql-fingerprint.ts`).
+ */
+export type KeySource = { from: 'tag'; name: string } | { from: 'label'; name: string } | { from: 'sql' };
+
+/** How a run sits in its key's streak, frozen into the events of its end. */
+export interface StreakFacts {
+  /** The run key (`tag:pipeline=daily`, `sql:3f2a…`). */
+  key: string;
+  /**
+   * FAILED: which failure in a row this one is (1 for the first). RECOVERED: how many failed runs in a row came
+   * before this one.
+   */
+  failures: number;
+  /** Epoch ms when the first failure of the streak ended. */
+  since: number;
+}
+
+/** What a long-running warning says about the run. */
+export interface WarningFacts {
+  /** The threshold the job passed, in milliseconds. */
+  thresholdMs: number;
+  /** How long the job had run (since DLI's `start_time`) when the warning was raised. */
+  runningForMs: number;
+}
+
+/**
+ * One message-worthy moment of one job, frozen when it was seen: what every destination it is routed to is told.
+ * A job's end is its `event`; its warning and its recovery are its `notices`.
+ */
 export interface JobEvent {
   /** Stable across every retry and every destination: Standard Webhooks' `webhook-id`. */
   id: string;
-  status: TerminalStatus;
+  type: EventType;
+  /**
+   * The job's status when the event was raised: the terminal status for an end, FINISHED for a recovery, the
+   * running status for a warning.
+   */
+  status: string;
   /** `null` when the job was already terminal at its first poll. */
   previousStatus: string | null;
   /** Epoch ms when dli-watch saw the transition. */
@@ -72,6 +118,37 @@ export interface JobEvent {
   job: DliJob;
   /** The destinations that wanted it when it happened (by `events` and routing); empty: nobody is told. */
   routedTo: string[];
+  /** FAILED and RECOVERED of a job with a run key. */
+  streak?: StreakFacts;
+  /** LONG_RUNNING only. */
+  warning?: WarningFacts;
+}
+
+/**
+ * A stored event as this version reads it: events written before there were several types carry only their
+ * terminal status, which is their type.
+ */
+export function readStoredEvent(stored: JobEvent): JobEvent {
+  return stored.type === undefined ? { ...stored, type: stored.status as TerminalStatus } : stored;
+}
+
+/** Every event of a record: its end first (when it has ended), then its notices. */
+export function recordEvents(record: Pick<JobRecord, 'event' | 'notices'>): JobEvent[] {
+  return record.event ? [record.event, ...record.notices] : [...record.notices];
+}
+
+/** The event a delivery carries: the one it names, or the job's end for deliveries written before they named one. */
+export function eventOfDelivery(
+  record: Pick<JobRecord, 'event' | 'notices'>,
+  delivery: Delivery,
+): JobEvent | null {
+  if (delivery.eventId === undefined) return record.event;
+  return recordEvents(record).find((event) => event.id === delivery.eventId) ?? null;
+}
+
+/** Tells one delivery of a record from the others: a destination can be owed a warning and an end. */
+export function deliveryKey(delivery: Pick<Delivery, 'destination' | 'eventId'>): string {
+  return `${delivery.eventId ?? ''}\n${delivery.destination}`;
 }
 
 /**
@@ -81,10 +158,15 @@ export interface JobEvent {
 export interface Delivery {
   /** Destination name from the configuration. */
   destination: string;
+  /** The event it carries; absent in deliveries stored before a job could owe more than its end. */
+  eventId?: string;
   state: 'pending' | 'dead';
   /** Attempts made so far (each HTTP request counts). */
   attempts: number;
-  /** Epoch ms when the delivery was created (the 24 h give-up clock starts here). */
+  /**
+   * Epoch ms from which the delivery is owed: when it was created, or when the quiet hours that held it back end
+   * (the 24 h give-up clock, and the backoff, start here: waiting for quiet hours to end is no failure).
+   */
   createdAt: number;
   /** Epoch ms before which nobody may try again. */
   nextAttemptAt: number;
@@ -95,6 +177,11 @@ export interface Delivery {
   leaseUntil: number | null;
   /** Last failure, already scrubbed of secrets (no URL, only what the platform answered). */
   lastError: string | null;
+  /**
+   * Epoch ms when the destination's quiet hours held it back last; set while it waits for them to end, so that what
+   * waited goes out together as one digest.
+   */
+  heldForQuietAt?: number;
 }
 
 /**
@@ -125,7 +212,10 @@ export function newJobRecord(job: TrackRequest, now: number): JobRecord {
     startTime: job.startTime ?? null,
     lastPolledAt: null,
     statusChangedAt: null,
+    warnAfterMs: job.warnAfterMs ?? null,
+    keyFrom: job.keyFrom ?? null,
     event: null,
+    notices: [],
     deliveries: [],
   };
 }
@@ -154,8 +244,14 @@ export interface JobRecord {
   lastPolledAt: number | null;
   /** Epoch ms when `status` last changed. */
   statusChangedAt: number | null;
+  /** Its own long-running threshold (ms); `null`: the configured default, if any. */
+  warnAfterMs: number | null;
+  /** Where its run key comes from; `null`: runs are not tied together (no streaks, no recovery). */
+  keyFrom: KeySource | null;
   /** The terminal event, once there is one. */
   event: JobEvent | null;
+  /** Its other events: the long-running warning, the recovery. */
+  notices: JobEvent[];
   deliveries: Delivery[];
 }
 
@@ -164,6 +260,8 @@ export interface TrackRequest {
   labels?: Record<string, string>;
   /** DLI's `start_time`, when the job list already told it (a job a watch found). */
   startTime?: number;
+  warnAfterMs?: number;
+  keyFrom?: KeySource;
 }
 
 /** Whether a delivery may be attempted at `now`: pending, due, and not held by a cycle's lease. */

@@ -2,6 +2,7 @@
  * Watches: jobs found without registration. A watch names the jobs it wants by the fields of DLI's job list; every
  * job it finds is tracked like one tracked by id, with the watch's labels. Pure: no I/O here.
  */
+import type { KeySource } from './job.ts';
 import { anyPairMatches, anyValueMatches, wildcardMatches } from './util/wildcard.ts';
 
 export interface Watch {
@@ -19,6 +20,10 @@ export interface Watch {
   labels: Record<string, string>;
   /** Where a new watch starts instead of at its first cycle: a backfill. `null`: at its first cycle. */
   since: WatchSince | null;
+  /** The long-running threshold (ms) of the jobs it finds; `null`: the configured default, if any. */
+  warnAfterMs: number | null;
+  /** Where the run key of the jobs it finds comes from; `null`: their runs are not tied together. */
+  keyFrom: KeySource | null;
 }
 
 /** A watch named `name` with the given filters and options; what is not given matches any job, as in a file. */
@@ -32,6 +37,8 @@ export function createWatch(name: string, options: Partial<Omit<Watch, 'name'>> 
     sqlPattern: null,
     labels: {},
     since: null,
+    warnAfterMs: null,
+    keyFrom: null,
     ...options,
   };
 }

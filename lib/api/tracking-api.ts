@@ -1,11 +1,10 @@
 import type { ZodError } from 'zod';
 import * as z from 'zod';
-import type { TrackRequest } from '../job.ts';
 import { describeRecord } from '../job-view.ts';
 import type { JobStore } from '../store/job-store.ts';
 import { redeliverDeadLettered } from '../store/redeliver.ts';
 import { InvalidCursorError } from '../store/store-error.ts';
-import { isJobId, JOB_ID_RULE, type TrackItem, trackItemSchema } from '../track-request.ts';
+import { isJobId, JOB_ID_RULE, type TrackItem, toTrackRequest, trackItemSchema } from '../track-request.ts';
 import { forEachBounded } from '../util/for-each-bounded.ts';
 import type { Log } from '../util/log.ts';
 import { jsonPointer, type ProblemError, type ProblemKind, problem } from './problem.ts';
@@ -96,8 +95,7 @@ export function createTrackingApi(
     const alreadyTracked: string[] = [];
     // One store call per job: a batch only says how many were new, and the caller is told which.
     await forEachBounded([...firsts.values()], TRACK_CONCURRENCY, async (item) => {
-      const job: TrackRequest = { jobId: item.job_id, ...(item.labels ? { labels: item.labels } : {}) };
-      const result = await store.track([job], trackedAt);
+      const result = await store.track([toTrackRequest(item)], trackedAt);
       (result.added > 0 ? added : alreadyTracked).push(item.job_id);
     });
     // Writes finish in any order; answers list ids in the order the caller sent them.
@@ -239,7 +237,11 @@ function parseJsonBody(request: ApiRequest): { value: unknown } | { response: Ap
   if (request.body === null || request.body.trim() === '') {
     return {
       response: problemResponse('invalid-request', 'The request has no body.', [
-        { pointer: '', detail: 'expected {"job_id": ..., "labels"?: {...}} or a list of them' },
+        {
+          pointer: '',
+          detail:
+            'expected {"job_id": ..., "labels"?: {...}, "warn_after"?: "2h", "key"?: {...}} or a list of them',
+        },
       ]),
     };
   }

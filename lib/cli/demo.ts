@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
+import { DEFAULT_EVENT_TYPES } from '../job.ts';
 import { createChatDestination, createWebhookDestination } from '../notify/destination.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../notify/render/job-facts.ts';
 import { runLoop } from '../run/run-loop.ts';
@@ -52,6 +53,56 @@ const DEMO_JOBS: Record<string, SimulatedJob> = {
   },
 };
 
+const MINUTE = 60_000;
+
+/** A job that started more than two hours ago and is still running: tracked with a 2 h threshold, it is warned about. */
+const LONG_JOB_ID = '5a8e1f30-7c2b-4d9e-8f61-3b0c9d2e7a45';
+/** Two runs of the nightly load (tag `pipeline=nightly_load`): the first failed, the second recovers. */
+const FAILED_RUN_ID = 'e0b7c3d1-2f4a-4b8e-9c65-1d7f0a3b5c82';
+const RECOVERING_RUN_ID = 'f3c9a2e8-6d1b-4e7f-a084-9b2d5c1e7f36';
+
+/** The demo jobs that show warnings and streaks: their start times are relative to when the demo runs. */
+function alertingJobs(now: number): Record<string, SimulatedJob> {
+  const nightly = {
+    job_type: 'INSERT',
+    queue_name: 'batch',
+    owner: 'etl_service',
+    tags: [{ key: 'pipeline', value: 'nightly_load' }],
+  };
+  return {
+    [LONG_JOB_ID]: {
+      lifecycle: ['RUNNING', 'RUNNING', 'RUNNING', 'FINISHED'],
+      fields: {
+        job_type: 'QUERY',
+        queue_name: 'bi_reports',
+        owner: 'dave',
+        start_time: now - 2 * 60 * MINUTE - 5 * MINUTE,
+        duration: 2 * 60 * MINUTE + 6 * MINUTE,
+        statement: 'SELECT customer_id, count(*) FROM sales.orders_history GROUP BY customer_id',
+      },
+    },
+    [FAILED_RUN_ID]: {
+      lifecycle: ['FAILED'],
+      fields: {
+        ...nightly,
+        start_time: now - 30 * MINUTE,
+        duration: 4 * MINUTE,
+        statement: 'INSERT INTO dw.daily SELECT * FROM staging.daily WHERE dt = "2026-12-01"',
+        message: 'DLI.0003: The queue batch has insufficient CUs',
+      },
+    },
+    [RECOVERING_RUN_ID]: {
+      lifecycle: ['RUNNING', 'RUNNING', 'FINISHED'],
+      fields: {
+        ...nightly,
+        start_time: now - 10 * MINUTE,
+        duration: 6 * MINUTE,
+        statement: 'INSERT INTO dw.daily SELECT * FROM staging.daily WHERE dt = "2026-12-02"',
+      },
+    },
+  };
+}
+
 /** A job submitted from the console while the demo runs: nobody tracks it, the `etl` watch finds it. */
 const CONSOLE_JOB_ID = '2b7d9e41-8c3a-4f6e-b1d0-7a5c3e9f8b62';
 
@@ -74,7 +125,8 @@ export async function runDemo(io: CliIo): Promise<number> {
   const onSignal = () => stop.abort();
   io.signal?.addEventListener('abort', onSignal, { once: true });
   try {
-    for (const [jobId, job] of Object.entries(DEMO_JOBS)) simulator.addJob(jobId, job);
+    const alerting = alertingJobs(Date.now());
+    for (const [jobId, job] of Object.entries({ ...DEMO_JOBS, ...alerting })) simulator.addJob(jobId, job);
     const [dliUrl, slackUrl, webhookUrl] = await Promise.all([
       simulator.start(),
       slack.start(),
@@ -95,15 +147,18 @@ export async function runDemo(io: CliIo): Promise<number> {
         statusPlan: 'auto',
       },
       destinations: [
+        // Both ask for recoveries too: a FINISHED run after failures reaches them as RECOVERED.
         createChatDestination({
           name: 'data-alerts',
           type: 'slack',
           url: `${slackUrl}/services/T0DEMO/B0DEMO/demo`,
+          events: [...DEFAULT_EVENT_TYPES, 'RECOVERED'],
         }),
         createWebhookDestination({
           name: 'audit',
           url: `${webhookUrl}/dli-events`,
           secret: `whsec_${randomBytes(32).toString('base64')}`,
+          events: [...DEFAULT_EVENT_TYPES, 'RECOVERED'],
         }),
       ],
       consoleUrlTemplate: DEFAULT_CONSOLE_URL_TEMPLATE,
@@ -123,15 +178,22 @@ export async function runDemo(io: CliIo): Promise<number> {
         statement: 'INSERT OVERWRITE TABLE sales.customers SELECT * FROM staging.customers',
       },
     });
-    const jobIds = Object.keys(DEMO_JOBS);
+    const jobIds = [...Object.keys(DEMO_JOBS), ...Object.keys(alerting)];
+    const options = (jobId: string) =>
+      jobId === LONG_JOB_ID
+        ? { warnAfterMs: 2 * 60 * MINUTE }
+        : jobId in alerting
+          ? { keyFrom: { from: 'tag', name: 'pipeline' } as const }
+          : {};
     await store.track(
-      jobIds.map((jobId) => ({ jobId, labels: { source: 'demo' } })),
+      jobIds.map((jobId) => ({ jobId, labels: { source: 'demo' }, ...options(jobId) })),
       Date.now(),
     );
     io.stdout(
       `dli-watch demo: DLI simulator at ${dliUrl}, Slack-like receiver at ${slackUrl}, webhook receiver at ${webhookUrl}\n` +
-        `tracking ${jobIds.length} jobs, and watching the etl_* queues, where a job nobody tracked is about to be ` +
-        'submitted from the console;\npolling every second until each has ended and been delivered…\n',
+        `tracking ${jobIds.length} jobs (one running for over 2 h with a 2 h threshold, and two runs of a nightly ` +
+        'pipeline, the first of which failed), and watching the etl_* queues, where a job nobody tracked is about ' +
+        'to be submitted from the console;\npolling every second until each has ended and been delivered…\n',
     );
 
     const log = createStderrLog({ level: 'warn', write: io.stderr });
@@ -151,7 +213,8 @@ export async function runDemo(io: CliIo): Promise<number> {
     const done = await allDelivered(store, [...jobIds, CONSOLE_JOB_ID]);
     io.stdout(
       done
-        ? `\nThe etl watch found ${CONSOLE_JOB_ID}, which nobody had tracked. ` +
+        ? `\nThe etl watch found ${CONSOLE_JOB_ID}, which nobody had tracked; ${LONG_JOB_ID} was warned about once ` +
+            `when seen past its threshold, and ${RECOVERING_RUN_ID} recovered the nightly pipeline. ` +
             `All ${jobIds.length + 1} jobs ended and every message was delivered (${cycles} cycles, ${slack.requests.length} Slack + ${webhook.requests.length} webhook messages).\n` +
             'Next: set DLI_REGION, DLI_PROJECT_ID, HUAWEICLOUD_SDK_AK/SK and DLI_WATCH_WEBHOOKS, `dli-watch check` them, then `dli-watch track <job-id>` (or set DLI_WATCH_QUEUES) and `dli-watch run`.\n'
         : '\nThe demo stopped before every message was delivered.\n',

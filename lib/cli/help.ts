@@ -35,13 +35,18 @@ Exit codes: 0 done; 1 failed, worth retrying later (also: a job or the store is 
 usage or configuration; 3 DLI rejected the credentials; 4 the store is unusable. Restarting cannot
 fix 2, 3 or 4.
 `,
-  track: `Usage: dli-watch track <job-id>... [--label key=value]... [--file <path>]
+  track: `Usage: dli-watch track <job-id>... [--label key=value]... [--warn-after <duration>] [--key <source>]
+       [--file <path>]
 
 Starts watching DLI jobs. Tracking a job twice is harmless (the first labels stay).
 A job id is 1-64 letters, digits and '-'. Creates the store if it is not there yet.
 
 Options:
   -l, --label key=value   a label stored with every job of this call, sent with its notifications
+  --warn-after <duration> warn once when a job has run this long since DLI started it (90m, 2h;
+                          wins over DLI_WATCH_WARN_AFTER)
+  --key <source>          what ties runs of one logical job together, for failure streaks and
+                          recoveries: tag:<tag key>, label:<label key> or sql (the SQL fingerprint)
   -f, --file <path>       also read job ids from a file, one per line ('-' for standard input;
                           blank lines and lines starting with '#' are skipped)
   --store, --config       see 'dli-watch --help'

@@ -3,7 +3,8 @@ import type { JobRecord } from '../job.ts';
 import { describeRecord, type JobView } from '../job-view.ts';
 import type { PrunableJobStore } from '../store/job-store.ts';
 import { openStore } from '../store/open-store.ts';
-import { isLabelKey, LABEL_KEY_RULE } from '../track-request.ts';
+import { isLabelKey, LABEL_KEY_RULE, parseKeySource, RUN_KEY_RULE } from '../track-request.ts';
+import { DURATION_RULE, parseDurationMs } from '../util/duration.ts';
 import { type CliIo, EXIT_OK, parse, usage } from './cli-io.ts';
 import { readJobIds } from './job-ids-input.ts';
 import { createTextTable } from './text-table.ts';
@@ -54,13 +55,24 @@ export async function track(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, {
     label: { type: 'string', short: 'l', multiple: true },
     file: { type: 'string', short: 'f' },
+    'warn-after': { type: 'string' },
+    key: { type: 'string' },
   });
   const ids = await readJobIds(positionals, values.file, io);
   if (ids.length === 0) usage('give at least one job id');
   const labels = parseLabels(values.label ?? []);
+  const warnAfter = values['warn-after'];
+  const warnAfterMs = warnAfter === undefined ? undefined : parseDurationMs(warnAfter);
+  if (warnAfterMs === null) usage(`--warn-after ${JSON.stringify(warnAfter)}: expected ${DURATION_RULE}`);
+  const keyFrom = values.key === undefined ? undefined : parseKeySource(values.key);
+  if (keyFrom === null) usage(`--key ${JSON.stringify(values.key)}: expected ${RUN_KEY_RULE}`);
+  const options = {
+    ...(warnAfterMs !== undefined && { warnAfterMs }),
+    ...(keyFrom !== undefined && { keyFrom }),
+  };
   const result = await withStore(io, (store) =>
     store.track(
-      ids.map((jobId) => ({ jobId, labels })),
+      ids.map((jobId) => ({ jobId, labels, ...options })),
       Date.now(),
     ),
   );

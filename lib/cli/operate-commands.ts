@@ -1,4 +1,5 @@
 import { describeRecordInDetail } from '../job-view.ts';
+import { formatDuration } from '../notify/render/job-facts.ts';
 import { type RedeliverOutcome, redeliverDeadLettered } from '../store/redeliver.ts';
 import { isJobId, JOB_ID_RULE } from '../track-request.ts';
 import { forEachBounded } from '../util/for-each-bounded.ts';
@@ -46,6 +47,20 @@ export async function show(args: string[], io: CliIo): Promise<number> {
     ['not found', `${view.not_found_count} poll(s) in a row`],
     ['routed to', routedTo],
     ['event id', view.event_id ?? '-'],
+    [
+      'run key',
+      view.streak
+        ? `${view.streak.run_key} (failure ${view.streak.failures_in_a_row} in a row)`
+        : (view.key_from ?? '-'),
+    ],
+    [
+      'warn after',
+      view.warn_after_ms === null ? '- (the default, if any)' : formatDuration(view.warn_after_ms),
+    ],
+    ...view.notices.map((notice): [string, string] => [
+      'notice',
+      `${notice.event} at ${shortTime(notice.occurred_at)} → ${notice.routed_to.join(', ') || 'nobody'}`,
+    ]),
   ];
   const width = Math.max(...facts.map(([name]) => name.length));
   io.stdout(facts.map(([name, value]) => `${name.padEnd(width)}  ${printable(value)}\n`).join(''));
@@ -55,12 +70,13 @@ export async function show(args: string[], io: CliIo): Promise<number> {
   }
   io.stdout('\n');
   const table = createTextTable(
-    ['DESTINATION', 'STATE', 'ATTEMPTS', 'NEXT ATTEMPT', 'LAST ERROR'],
+    ['DESTINATION', 'EVENT', 'STATE', 'ATTEMPTS', 'NEXT ATTEMPT', 'LAST ERROR'],
     io.stdout,
   );
   for (const delivery of view.deliveries) {
     table.row([
       delivery.destination,
+      delivery.event ?? '-',
       delivery.state === 'dead_lettered' ? 'dead-lettered' : 'pending',
       String(delivery.attempts),
       delivery.state === 'pending' ? shortTime(delivery.next_attempt_at) : '-',

@@ -1,5 +1,6 @@
 import { loadDeliveryConfig } from '../config/config.ts';
 import { readWatchStates, type WatchState } from '../cycle/watch-state.ts';
+import { describeKeySource } from '../job-view.ts';
 import type { Watch } from '../watch.ts';
 import { type CliIo, EXIT_OK, parse, usage } from './cli-io.ts';
 import { shortTime, withStore } from './job-commands.ts';
@@ -18,6 +19,10 @@ export interface WatchView {
     sql_pattern: string | null;
   } | null;
   labels: Record<string, string> | null;
+  /** The long-running threshold of the jobs it finds, in ms; `null`: the default, if any. */
+  warn_after_ms: number | null;
+  /** Where the run key of the jobs it finds comes from (`tag:<name>`, `label:<name>`, `sql`). */
+  key_from: string | null;
   /** ISO time: every job it wants that started up to then has been found; `null` before its first cycle. */
   cursor: string | null;
   found: number;
@@ -43,6 +48,8 @@ function describeWatch(watch: Watch | undefined, name: string, state: WatchState
             sql_pattern: watch.sqlPattern,
           },
     labels: watch === undefined ? null : watch.labels,
+    warn_after_ms: watch?.warnAfterMs ?? null,
+    key_from: describeKeySource(watch?.keyFrom ?? null),
     cursor: iso(state?.cursor),
     found: state?.found ?? 0,
     last_run_at: iso(state?.lastRunAt),

@@ -2,6 +2,7 @@ import { DEFAULT_SEND_TIMEOUT_MS } from '../notify/delivery/retry-schedule.ts';
 import type { Destination } from '../notify/platforms/registry.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE } from '../notify/render/job-facts.ts';
 import type { StoreConfig } from '../store/open-store.ts';
+import { DURATION_RULE, parseDurationMs } from '../util/duration.ts';
 import type { Env } from '../util/env.ts';
 import type { LogLevel } from '../util/log.ts';
 import type { Watch } from '../watch.ts';
@@ -9,7 +10,7 @@ import { type LoadOptions, readConfigFile } from './config-file.ts';
 import { checkUniqueNames, toDestination } from './destinations.ts';
 import { type DliConfig, readDliConfig } from './dli-settings.ts';
 import { readStoreSettings } from './env-settings.ts';
-import { ConfigError, integerSetting, Problems, readVariable } from './problems.ts';
+import { ConfigError, integerSetting, Problems, readVariable, textSetting } from './problems.ts';
 import { readWebhookShortcuts, shortcutName } from './shortcuts.ts';
 import { consoleUrlSchema } from './templates.ts';
 import { QUEUES_SHORTCUT_WATCH, readQueuesShortcut, toWatch } from './watches.ts';
@@ -24,6 +25,8 @@ export interface Config {
   consoleUrlTemplate: string;
   /** How long one chat or webhook request may take (`DLI_WATCH_SEND_TIMEOUT_MS`). */
   sendTimeoutMs: number;
+  /** The long-running threshold (ms) of jobs with none of their own (`DLI_WATCH_WARN_AFTER`); `null`: none. */
+  warnAfterMs: number | null;
   logLevel: LogLevel;
 }
 
@@ -76,6 +79,7 @@ function readDeliveryConfig(env: Env, options: LoadOptions, problems: Problems):
     problems,
     String(DEFAULT_SEND_TIMEOUT_MS),
   );
+  const warnAfterMs = readVariable(env, 'DLI_WATCH_WARN_AFTER', warnAfterSchema.optional(), problems);
   if (problems.any() || store === undefined || logLevel === undefined || sendTimeoutMs === undefined) {
     return undefined;
   }
@@ -87,9 +91,12 @@ function readDeliveryConfig(env: Env, options: LoadOptions, problems: Problems):
     watches: [...fileWatches.map(toWatch), ...(queuesWatch ? [queuesWatch] : [])],
     consoleUrlTemplate,
     sendTimeoutMs,
+    warnAfterMs: warnAfterMs ?? null,
     logLevel,
   };
 }
+
+const warnAfterSchema = textSetting((text) => parseDurationMs(text) ?? undefined, `must be ${DURATION_RULE}`);
 
 /**
  * Far above the platforms' answer times (well under a second): a send that times out after the platform accepted

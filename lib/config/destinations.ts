@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { TERMINAL_STATUSES, type TerminalStatus } from '../job.ts';
+import { DEFAULT_EVENT_TYPES, EVENT_TYPES, type EventType } from '../job.ts';
 import {
   createChatDestination,
   createWebhookDestination,
@@ -15,14 +15,18 @@ import {
   isDestinationType,
   platforms,
 } from '../notify/platforms/registry.ts';
+import { type QuietHours, WEEKDAYS } from '../notify/quiet-hours.ts';
 import { isRecord } from '../util/is-record.ts';
+import { isTimeZone, parseTimeOfDay } from '../util/zoned-time.ts';
 import type { Problems } from './problems.ts';
 import { consoleUrlSchema, titleSchema } from './templates.ts';
 import { destinationUrlSchema } from './url-rules.ts';
 
 export const DESTINATION_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
-const STATUS_LIST = TERMINAL_STATUSES.join(', ');
+const EVENT_LIST = EVENT_TYPES.join(', ');
+
+const eventTypeSchema = z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_LIST}` });
 
 /** `a, b and c`, for messages. */
 function joinWithAnd(items: readonly string[]): string {
@@ -46,6 +50,31 @@ function platformOf(type: DestinationType): Platform<never> {
 }
 
 const DIGEST_THRESHOLD_RULE = 'must be an integer from 1 to 1000';
+const ONLY_AFTER_FAILURES_RULE = 'must be an integer from 1 to 1000 (1: every failure)';
+const TIME_OF_DAY_RULE = 'must be a time of day as HH:MM, 00:00 to 24:00';
+
+const timeOfDaySchema = z
+  .string({ error: TIME_OF_DAY_RULE })
+  .refine((text) => parseTimeOfDay(text) !== null, TIME_OF_DAY_RULE);
+
+/** One quiet window: `{"days": ["mon", …], "from": "22:00", "to": "07:30"}`; `to` before `from` crosses midnight. */
+const quietWindowSchema = z
+  .strictObject(
+    {
+      days: z
+        .array(z.enum(WEEKDAYS, { error: `must be one of ${WEEKDAYS.join(', ')}` }), {
+          error: `must be a list of days (${WEEKDAYS.join(', ')})`,
+        })
+        .min(1, 'must list at least one day'),
+      from: timeOfDaySchema,
+      to: timeOfDaySchema,
+    },
+    { error: 'must be an object with days, from and to' },
+  )
+  .refine(
+    (window) => parseTimeOfDay(window.from) !== parseTimeOfDay(window.to),
+    'from and to must differ (a window may cross midnight: from 22:00 to 07:30)',
+  );
 
 const WILDCARD_HINT = '* matches any run of characters';
 
@@ -85,11 +114,22 @@ export const fileDestinationShape = {
   type: z.enum(DESTINATION_TYPES, { error: `must be one of ${DESTINATION_TYPES.join(', ')}` }),
   url: destinationUrlSchema,
   events: z
-    .array(z.enum(TERMINAL_STATUSES, { error: `must be one of ${STATUS_LIST}` }), {
-      error: `must be a list of statuses (${STATUS_LIST})`,
-    })
-    .min(1, `must list at least one of ${STATUS_LIST} (leave it out to get all three)`)
+    .array(eventTypeSchema, { error: `must be a list of events (${EVENT_LIST})` })
+    .min(1, `must list at least one of ${EVENT_LIST} (leave it out for ${DEFAULT_EVENT_TYPES.join(', ')})`)
     .optional(),
+  only_after_failures: z
+    .number({ error: ONLY_AFTER_FAILURES_RULE })
+    .refine((value) => Number.isInteger(value) && value >= 1 && value <= 1000, ONLY_AFTER_FAILURES_RULE)
+    .optional(),
+  quiet_hours: z
+    .array(quietWindowSchema, { error: 'must be a list of {"days", "from", "to"} windows' })
+    .min(1, 'must list at least one window (leave it out for none)')
+    .optional(),
+  timezone: z
+    .string({ error: 'must be an IANA time zone name, such as Europe/Berlin or Asia/Shanghai' })
+    .refine(isTimeZone, 'must be an IANA time zone name, such as Europe/Berlin or Asia/Shanghai')
+    .optional(),
+  except: z.array(eventTypeSchema, { error: `must be a list of events (${EVENT_LIST})` }).optional(),
   mute_cancelled: z.boolean({ error: 'must be true or false' }).optional(),
   // Checked against the type below: each platform writes its secret its own way.
   secret: z.string({ error: 'must be a string' }).optional(),
@@ -117,6 +157,24 @@ function checkDestinationCombinations(destination: Record<string, unknown>, cont
     if (destination.events.includes('CANCELLED')) {
       issue(['mute_cancelled'], 'contradicts events, which lists CANCELLED; keep one of the two');
     }
+  }
+  if (
+    destination.only_after_failures !== undefined &&
+    Array.isArray(destination.events) &&
+    !destination.events.includes('FAILED')
+  ) {
+    issue(['only_after_failures'], 'is about FAILED messages, which events does not list');
+  }
+  if (destination.quiet_hours === undefined) {
+    if (destination.timezone !== undefined)
+      issue(['timezone'], 'is the zone of quiet_hours, which is not set');
+    if (destination.except !== undefined)
+      issue(['except'], 'is what passes during quiet_hours, which is not set');
+  } else if (destination.timezone === undefined) {
+    issue(
+      ['timezone'],
+      'is required with quiet_hours: the IANA zone their times are in, such as Europe/Berlin',
+    );
   }
 
   const type = destination.type;
@@ -172,15 +230,17 @@ export interface NameClaim {
 }
 
 export function toDestination(destination: FileDestination): Destination {
-  const muted: readonly TerminalStatus[] = destination.mute_cancelled === true ? ['CANCELLED'] : [];
-  const events = [...new Set(destination.events ?? TERMINAL_STATUSES)].filter(
-    (status) => !muted.includes(status),
+  const muted: readonly EventType[] = destination.mute_cancelled === true ? ['CANCELLED'] : [];
+  const events = [...new Set(destination.events ?? DEFAULT_EVENT_TYPES)].filter(
+    (type) => !muted.includes(type),
   );
   const common = {
     name: destination.name,
     url: destination.url,
     events,
     route: toRoute(destination),
+    onlyAfterFailures: destination.only_after_failures ?? 1,
+    quietHours: toQuietHours(destination),
     consoleUrlTemplate: destination.console_url ?? null,
     titleTemplate: destination.title ?? null,
     secret: destination.secret ?? null,
@@ -206,6 +266,19 @@ function toRoute(destination: FileDestination): RouteFilter {
     jobTypes: list(destination.job_types),
     tags: list(destination.tags),
     labels: list(destination.labels),
+  };
+}
+
+function toQuietHours(destination: FileDestination): QuietHours | null {
+  if (destination.quiet_hours === undefined || destination.timezone === undefined) return null;
+  return {
+    timeZone: destination.timezone,
+    windows: destination.quiet_hours.map((window) => ({
+      days: [...new Set(window.days)],
+      from: parseTimeOfDay(window.from) as number,
+      to: parseTimeOfDay(window.to) as number,
+    })),
+    except: [...new Set(destination.except ?? [])],
   };
 }
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { labelsSchema } from '../track-request.ts';
+import { labelsSchema, runKeySchema, toKeySource, warnAfterSchema } from '../track-request.ts';
 import { DURATION_RULE, parseDurationMs } from '../util/duration.ts';
 import { type Env, envValue } from '../util/env.ts';
 import { isRecord } from '../util/is-record.ts';
@@ -49,6 +49,8 @@ export const fileWatchShape = {
     .string({ error: SINCE_RULE })
     .refine((text) => parseSince(text) !== null, SINCE_RULE)
     .optional(),
+  warn_after: warnAfterSchema.optional(),
+  key: runKeySchema.optional(),
 };
 
 export const fileWatchSchema = z
@@ -81,6 +83,8 @@ export function toWatch(watch: FileWatch): Watch {
     sqlPattern: watch.sql_pattern ?? null,
     labels: { ...(watch.labels ?? {}) },
     since: watch.since === undefined ? null : parseSince(watch.since),
+    warnAfterMs: watch.warn_after === undefined ? null : parseDurationMs(watch.warn_after),
+    keyFrom: watch.key === undefined ? null : toKeySource(watch.key),
   };
 }
 

@@ -1,8 +1,16 @@
-import { type Delivery, isDeliveryDue, type JobEvent, type JobRecord } from '../job.ts';
+import {
+  type Delivery,
+  deliveryKey,
+  eventOfDelivery,
+  isDeliveryDue,
+  type JobEvent,
+  type JobRecord,
+} from '../job.ts';
 import type { DestinationThrottle } from '../notify/delivery/destination-throttle.ts';
 import { scheduleAfterFailure } from '../notify/delivery/retry-schedule.ts';
 import { type MessageResult, sendMessage, wantsDigest } from '../notify/delivery/send-message.ts';
 import type { Destination, PlatformRegistry } from '../notify/platforms/registry.ts';
+import { holdsBack } from '../notify/quiet-hours.ts';
 import type { RenderContext } from '../notify/render/job-facts.ts';
 import { type CycleRun, duePages, stopRequested, writeRecord } from './cycle-run.ts';
 import { countError, type DeliveryCounts, emptyDeliveryCounts } from './summary.ts';
@@ -31,8 +39,11 @@ interface HeldDelivery {
  * a write is under way go out together in the next one.
  */
 interface JobRecorder {
-  /** Records `next` (`null`: delivered) for `destination`; resolves once it is stored, or failed to be. */
-  record(destination: string, next: Delivery | null): Promise<void>;
+  /**
+   * Records `next` (`null`: delivered) for the delivery `key` names ({@link deliveryKey}); resolves once it is
+   * stored, or failed to be.
+   */
+  record(key: string, next: Delivery | null): Promise<void>;
   /** Resolves once everything recorded so far is written. */
   settled(): Promise<void>;
 }
@@ -69,19 +80,19 @@ export async function deliveryPhase(
     }
   }
 
-  /** The deliveries of a stored record that this cycle holds. */
+  /** The deliveries of a stored record that this cycle holds, each with the event it carries. */
   function heldIn(record: JobRecord): HeldDelivery[] {
-    const { event } = record;
-    if (!event) return [];
-    return record.deliveries
-      .filter((delivery) => delivery.state === 'pending' && delivery.leaseUntil === run.lease)
-      .map((delivery) => ({ record, event, delivery }));
+    return record.deliveries.flatMap((delivery) => {
+      if (delivery.state !== 'pending' || delivery.leaseUntil !== run.lease) return [];
+      const event = eventOfDelivery(record, delivery);
+      return event ? [{ record, event, delivery }] : [];
+    });
   }
 
   /** Takes the due deliveries of a record nobody else holds, by writing our lease on them. */
   async function claimDue(record: JobRecord): Promise<HeldDelivery[]> {
     const now = run.clock.now();
-    if (!record.event || !record.deliveries.some((delivery) => isDeliveryDue(delivery, now))) return [];
+    if (!record.deliveries.some((delivery) => isDeliveryDue(delivery, now))) return [];
     // Seen due even if another cycle wins the claim.
     noteDue(record, now);
     const deliveries = record.deliveries.map((delivery) =>
@@ -102,8 +113,9 @@ export async function deliveryPhase(
       let current: JobRecord | null = latest;
       for (let tries = 0; current && tries < 5; tries += 1) {
         const deliveries = current.deliveries.flatMap((delivery) => {
-          if (!results.has(delivery.destination)) return [delivery];
-          const next = results.get(delivery.destination);
+          const key = deliveryKey(delivery);
+          if (!results.has(key)) return [delivery];
+          const next = results.get(key);
           return next ? [next] : [];
         });
         const stored = await writeRecord(run, { ...current, deliveries }, current.version, onStoreError);
@@ -122,8 +134,8 @@ export async function deliveryPhase(
     }
 
     return {
-      record(destination, next) {
-        pending.set(destination, next);
+      record(key, next) {
+        pending.set(key, next);
         if (queued === null) {
           const batch = tail.then(() => {
             queued = null;
@@ -167,7 +179,7 @@ export async function deliveryPhase(
     recorder: (item: HeldDelivery) => JobRecorder,
   ): Promise<void> {
     const record = (item: HeldDelivery, next: Delivery | null) =>
-      recorder(item).record(item.delivery.destination, next);
+      recorder(item).record(deliveryKey(item.delivery), next);
     const destination = destinationsByName.get(name);
     if (!destination) {
       // Kept pending rather than dropped: a destination renamed or removed by mistake gets its messages back.
@@ -177,8 +189,33 @@ export async function deliveryPhase(
         void record(item, scheduleAfterFailure(item.delivery, outcome, run.clock.now(), deps.random));
       return;
     }
-    const digest = wantsDigest(destination, deps.platforms, items.length);
-    const messages = digest ? [items] : items.map((item) => [item]);
+    const now = run.clock.now();
+    const due: HeldDelivery[] = [];
+    for (const item of items) {
+      const until = holdsBack(destination.quietHours, item.event.type, now);
+      if (until === null) {
+        due.push(item);
+        continue;
+      }
+      // Not a failure and not an attempt: it waits, and its give-up clock starts when the quiet hours end.
+      counts.held_for_quiet_hours += 1;
+      void record(item, {
+        ...item.delivery,
+        leaseUntil: null,
+        nextAttemptAt: until,
+        createdAt: until,
+        heldForQuietAt: now,
+      });
+    }
+    if (due.length < items.length) {
+      run.log.info('messages wait for the end of quiet hours', {
+        destination: name,
+        held: items.length - due.length,
+      });
+    }
+    const waited = due.filter((item) => item.delivery.heldForQuietAt !== undefined).length;
+    const digest = wantsDigest(destination, deps.platforms, due.length, waited);
+    const messages = digest ? [due] : due.map((item) => [item]);
     for (const batch of messages) {
       if (outOfTime()) {
         // Out of time: handed back unattempted, for the next cycle.

@@ -77,6 +77,8 @@ export async function trackFound(
       jobId: row.job_id,
       labels: watchLabels(watch.watch),
       ...(row.start_time === undefined ? {} : { startTime: row.start_time }),
+      ...(watch.watch.warnAfterMs !== null && { warnAfterMs: watch.watch.warnAfterMs }),
+      ...(watch.watch.keyFrom !== null && { keyFrom: watch.watch.keyFrom }),
     };
     requests.set(row.job_id, { request, row, watch });
   }

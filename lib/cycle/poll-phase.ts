@@ -8,8 +8,9 @@ import {
 } from '../dli/errors.ts';
 import type { JobStatusResponse } from '../dli/schemas.ts';
 import { type JobWindow, LIST_PAGE_SIZE, scanJobWindow } from '../dli/window-scan.ts';
-import type { JobRecord } from '../job.ts';
-import type { DestinationBase } from '../notify/destination.ts';
+import { isTerminalStatus, type JobRecord, type TerminalStatus } from '../job.ts';
+import type { RoutingDestination } from '../notify/routing.ts';
+import { runEndedAt, runKey, type StreakPlace } from '../streak.ts';
 import { forEachBounded } from '../util/for-each-bounded.ts';
 import { type Watch, watchListFilter, watchMatches } from '../watch.ts';
 import { type CycleRun, duePages, stopRequested, writeRecord } from './cycle-run.ts';
@@ -29,6 +30,7 @@ import {
   readPollPosition,
 } from './poll-position.ts';
 import { planStatusReads, type StatusPlan, sliceWindow } from './status-plan.ts';
+import { placeRun } from './streak-state.ts';
 import { countError, emptyPollCounts, type PollCounts } from './summary.ts';
 import { applyPoll, type PollOutcome } from './transitions.ts';
 
@@ -41,8 +43,10 @@ const PAGES_PER_SLICE = 12;
 export interface PollPhaseDependencies {
   dli: DliClient;
   projectId: string;
-  /** What a job's end is routed by. */
-  destinations: readonly Pick<DestinationBase, 'name' | 'events' | 'route'>[];
+  /** What a job's events are routed by. */
+  destinations: readonly RoutingDestination[];
+  /** The long-running threshold (ms) of jobs that have none of their own; `null`: none. */
+  warnAfterMs: number | null;
   /** What finds jobs nobody tracked. */
   watches: readonly Watch[];
   /** How far before a watch's cursor its scan starts ({@link DEFAULT_SCAN_OVERLAP_MS}). */
@@ -72,6 +76,15 @@ export interface PollPhaseResult {
    * with the status change, the lease costs no write of its own, and the delivery phase sends them first.
    */
   ended: JobRecord[];
+}
+
+/** A run of a key whose end this phase saw, waiting to be counted in its streak. */
+interface KeyedEnd {
+  record: JobRecord;
+  outcome: PollOutcome;
+  key: string;
+  endedAt: number;
+  status: TerminalStatus;
 }
 
 /** One span of the job list read in this cycle, page by page. */
@@ -142,13 +155,66 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
     }
   }
 
-  /** Applies one status read (a row or a status call) to a job and writes it when something changed. */
+  /** Runs of a key seen ending in this phase: counted in end-time order once every status is read. */
+  const keyedEnds: KeyedEnd[] = [];
+
+  /**
+   * Applies one status read (a row or a status call) to a job and writes it when something changed. The end of a
+   * run that has a key waits in `keyedEnds`, because its streak count depends on the runs ending around it.
+   */
   async function recordOutcome(record: JobRecord, outcome: PollOutcome): Promise<void> {
+    if (outcome.kind === 'status' && isTerminalStatus(outcome.job.status)) {
+      const key = runKey(record, outcome.job);
+      if (key !== null) {
+        const endedAt = runEndedAt(outcome.job, run.clock.now());
+        keyedEnds.push({ record, outcome, key, endedAt, status: outcome.job.status });
+        return;
+      }
+    }
+    await writeOutcome(record, outcome, null);
+  }
+
+  /**
+   * Counts the keyed runs that ended, each key's in the order they ended (keys side by side), and writes each end
+   * with its streak. A run whose count cannot be stored is left for the next cycle, which polls it again.
+   */
+  async function recordKeyedEnds(): Promise<void> {
+    const byKey = Map.groupBy(keyedEnds, (end) => end.key);
+    await forEachBounded([...byKey.values()], Math.max(1, deps.concurrency), async (ends) => {
+      ends.sort((a, b) => a.endedAt - b.endedAt || a.record.jobId.localeCompare(b.record.jobId));
+      for (const end of ends) {
+        let place: StreakPlace;
+        try {
+          place = await placeRun(run.store, end.key, {
+            jobId: end.record.jobId,
+            status: end.status,
+            endedAt: end.endedAt,
+          });
+        } catch (error) {
+          onStoreError();
+          run.log.error('could not count a run in its streak; its end waits for the next cycle', {
+            job_id: end.record.jobId,
+            error: (error as Error).message,
+          });
+          continue;
+        }
+        await writeOutcome(end.record, end.outcome, place);
+      }
+    });
+  }
+
+  async function writeOutcome(
+    record: JobRecord,
+    outcome: PollOutcome,
+    streak: StreakPlace | null,
+  ): Promise<void> {
     counts.polled += 1;
     const transition = applyPoll(record, outcome, {
       now: run.clock.now(),
       projectId: deps.projectId,
       destinations: deps.destinations,
+      warnAfterMs: deps.warnAfterMs,
+      streak,
     });
     if (transition.unknownStatus) {
       run.log.warn('job has a status DLI does not document; treating it as in progress', {
@@ -158,7 +224,8 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
     }
     if (!transition.changed) return;
     // Kept to a bound, so that a cycle in which thousands of jobs end keeps a bounded number of them in memory.
-    const holdsDeliveries = transition.event !== null && ended.length < deps.maxEnded;
+    const raised = transition.event !== null || transition.notices.length > 0;
+    const holdsDeliveries = raised && ended.length < deps.maxEnded;
     const next = holdsDeliveries
       ? leaseNewDeliveries(transition.record, record, run.lease)
       : transition.record;
@@ -172,9 +239,28 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
     }
     const { event } = transition;
     if (event) {
-      const fields = { job_id: record.jobId, status: event.status, previous_status: event.previousStatus };
+      const fields = {
+        job_id: record.jobId,
+        status: event.status,
+        previous_status: event.previousStatus,
+        ...(event.streak && { failures_in_a_row: event.streak.failures }),
+      };
       if (event.routedTo.length === 0) run.log.debug('job ended; no destination wants it', fields);
       else run.log.info('job ended', { ...fields, routed_to: event.routedTo });
+    }
+    for (const notice of transition.notices) {
+      counts.notices += 1;
+      run.log.info(notice.type === 'LONG_RUNNING' ? 'job runs past its threshold' : 'job recovered', {
+        job_id: record.jobId,
+        event: notice.type,
+        routed_to: notice.routedTo,
+      });
+    }
+    if (transition.droppedWarnings > 0) {
+      run.log.info('job ended before its long-running warning was sent; the warning is dropped', {
+        job_id: record.jobId,
+        dropped: transition.droppedWarnings,
+      });
     }
   }
 
@@ -374,6 +460,7 @@ export async function pollPhase(run: CycleRun, deps: PollPhaseDependencies): Pro
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, deps.concurrency) }, worker));
+  await recordKeyedEnds();
 
   if (ordered.length > 0) {
     const next = nextPollPosition(ordered, started, position.position, run.startedAt);

@@ -21,6 +21,8 @@ export interface CycleDependencies {
   destinations: readonly Destination[];
   /** What finds jobs nobody tracked; none by default. */
   watches?: readonly Watch[];
+  /** The long-running threshold (ms) of jobs with none of their own (`DLI_WATCH_WARN_AFTER`); none by default. */
+  warnAfterMs?: number | null;
   /** How far before a watch's cursor its scan starts (default 2 min): DLI's clock may be behind ours. */
   scanOverlapMs?: number;
   /** `per-job`: never read statuses from the job list (default `auto`: whichever costs fewer requests). */
@@ -74,6 +76,7 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
     projectId: deps.projectId,
     destinations: deps.destinations,
     watches: deps.watches ?? [],
+    warnAfterMs: deps.warnAfterMs ?? null,
     ...(deps.scanOverlapMs === undefined ? {} : { scanOverlapMs: deps.scanOverlapMs }),
     statusPlan: deps.statusPlan ?? 'auto',
     concurrency: deps.concurrency,

@@ -10,6 +10,8 @@ export interface CycleSummary {
   changed: number;
   /** Jobs the watches found and tracked. */
   discovered: number;
+  /** Long-running warnings and recoveries raised. */
+  notices: number;
   /** How statuses were read: a status call per job, or list windows (100 a request) and calls for the rest. */
   status_plan: 'per-job' | 'window';
   /** Job-list requests (window scans, discovery, sizing), and status calls: the cycle's DLI requests but retries. */
@@ -22,6 +24,8 @@ export interface CycleSummary {
   /** Delivery attempts that failed (each is retried or dead-lettered). */
   delivery_failures: number;
   dead_lettered: number;
+  /** Deliveries held back by their destination's quiet hours, to go out when they end. */
+  held_for_quiet_hours: number;
   /**
    * Attempts that got no answer within the send timeout. The platform may have posted such a message all the
    * same, and its retry then posts it again: the one way besides a crash that a message goes out twice.
@@ -51,6 +55,7 @@ export interface PollCounts {
   polled: number;
   changed: number;
   discovered: number;
+  notices: number;
   plan: 'per-job' | 'window';
   listCalls: number;
   statusCalls: number;
@@ -71,6 +76,7 @@ export interface DeliveryCounts {
   digests: number;
   delivery_failures: number;
   dead_lettered: number;
+  held_for_quiet_hours: number;
   send_timeouts: number;
   errors_by_kind: Partial<Record<ErrorKind, number>>;
   deferred: boolean;
@@ -82,6 +88,7 @@ export function emptyPollCounts(): PollCounts {
     polled: 0,
     changed: 0,
     discovered: 0,
+    notices: 0,
     plan: 'per-job',
     listCalls: 0,
     statusCalls: 0,
@@ -99,6 +106,7 @@ export function emptyDeliveryCounts(): DeliveryCounts {
     digests: 0,
     delivery_failures: 0,
     dead_lettered: 0,
+    held_for_quiet_hours: 0,
     send_timeouts: 0,
     errors_by_kind: {},
     deferred: false,
@@ -121,6 +129,7 @@ export function summarize(poll: PollCounts, delivery: DeliveryCounts, durationMs
     polled: poll.polled,
     changed: poll.changed,
     discovered: poll.discovered,
+    notices: poll.notices,
     status_plan: poll.plan,
     list_calls: poll.listCalls,
     status_calls: poll.statusCalls,
@@ -128,6 +137,7 @@ export function summarize(poll: PollCounts, delivery: DeliveryCounts, durationMs
     digests: delivery.digests,
     delivery_failures: delivery.delivery_failures,
     dead_lettered: delivery.dead_lettered,
+    held_for_quiet_hours: delivery.held_for_quiet_hours,
     send_timeouts: delivery.send_timeouts,
     lost: poll.lost,
     errors: Object.values(errorsByKind).reduce((sum, count) => sum + count, 0),

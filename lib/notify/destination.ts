@@ -1,4 +1,5 @@
-import { TERMINAL_STATUSES, type TerminalStatus } from '../job.ts';
+import { DEFAULT_EVENT_TYPES, type EventType } from '../job.ts';
+import type { QuietHours } from './quiet-hours.ts';
 
 /**
  * Which jobs a destination wants, beyond `events`. Each list is `null` for "any"; otherwise a job must match at
@@ -29,9 +30,13 @@ export interface DestinationBase {
   name: string;
   /** Secret (a webhook URL is a credential): log `new URL(url).host` only. */
   url: string;
-  /** Terminal statuses this destination wants to hear about. */
-  events: TerminalStatus[];
+  /** What this destination wants to hear about: ends by status, long-running warnings, recoveries. */
+  events: EventType[];
   route: RouteFilter;
+  /** FAILED only from this failure in a row of a run key on (1: every failure). */
+  onlyAfterFailures: number;
+  /** When messages wait (all but the `except` types) until the quiet hours end; `null`: never. */
+  quietHours: QuietHours | null;
   /** Overrides the global console link template for this destination. */
   consoleUrlTemplate: string | null;
   /** Overrides the message title: `{status}`, `{job_id}`, `{short_job_id}`, `{queue_name}`, `{owner}`, `{job_type}`. */
@@ -71,8 +76,10 @@ export const DEFAULT_DIGEST_THRESHOLD = 5;
 /** What every destination has when the configuration says nothing: all events, any job, unsigned. */
 function baseDefaults() {
   return {
-    events: [...TERMINAL_STATUSES],
+    events: [...DEFAULT_EVENT_TYPES],
     route: ANY_ROUTE,
+    onlyAfterFailures: 1,
+    quietHours: null,
     consoleUrlTemplate: null,
     titleTemplate: null,
     secret: null,

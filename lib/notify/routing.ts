@@ -1,4 +1,4 @@
-import type { TerminalStatus } from '../job.ts';
+import type { EventType, StreakFacts } from '../job.ts';
 import { anyPairMatches, anyValueMatches } from '../util/wildcard.ts';
 import type { DestinationBase, RouteFilter } from './destination.ts';
 
@@ -12,7 +12,9 @@ export interface RoutableJob {
 
 /** What routing needs of an event: a stored `JobEvent` is one. */
 export interface RoutableEvent {
-  status: TerminalStatus;
+  type: EventType;
+  /** A failure's place in its key's streak, for `only_after_failures`. */
+  streak?: StreakFacts | undefined;
   job: RoutableJob;
   /** dli-watch tracking labels. */
   labels: Record<string, string>;
@@ -36,20 +38,23 @@ export function routeMatches(route: RouteFilter, job: RoutableJob, labels: Recor
   return true;
 }
 
-/** Whether a destination wants an event: its status is in `events` and the job passes the route. */
-export function wantsEvent(
-  destination: Pick<DestinationBase, 'events' | 'route'>,
-  event: RoutableEvent,
-): boolean {
-  return (
-    destination.events.includes(event.status) && routeMatches(destination.route, event.job, event.labels)
-  );
+/** What routing reads of a destination. */
+export type RoutingDestination = Pick<DestinationBase, 'name' | 'events' | 'route' | 'onlyAfterFailures'>;
+
+/**
+ * Whether a destination wants an event: its type is in `events`, the job passes the route, and a failure is at
+ * least the `only_after_failures`-th in a row of its key. A failure of a job with no run key has no streak to
+ * count and always passes: holding it back would hide every failure of a one-off job.
+ */
+export function wantsEvent(destination: Omit<RoutingDestination, 'name'>, event: RoutableEvent): boolean {
+  if (!destination.events.includes(event.type)) return false;
+  if (event.type === 'FAILED' && event.streak && event.streak.failures < destination.onlyAfterFailures) {
+    return false;
+  }
+  return routeMatches(destination.route, event.job, event.labels);
 }
 
 /** The names of the destinations that want an event, in configuration order. */
-export function routeEvent(
-  destinations: readonly Pick<DestinationBase, 'name' | 'events' | 'route'>[],
-  event: RoutableEvent,
-): string[] {
+export function routeEvent(destinations: readonly RoutingDestination[], event: RoutableEvent): string[] {
   return destinations.filter((destination) => wantsEvent(destination, event)).map(({ name }) => name);
 }

@@ -23,8 +23,18 @@ export interface Watcher {
  */
 export function createWatcher(
   config: Pick<Config, 'dli' | 'destinations' | 'consoleUrlTemplate'> &
-    Partial<Pick<Config, 'sendTimeoutMs' | 'watches'>>,
-  dependencies: { store: JobStore; log: Log; clock?: Clock; random?: () => number },
+    Partial<Pick<Config, 'sendTimeoutMs' | 'watches' | 'warnAfterMs'>>,
+  dependencies: {
+    store: JobStore;
+    log: Log;
+    clock?: Clock;
+    /**
+     * What DLI requests are signed with (default: the system clock). DLI checks `X-Sdk-Date` against its own clock,
+     * so this stays the real time when the cycle runs on an injected `clock`, unless DLI shares that clock too.
+     */
+    dliClock?: Clock;
+    random?: () => number;
+  },
 ): Watcher {
   const { dli, destinations } = config;
   const { store, log } = dependencies;
@@ -39,6 +49,7 @@ export function createWatcher(
     timeoutMs: dli.timeoutMs,
     rateLimiter,
     log,
+    ...(dependencies.dliClock && { now: () => new Date((dependencies.dliClock as Clock).now()) }),
   });
   // Shared by every cycle of this watcher: a platform's limits and pauses outlast one cycle.
   const throttle = createDestinationThrottle(dependencies.clock ?? systemClock);
@@ -53,6 +64,7 @@ export function createWatcher(
           projectId: dli.projectId,
           destinations,
           watches: config.watches ?? [],
+          warnAfterMs: config.warnAfterMs ?? null,
           platforms,
           throttle,
           render: { region: dli.region, consoleUrlTemplate: config.consoleUrlTemplate },

@@ -24,7 +24,9 @@ import {
   type JobEvent,
   type JobPhase,
   type JobRecord,
+  type KeySource,
   newJobRecord,
+  readStoredEvent,
   type TrackRequest,
 } from '../job.ts';
 import type { Clock } from '../util/clock.ts';
@@ -129,6 +131,13 @@ interface JobItem {
    * not all hold exactly (numbers beyond 1e125, for one).
    */
   event?: string;
+  /**
+   * JSON text, like `event`. This and the two below were added without a new item schema version: an older
+   * dli-watch ignores them, and this one reads an item without them as having none.
+   */
+  notices?: string;
+  warn_after_ms?: number;
+  key_from?: KeySource;
   deliveries: Delivery[];
   /** Earliest moment a pending delivery may be attempted; absent when nothing is pending. */
   due_at?: number;
@@ -716,6 +725,9 @@ export class DynamoDbStore implements PrunableJobStore {
       last_polled_at: record.lastPolledAt ?? undefined,
       status_changed_at: record.statusChangedAt ?? undefined,
       event: record.event === null ? undefined : JSON.stringify(record.event),
+      notices: record.notices.length === 0 ? undefined : JSON.stringify(record.notices),
+      warn_after_ms: record.warnAfterMs ?? undefined,
+      key_from: record.keyFrom ?? undefined,
       deliveries: record.deliveries,
       due_at: dueAt ?? undefined,
       due_shard: canNeedWork ? DUE_SHARD : undefined,
@@ -778,24 +790,30 @@ export class DynamoDbStore implements PrunableJobStore {
       !optionalNumber(item.start_time) ||
       !optionalNumber(item.status_changed_at) ||
       !(item.event === undefined || typeof item.event === 'string') ||
+      !(item.notices === undefined || typeof item.notices === 'string') ||
+      !optionalNumber(item.warn_after_ms) ||
+      !(item.key_from === undefined || isRecord(item.key_from)) ||
       !Array.isArray(item.deliveries)
     ) {
       const which = typeof jobId === 'string' ? `Job ${jobId} in` : 'An item of';
       throw new StoreError(`${which} the DynamoDB table ${this.table} was not written by dli-watch`);
     }
-    let event: JobEvent | null = null;
-    if (item.event !== undefined) {
+    const parseEvents = (text: string, what: string): unknown => {
       try {
-        event = JSON.parse(item.event) as JobEvent;
+        return JSON.parse(text);
       } catch (error) {
         throw new StoreError(
-          `The stored event of job ${jobId} in the DynamoDB table ${this.table} is not valid JSON`,
-          {
-            cause: error,
-          },
+          `The stored ${what} of job ${jobId} in the DynamoDB table ${this.table} is not valid JSON`,
+          { cause: error },
         );
       }
-    }
+    };
+    const event =
+      item.event === undefined ? null : readStoredEvent(parseEvents(item.event, 'event') as JobEvent);
+    const notices =
+      item.notices === undefined
+        ? []
+        : (parseEvents(item.notices, 'notices') as JobEvent[]).map(readStoredEvent);
     return {
       jobId,
       version: item.version,
@@ -807,7 +825,10 @@ export class DynamoDbStore implements PrunableJobStore {
       startTime: (item.start_time as number | undefined) ?? null,
       lastPolledAt: (item.last_polled_at as number | undefined) ?? null,
       statusChangedAt: (item.status_changed_at as number | undefined) ?? null,
+      warnAfterMs: (item.warn_after_ms as number | undefined) ?? null,
+      keyFrom: (item.key_from as KeySource | undefined) ?? null,
       event,
+      notices,
       deliveries: item.deliveries as Delivery[],
     };
   }

@@ -7,7 +7,9 @@ import {
   type JobEvent,
   type JobPhase,
   type JobRecord,
+  type KeySource,
   newJobRecord,
+  readStoredEvent,
   type TrackRequest,
 } from '../job.ts';
 import { isRecord } from '../util/is-record.ts';
@@ -70,6 +72,10 @@ interface StoredRecordBody {
   labels: Record<string, string>;
   notFoundCount: number;
   statusChangedAt: number | null;
+  /** These three are absent in rows written before jobs had thresholds, run keys and notices. */
+  warnAfterMs?: number | null;
+  keyFrom?: KeySource | null;
+  notices?: JobEvent[];
   event: JobEvent | null;
   deliveries: Delivery[];
 }
@@ -130,6 +136,9 @@ function toRow(record: JobRecord, version: number): JobRow {
     labels: record.labels,
     notFoundCount: record.notFoundCount,
     statusChangedAt: record.statusChangedAt,
+    warnAfterMs: record.warnAfterMs,
+    keyFrom: record.keyFrom,
+    notices: record.notices,
     event: record.event,
     deliveries: record.deliveries,
   };
@@ -617,7 +626,10 @@ export class SqliteStore implements PrunableJobStore {
       startTime: typeof body.startTime === 'number' ? body.startTime : null,
       lastPolledAt: row.last_polled_at === null ? null : Number(row.last_polled_at),
       statusChangedAt: body.statusChangedAt,
-      event: body.event,
+      warnAfterMs: body.warnAfterMs ?? null,
+      keyFrom: body.keyFrom ?? null,
+      event: body.event === null ? null : readStoredEvent(body.event),
+      notices: (body.notices ?? []).map(readStoredEvent),
       deliveries: body.deliveries,
     };
   }

@@ -153,7 +153,7 @@ describe('bin/dli-watch.js', () => {
     }
   });
 
-  it('demo: exits 0 after showing a Slack and a webhook message for FINISHED, FAILED and CANCELLED', async () => {
+  it('demo: exits 0 after showing Slack and webhook messages for every end, a long-running warning and a recovery', async () => {
     // The demo needs no configuration at all: run it with an empty environment.
     env = {};
     const { code, stdout, stderr } = await exitWithin(spawnCli(['demo']), 25_000);
@@ -164,6 +164,13 @@ describe('bin/dli-watch.js', () => {
         `── Standard Webhook POST /dli-events ── dli.job.${status.toLowerCase()} for `,
       );
     }
+    // A job past its threshold is warned about once, and the second run of a failed pipeline recovers it.
+    expect(
+      stdout.match(/notification: ⏳ DLI job .* still RUNNING after 2 h 5 min .*\(warn after 2 h\)/g),
+    ).toHaveLength(1);
+    expect(stdout).toContain('── Standard Webhook POST /dli-events ── dli.job.long_running for ');
+    expect(stdout).toMatch(/notification: 🟢 DLI job .* RECOVERED .*after 1 failure on \d{4}-\d\d-\d\d/);
+    expect(stdout).toContain('── Standard Webhook POST /dli-events ── dli.job.recovered for ');
     expect(stdout).toContain('every message was delivered');
   });
 

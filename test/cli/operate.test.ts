@@ -100,7 +100,8 @@ async function seed(store: JobStore, jobs: Record<string, Partial<JobRecord>>): 
     const event = ended
       ? {
           id: `msg_${jobId}`,
-          status: (changes.status ?? 'FINISHED') as 'FINISHED',
+          type: (changes.status ?? 'FINISHED') as 'FINISHED',
+          status: changes.status ?? 'FINISHED',
           previousStatus: 'RUNNING',
           occurredAt: changes.lastPolledAt ?? Date.now(),
           projectId: 'p',
@@ -217,9 +218,11 @@ describe('show', () => {
     expect(text.stdout).toMatch(/^routed to\s+alerts, audit$/m);
     expect(text.stdout).toMatch(/^not found\s+0 poll\(s\) in a row$/m);
     expect(text.stdout).toContain(view.event_id ?? 'no event id');
-    expect(text.stdout).toMatch(/^DESTINATION\s+STATE\s+ATTEMPTS\s+NEXT ATTEMPT\s+LAST ERROR$/m);
-    expect(text.stdout).toMatch(new RegExp(`^alerts\\s+pending\\s+1\\s+${TIME.source}\\s+.*429`, 'm'));
-    expect(text.stdout).toMatch(/^audit\s+dead-lettered\s+1\s+-\s+.*404/m);
+    expect(text.stdout).toMatch(/^DESTINATION\s+EVENT\s+STATE\s+ATTEMPTS\s+NEXT ATTEMPT\s+LAST ERROR$/m);
+    expect(text.stdout).toMatch(
+      new RegExp(`^alerts\\s+FINISHED\\s+pending\\s+1\\s+${TIME.source}\\s+.*429`, 'm'),
+    );
+    expect(text.stdout).toMatch(/^audit\s+FINISHED\s+dead-lettered\s+1\s+-\s+.*404/m);
   });
 
   it('shows LOST with its not-found count, and NOT_POLLED before the first poll', async () => {

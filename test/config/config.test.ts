@@ -23,7 +23,7 @@ const BASE_ENV: Env = {
 };
 /** Every key a file destination may have, as "unknown key" problems list them. */
 const DESTINATION_KEYS =
-  'name, type, url, events, mute_cancelled, secret, queues, owners, job_types, tags, labels, mentions, digest_threshold, console_url, title';
+  'name, type, url, events, only_after_failures, quiet_hours, timezone, except, mute_cancelled, secret, queues, owners, job_types, tags, labels, mentions, digest_threshold, console_url, title';
 /** A valid Standard Webhooks secret: 24 bytes. */
 const WEBHOOK_SECRET = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
 
@@ -91,6 +91,7 @@ describe('defaults', () => {
       watches: [],
       consoleUrlTemplate: 'https://console.huaweicloud.com/dli/?region={region}#/main/jobs/sql',
       sendTimeoutMs: 10_000,
+      warnAfterMs: null,
       logLevel: 'info',
     });
     expect(DEFAULT_MAX_RPS).toBe(100);
@@ -430,7 +431,7 @@ describe('config file', () => {
         name: 'audit',
         type: 'webhook',
         url: 'https://example.com/dli',
-        events: ['FINISHED', 'FAILED', 'CANCELLED'],
+        events: ['FINISHED', 'FAILED', 'CANCELLED', 'LONG_RUNNING'],
         secret: WEBHOOK_SECRET,
       },
       { name: 'plain', type: 'webhook', url: 'https://example.com/plain', events: ['FAILED'], secret: null },
@@ -516,13 +517,13 @@ describe('config file', () => {
         name: 'alerts',
         type: 'slack',
         url: 'https://hooks.slack.com/services/T1/B1/abc',
-        events: ['FINISHED', 'FAILED', 'CANCELLED'],
+        events: ['FINISHED', 'FAILED', 'CANCELLED', 'LONG_RUNNING'],
       },
       {
         name: 'audit',
         type: 'webhook',
         url: 'https://hooks.example.com/dli',
-        events: ['FINISHED', 'FAILED', 'CANCELLED'],
+        events: ['FINISHED', 'FAILED', 'CANCELLED', 'LONG_RUNNING'],
         secret: `whsec_${secretBase64}`,
       },
     ]);
@@ -562,7 +563,7 @@ describe('config file', () => {
     });
     const secretRule = 'must be "whsec_" followed by the base64 of 24 to 64 random bytes';
     expect(problemsOf(BASE_ENV, cwd)).toEqual([
-      'dli-watch.config.json: destinations[0].events[1]: must be one of FINISHED, FAILED, CANCELLED',
+      'dli-watch.config.json: destinations[0].events[1]: must be one of FINISHED, FAILED, CANCELLED, LONG_RUNNING, RECOVERED',
       `dli-watch.config.json: destinations[0].secret: ${secretRule}`,
       `dli-watch.config.json: destinations[1].secret: ${secretRule}`,
       `dli-watch.config.json: destinations[2].secret: ${secretRule}`,
@@ -585,13 +586,13 @@ describe('DLI_WATCH_WEBHOOKS shortcut', () => {
         name: shortcutName('slack', SLACK_URL),
         type: 'slack',
         url: SLACK_URL,
-        events: ['FINISHED', 'FAILED', 'CANCELLED'],
+        events: ['FINISHED', 'FAILED', 'CANCELLED', 'LONG_RUNNING'],
       },
       {
         name: shortcutName('webhook', HOOK_URL),
         type: 'webhook',
         url: HOOK_URL,
-        events: ['FINISHED', 'FAILED', 'CANCELLED'],
+        events: ['FINISHED', 'FAILED', 'CANCELLED', 'LONG_RUNNING'],
         secret: null,
       },
     ]);
@@ -863,7 +864,7 @@ describe('destination types', () => {
       createWebhookDestination({ name: 'webhook', url: PLATFORM_URLS.webhook, secret: WEBHOOK_SECRET }),
     ]);
     expect(destinations[0]).toMatchObject({
-      events: ['FINISHED', 'FAILED', 'CANCELLED'],
+      events: ['FINISHED', 'FAILED', 'CANCELLED', 'LONG_RUNNING'],
       route: { queues: null, owners: null, jobTypes: null, tags: null, labels: null },
       mentions: { users: [], groups: [], all: false },
       digestThreshold: 5,
@@ -969,7 +970,7 @@ describe('routing keys', () => {
       { name: 'failures', type: 'webhook', url: PLATFORM_URLS.webhook, events: ['FAILED'] },
     ]);
     const event = (status: TerminalStatus, queue: string, labels: Record<string, string> = {}) => ({
-      status,
+      type: status,
       job: { job_id: 'j1', status, queue_name: queue, tags: [{ key: 'team', value: 'data' }] },
       labels,
     });
@@ -1014,9 +1015,9 @@ describe('mute_cancelled', () => {
       { name: 'c', type: 'teams', url: PLATFORM_URLS.teams, mute_cancelled: false },
     ]);
     expect(destinations.map((destination) => destination.events)).toEqual([
-      ['FINISHED', 'FAILED'],
+      ['FINISHED', 'FAILED', 'LONG_RUNNING'],
       ['FAILED'],
-      ['FINISHED', 'FAILED', 'CANCELLED'],
+      ['FINISHED', 'FAILED', 'CANCELLED', 'LONG_RUNNING'],
     ]);
   });
 
@@ -1035,6 +1036,88 @@ describe('mute_cancelled', () => {
     ).toEqual([
       'dli-watch.config.json: destinations[0].mute_cancelled: contradicts events, which lists CANCELLED; keep one of the two',
       'dli-watch.config.json: destinations[1].mute_cancelled: must be true or false',
+    ]);
+  });
+});
+
+describe('alert options', () => {
+  it('reads events with warnings and recoveries, only_after_failures, and quiet hours in their zone', () => {
+    const [oncall, chat] = loadDestinations([
+      {
+        name: 'oncall',
+        type: 'slack',
+        url: PLATFORM_URLS.slack,
+        events: ['FAILED', 'RECOVERED'],
+        only_after_failures: 2,
+        quiet_hours: [
+          { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '22:00', to: '07:30' },
+          { days: ['sat', 'sun', 'sat'], from: '00:00', to: '24:00' },
+        ],
+        timezone: 'Europe/Berlin',
+        except: ['FAILED'],
+      },
+      { name: 'chat', type: 'feishu', url: PLATFORM_URLS.feishu },
+    ]);
+    expect(oncall).toMatchObject({
+      events: ['FAILED', 'RECOVERED'],
+      onlyAfterFailures: 2,
+      quietHours: {
+        timeZone: 'Europe/Berlin',
+        windows: [
+          { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: 22 * 60, to: 7 * 60 + 30 },
+          { days: ['sat', 'sun'], from: 0, to: 1440 },
+        ],
+        except: ['FAILED'],
+      },
+    });
+    expect(chat).toMatchObject({ onlyAfterFailures: 1, quietHours: null });
+  });
+
+  it('refuses bad alert options, naming each', () => {
+    expect(
+      destinationProblems([
+        {
+          name: 'a',
+          type: 'slack',
+          url: PLATFORM_URLS.slack,
+          events: ['FAILED', 'SLOW'],
+          only_after_failures: 0,
+          quiet_hours: [
+            { days: ['monday'], from: '22:00', to: '25:00' },
+            { days: ['sun'], from: '09:00', to: '9:00' },
+          ],
+          timezone: 'Mars/Olympus_Mons',
+          except: ['FAILED'],
+        },
+        {
+          name: 'b',
+          type: 'slack',
+          url: PLATFORM_URLS.slack,
+          quiet_hours: [{ days: ['sun'], from: '22:00', to: '06:00' }],
+        },
+        { name: 'c', type: 'slack', url: PLATFORM_URLS.slack, timezone: 'UTC', except: ['FAILED'] },
+        { name: 'd', type: 'slack', url: PLATFORM_URLS.slack, events: ['FINISHED'], only_after_failures: 3 },
+      ]),
+    ).toEqual([
+      'dli-watch.config.json: destinations[0].events[1]: must be one of FINISHED, FAILED, CANCELLED, LONG_RUNNING, RECOVERED',
+      'dli-watch.config.json: destinations[0].only_after_failures: must be an integer from 1 to 1000 (1: every failure)',
+      'dli-watch.config.json: destinations[0].quiet_hours[0].days[0]: must be one of sun, mon, tue, wed, thu, fri, sat',
+      'dli-watch.config.json: destinations[0].quiet_hours[0].to: must be a time of day as HH:MM, 00:00 to 24:00',
+      'dli-watch.config.json: destinations[0].quiet_hours[1]: from and to must differ (a window may cross midnight: from 22:00 to 07:30)',
+      'dli-watch.config.json: destinations[0].timezone: must be an IANA time zone name, such as Europe/Berlin or Asia/Shanghai',
+      'dli-watch.config.json: destinations[1].timezone: is required with quiet_hours: the IANA zone their times are in, such as Europe/Berlin',
+      'dli-watch.config.json: destinations[2].timezone: is the zone of quiet_hours, which is not set',
+      'dli-watch.config.json: destinations[2].except: is what passes during quiet_hours, which is not set',
+      'dli-watch.config.json: destinations[3].only_after_failures: is about FAILED messages, which events does not list',
+    ]);
+  });
+
+  it('reads DLI_WATCH_WARN_AFTER as the default long-running threshold, and refuses a bad one', () => {
+    expect(loadConfig({ ...BASE_ENV, DLI_WATCH_WARN_AFTER: '90m' }, { cwd: tempDir() }).warnAfterMs).toBe(
+      90 * 60_000,
+    );
+    expect(problemsOf({ ...BASE_ENV, DLI_WATCH_WARN_AFTER: '2 hours' })).toEqual([
+      expect.stringMatching(/^DLI_WATCH_WARN_AFTER: must be a whole number of at least 1 and a unit/),
     ]);
   });
 });
@@ -1251,7 +1334,7 @@ describe('DLI_WATCH_WEBHOOKS platform inference', () => {
     );
     for (const destination of destinations) {
       expect(destination.name).toMatch(/^[a-z]+-[0-9a-f]{8}$/);
-      expect(destination.events).toEqual(['FINISHED', 'FAILED', 'CANCELLED']);
+      expect(destination.events).toEqual(['FINISHED', 'FAILED', 'CANCELLED', 'LONG_RUNNING']);
     }
     const dingtalk = destinations.find((destination) => destination.type === 'dingtalk');
     expect(dingtalk).toEqual(

@@ -47,8 +47,10 @@ describe('watches in the configuration file', () => {
           tags: ['team=finance'],
           sql_pattern: 'insert into *ledger',
           since: '6h',
+          warn_after: '2h',
+          key: { tag: 'pipeline' },
         },
-        { name: 'everything', since: '2026-11-30T08:00:00Z' },
+        { name: 'everything', since: '2026-11-30T08:00:00Z', key: { sql_fingerprint: true } },
       ],
     });
     const { watches } = loadConfig(BASE_ENV, { cwd });
@@ -62,6 +64,8 @@ describe('watches in the configuration file', () => {
         sqlPattern: null,
         labels: { team: 'data' },
         since: null,
+        warnAfterMs: null,
+        keyFrom: null,
       },
       {
         name: 'finance-failures',
@@ -72,6 +76,8 @@ describe('watches in the configuration file', () => {
         sqlPattern: 'insert into *ledger',
         labels: {},
         since: { kind: 'before-first-cycle', ms: 6 * 3_600_000 },
+        warnAfterMs: 2 * 3_600_000,
+        keyFrom: { from: 'tag', name: 'pipeline' },
       },
       {
         name: 'everything',
@@ -82,6 +88,8 @@ describe('watches in the configuration file', () => {
         sqlPattern: null,
         labels: {},
         since: { kind: 'at', at: Date.parse('2026-11-30T08:00:00Z') },
+        warnAfterMs: null,
+        keyFrom: { from: 'sql' },
       },
     ]);
   });
@@ -107,6 +115,24 @@ describe('watches in the configuration file', () => {
       ]),
     );
     expect(found).toHaveLength(7);
+  });
+
+  it('refuses a bad threshold or run key, naming what is wrong', () => {
+    const cwd = withFile({
+      watches: [
+        { name: 'a', warn_after: '2 hours', key: { tag: 'pipeline', label: 'team' } },
+        { name: 'b', key: { sql_fingerprint: false } },
+        { name: 'c', key: 'pipeline' },
+      ],
+    });
+    expect(problems(BASE_ENV, cwd)).toEqual([
+      expect.stringMatching(/watches\[0\]\.warn_after: must be a whole number of at least 1 and a unit/),
+      expect.stringMatching(/watches\[0\]\.key: must name exactly one of tag, label and sql_fingerprint/),
+      expect.stringMatching(/watches\[1\]\.key\.sql_fingerprint: must be true/),
+      expect.stringMatching(
+        /watches\[2\]\.key: must be \{"tag": "<tag key>"\}, \{"label": "<label key>"\} or/,
+      ),
+    ]);
   });
 
   it('makes one watch of DLI_WATCH_QUEUES, and refuses a file watch of the same name', () => {

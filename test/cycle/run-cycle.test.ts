@@ -189,6 +189,7 @@ describe('a cycle', () => {
         now: harness.clock.now(),
         projectId: harness.config.dli.projectId,
         destinations: harness.destinations,
+        warnAfterMs: null,
       },
     );
     expect(await harness.store.update(crashed.record, before.version)).not.toBeNull();
@@ -213,6 +214,7 @@ describe('a cycle', () => {
         now: harness.clock.now(),
         projectId: harness.config.dli.projectId,
         destinations: harness.destinations,
+        warnAfterMs: null,
       },
     );
     // Claimed by a cycle (a 50 s budget plus the send lease), which then died mid-send.

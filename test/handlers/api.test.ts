@@ -130,6 +130,33 @@ describe('handlers/api', () => {
     expect(answer.json<TrackAnswer>().added).toEqual(['encoded-1']);
   });
 
+  it('tracks a job with its long-running threshold and run key, and refuses bad ones naming each', async () => {
+    const answer = await call({
+      method: 'POST',
+      url: '/jobs',
+      json: { job_id: 'keyed-1', warn_after: '90m', key: { tag: 'pipeline' } },
+    });
+    expect(answer.status).toBe(201);
+    expect(await withStore((store) => store.get('keyed-1'))).toMatchObject({
+      warnAfterMs: 90 * 60_000,
+      keyFrom: { from: 'tag', name: 'pipeline' },
+    });
+    const bad = await call({
+      method: 'POST',
+      url: '/jobs',
+      json: [{ job_id: 'keyed-2', warn_after: '90 minutes', key: { tag: 'a', sql_fingerprint: true } }],
+    });
+    expect(expectProblem(bad, 400, 'invalid-request').errors).toEqual([
+      {
+        pointer: '/0/warn_after',
+        detail: expect.stringMatching(/^must be a whole number of at least 1 and a unit/),
+      },
+      { pointer: '/0/key', detail: 'must name exactly one of tag, label and sql_fingerprint' },
+    ]);
+    expect(await withStore((store) => store.get('keyed-2'))).toBeNull();
+    await withStore((store) => store.untrack(['keyed-1']));
+  });
+
   it('lists every problem of an invalid body and tracks none of it', async () => {
     const answer = await call({
       method: 'POST',
@@ -204,7 +231,8 @@ describe('handlers/api', () => {
       if (record === null) throw new Error('just tracked');
       const event = {
         id: 'evt-1',
-        status: 'FAILED' as const,
+        type: 'FAILED' as const,
+        status: 'FAILED',
         previousStatus: 'RUNNING',
         occurredAt: 1_700_000_100_000,
         projectId: 'p',
@@ -278,6 +306,7 @@ describe('handlers/api', () => {
             statusChangedAt: 1_700_000_100_000,
             event: {
               id: EVENT_ID,
+              type: 'FAILED',
               status: 'FAILED',
               previousStatus: 'RUNNING',
               occurredAt: 1_700_000_100_000,

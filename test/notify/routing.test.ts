@@ -119,7 +119,7 @@ describe('routeEvent', () => {
     createWebhookDestination({ name: 'audit', url: 'https://audit.example.com/dli' }),
   ];
   const eventFor = (status: TerminalStatus, job: RoutableJob = etlJob) => ({
-    status,
+    type: status,
     job: { job_id: 'job-1', status, ...job },
     labels: noLabels,
   });

@@ -248,7 +248,10 @@ describe('SqliteStore', () => {
       startTime: null,
       lastPolledAt: NOW - MINUTE,
       statusChangedAt: NOW - MINUTE,
+      warnAfterMs: null,
+      keyFrom: null,
       event: null,
+      notices: [],
       deliveries: [],
     });
     expect(await store.getMany(['job-old'])).toStrictEqual([old]);

@@ -56,7 +56,8 @@ export const RENDER_CONTEXT: RenderContext = contextAt(RENDER_TIME);
 export function jobEvent(job: JobStatusResponse, overrides: Partial<JobEvent> = {}): JobEvent {
   return {
     id: `evt_${job.job_id}`,
-    status: job.status as TerminalStatus,
+    type: job.status as TerminalStatus,
+    status: job.status,
     previousStatus: 'RUNNING',
     occurredAt: EVENT_TIME,
     projectId: PROJECT_ID,

@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { placeRun, streakStateKey } from '../../lib/cycle/streak-state.ts';
 import type { Delivery, JobEvent, JobRecord } from '../../lib/job.ts';
 import { type JobStore, MAX_GET_MANY, type Page, type PrunableJobStore } from '../../lib/store/job-store.ts';
 import { redeliverDeadLettered } from '../../lib/store/redeliver.ts';
 import { UPDATE_RECORD_TRIES, updateRecord } from '../../lib/store/update-record.ts';
+import { readStreakHistory } from '../../lib/streak.ts';
 import { forwardingStore } from './forwarding-store.ts';
 
 /** What a contract run needs: a fresh, empty store, and a way to throw it away afterwards. */
@@ -32,6 +34,7 @@ export function pendingDelivery(overrides: Partial<Delivery> = {}): Delivery {
 function finishedEvent(jobId: string): JobEvent {
   return {
     id: `evt-${jobId}`,
+    type: 'FINISHED',
     status: 'FINISHED',
     previousStatus: 'RUNNING',
     occurredAt: NOW - 10 * MINUTE,
@@ -127,10 +130,26 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
           startTime: null,
           lastPolledAt: null,
           statusChangedAt: null,
+          warnAfterMs: null,
+          keyFrom: null,
           event: null,
+          notices: [],
           deliveries: [],
         });
         expect((await store.get('job-b'))?.labels).toStrictEqual({});
+      });
+
+      it('keeps the threshold and the run key a job was tracked with', async () => {
+        await store.track([{ jobId: 'job-a', warnAfterMs: 90 * MINUTE, keyFrom: { from: 'sql' } }], NOW);
+        await store.track([{ jobId: 'job-b', keyFrom: { from: 'label', name: 'pipeline' } }], NOW);
+        expect(await store.get('job-a')).toMatchObject({
+          warnAfterMs: 90 * MINUTE,
+          keyFrom: { from: 'sql' },
+        });
+        expect(await store.get('job-b')).toMatchObject({
+          warnAfterMs: null,
+          keyFrom: { from: 'label', name: 'pipeline' },
+        });
       });
 
       it('is idempotent: a job tracked again keeps its first labels and counts as existing', async () => {
@@ -442,7 +461,7 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
         expect(await store.get('job-a')).toStrictEqual(winners[0]);
       });
 
-      it('round-trips a record exactly, unicode labels and unknown job fields included', async () => {
+      it('round-trips a record exactly: unicode labels, unknown job fields, notices, streaks and thresholds', async () => {
         await store.track([{ jobId: 'job-a' }], NOW - 60 * MINUTE);
         const labels = {
           team: 'données 数据 🚀',
@@ -460,8 +479,26 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
           startTime: NOW - 50 * MINUTE,
           lastPolledAt: NOW - 2 * MINUTE,
           statusChangedAt: NOW - 2 * MINUTE,
+          warnAfterMs: 90 * MINUTE,
+          keyFrom: { from: 'tag', name: 'pipeline' },
+          notices: [
+            {
+              id: 'msg_warning1',
+              type: 'LONG_RUNNING',
+              status: 'RUNNING',
+              previousStatus: 'RUNNING',
+              occurredAt: NOW - 10 * MINUTE,
+              projectId: 'project-1',
+              labels,
+              job: { job_id: 'job-a', status: 'RUNNING' },
+              routedTo: ['alerts'],
+              warning: { thresholdMs: 90 * MINUTE, runningForMs: 91 * MINUTE },
+            },
+          ],
           event: {
             id: 'msg_2mXkq7Y1',
+            type: 'FAILED',
+            streak: { key: 'tag:pipeline=nightly 数据', failures: 3, since: NOW - 3 * 24 * 60 * MINUTE },
             status: 'FAILED',
             previousStatus: 'SOME_NEW_STATUS',
             occurredAt: NOW - 2 * MINUTE,
@@ -488,6 +525,17 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
               nextAttemptAt: NOW - MINUTE,
               leaseUntil: NOW - 30_000,
               lastError: 'HTTP 502 from Feishu: {"code":9499,"msg":"Bad Gateway"}',
+            },
+            {
+              destination: 'team-chat',
+              eventId: 'msg_warning1',
+              state: 'pending',
+              attempts: 0,
+              createdAt: NOW + 8 * 60 * MINUTE,
+              nextAttemptAt: NOW + 8 * 60 * MINUTE,
+              leaseUntil: null,
+              lastError: null,
+              heldForQuietAt: NOW - 5 * MINUTE,
             },
             {
               destination: 'ops-webhook',
@@ -812,6 +860,54 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
         await store.untrack(['job-a']);
 
         expect(ids(await store.getMany(['job-a', 'job-b']))).toEqual(['job-b']);
+      });
+    });
+
+    describe('streak state: runs of a key counted by compare-and-set', () => {
+      const KEY = 'tag:pipeline=nightly 数据';
+
+      it('counts each run of a key once, in end-time order, across writers that race', async () => {
+        const runs = ['a', 'b', 'c', 'd', 'e', 'f'].map((jobId, index) => ({
+          jobId,
+          status: 'FAILED' as const,
+          endedAt: NOW + index * MINUTE,
+        }));
+        // Each run counted by two racing cycles at once, and runs in a shuffled order: the end time decides.
+        for (const index of [0, 2, 1, 5, 3, 4]) {
+          const run = runs[index] as (typeof runs)[number];
+          const [first, second] = await Promise.all([placeRun(store, KEY, run), placeRun(store, KEY, run)]);
+          expect(first).toEqual(second);
+        }
+        const stored = await store.getState(streakStateKey(KEY));
+        expect(stored?.value).toMatchObject({ key: KEY });
+        expect(readStreakHistory(stored?.value).runs.map((run) => `${run.jobId}:${run.failures}`)).toEqual([
+          'a:1',
+          'b:2',
+          'c:3',
+          'd:4',
+          'e:5',
+          'f:6',
+        ]);
+        // Counting a run again, as a cycle that crashed after counting it does, changes nothing.
+        const version = stored?.version;
+        const again = await placeRun(store, KEY, runs[2] as (typeof runs)[number]);
+        expect(again.run.failures).toBe(3);
+        expect((await store.getState(streakStateKey(KEY)))?.version).toBe(version);
+      });
+
+      it('keeps keys apart, and resets a streak at a success', async () => {
+        await placeRun(store, KEY, { jobId: 'a', status: 'FAILED', endedAt: NOW });
+        await placeRun(store, 'sql:0123456789abcdef', { jobId: 'x', status: 'FAILED', endedAt: NOW });
+        const success = await placeRun(store, KEY, { jobId: 'b', status: 'FINISHED', endedAt: NOW + MINUTE });
+        expect(success).toMatchObject({ run: { failures: 0 }, previous: { jobId: 'a', failures: 1 } });
+        const next = await placeRun(store, KEY, { jobId: 'c', status: 'FAILED', endedAt: NOW + 2 * MINUTE });
+        expect(next.run).toMatchObject({ failures: 1, since: NOW + 2 * MINUTE });
+        const other = await placeRun(store, 'sql:0123456789abcdef', {
+          jobId: 'y',
+          status: 'FAILED',
+          endedAt: NOW,
+        });
+        expect(other.run.failures).toBe(2);
       });
     });
 

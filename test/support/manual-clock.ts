@@ -3,6 +3,8 @@ import type { Clock } from '../../lib/util/clock.ts';
 /** A clock that only moves when told to — or when code sleeps on it, which returns at once. */
 export interface ManualClock extends Clock {
   advance(ms: number): void;
+  /** Moves the clock to `epochMs`, which must not be in its past. */
+  set(epochMs: number): void;
   /** Total time spent in `sleep`. */
   readonly slept: number;
 }
@@ -21,6 +23,10 @@ export function createManualClock(start = Date.now()): ManualClock {
     },
     advance: (ms) => {
       now += ms;
+    },
+    set: (epochMs) => {
+      if (epochMs < now) throw new Error(`the manual clock cannot go back from ${now} to ${epochMs}`);
+      now = epochMs;
     },
     get slept() {
       return slept;

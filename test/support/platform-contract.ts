@@ -315,6 +315,96 @@ export function describePlatformContract(options: PlatformContractOptions): void
       });
     });
 
+    describe('warnings and recoveries', () => {
+      /** A huge job still running past its threshold, and a huge run that recovered after three failures. */
+      const longRunning = (): JobEvent => {
+        const huge = hugeEvent();
+        return {
+          ...huge,
+          type: 'LONG_RUNNING',
+          status: 'RUNNING',
+          job: { ...huge.job, status: 'RUNNING' },
+          warning: { thresholdMs: 2 * 3_600_000, runningForMs: 2 * 3_600_000 + 5 * 60_000 },
+        };
+      };
+      const recovered = (): JobEvent => {
+        const huge = hugeEvent();
+        return {
+          ...huge,
+          type: 'RECOVERED',
+          status: 'FINISHED',
+          job: { ...huge.job, status: 'FINISHED' },
+          streak: { key: `tag:pipeline=${'p'.repeat(300)}`, failures: 3, since: Date.UTC(2026, 10, 28, 6) },
+        };
+      };
+
+      it('renders a long-running warning within its limits, saying how long the job has run and the threshold', async () => {
+        const request = render(longRunning());
+        checkLimits(request);
+        const writes = options.writesText ?? ((text: string) => text);
+        expect(request.body).toContain(inJson(writes(longRunning().job.job_id)));
+        if (options.kind === 'chat') {
+          expect(request.body).toContain('2 h 5 min');
+          expect(request.body).toContain('running long');
+        } else {
+          expect(JSON.parse(request.body)).toMatchObject({
+            type: 'dli.job.long_running',
+            data: { warning: { threshold_ms: 7_200_000, running_for_ms: 7_500_000 } },
+          });
+        }
+        expect(await sendAndJudge(options.platform, request)).toEqual({ kind: 'delivered' });
+      });
+
+      it('renders a recovery and a failure streak within its limits, saying how many failures came before', async () => {
+        const recovery = render(recovered());
+        checkLimits(recovery);
+        const failure = render({
+          ...hugeEvent(),
+          streak: { key: 'sql:0123456789abcdef', failures: 3, since: Date.UTC(2026, 10, 28, 6) },
+        });
+        checkLimits(failure);
+        const writes = options.writesText ?? ((text: string) => text);
+        if (options.kind === 'chat') {
+          expect(recovery.body).toContain('RECOVERED');
+          expect(recovery.body).toContain(inJson(writes('after 3 failures in a row since 2026-11-28')));
+          expect(failure.body).toContain(inJson(writes('3rd failure in a row since 2026-11-28')));
+        } else {
+          expect(JSON.parse(recovery.body)).toMatchObject({
+            type: 'dli.job.recovered',
+            data: { streak: { failures: 3, since: '2026-11-28T06:00:00.000Z' } },
+          });
+          expect(JSON.parse(failure.body)).toMatchObject({
+            type: 'dli.job.failed',
+            data: { streak: { failures: 3 } },
+          });
+        }
+        expect(await sendAndJudge(options.platform, recovery)).toEqual({ kind: 'delivered' });
+      });
+
+      if (options.kind === 'chat') {
+        const chat = options;
+        it('mentions nobody for a warning or a recovery', () => {
+          for (const event of [longRunning(), recovered()]) {
+            expect(
+              chat.mentionTokens(chat.platform.render(event, chat.destination(url), RENDER_CONTEXT)),
+            ).toEqual([]);
+          }
+        });
+
+        it('digests warnings and recoveries with ends, within its limits', () => {
+          const events = [
+            ...digestEvents(150, 'etl'),
+            ...Array.from({ length: 50 }, longRunning),
+            recovered(),
+          ];
+          const request = chat.platform.renderDigest?.(events, chat.destination(url), RENDER_CONTEXT);
+          if (request === undefined) throw new Error(`${chat.type} renders no digest`);
+          checkLimits(request);
+          expect(request.body).toContain('running long');
+        });
+      }
+    });
+
     if (options.kind === 'chat') {
       const chat = options;
       const renderChat = (event: JobEvent) =>

@@ -1,5 +1,5 @@
 import type { JobStatusResponse } from '../../lib/dli/schemas.ts';
-import type { JobRecord, TerminalStatus } from '../../lib/job.ts';
+import type { EventType, JobRecord } from '../../lib/job.ts';
 import { createChatDestination, createWebhookDestination } from '../../lib/notify/destination.ts';
 import type { Destination } from '../../lib/notify/platforms/registry.ts';
 
@@ -16,7 +16,10 @@ export function trackedRecord(jobId: string, overrides: Partial<JobRecord> = {})
     startTime: null,
     lastPolledAt: null,
     statusChangedAt: null,
+    warnAfterMs: null,
+    keyFrom: null,
     event: null,
+    notices: [],
     deliveries: [],
     ...overrides,
   };
@@ -50,7 +53,7 @@ export const allEvents = ['FINISHED', 'FAILED', 'CANCELLED'] as const;
 export function slackDestination(
   name: string,
   url: string,
-  events: TerminalStatus[] = [...allEvents],
+  events: EventType[] = [...allEvents],
 ): Destination {
   return createChatDestination({ name, type: 'slack', url, events });
 }
@@ -59,7 +62,7 @@ export function webhookDestination(
   name: string,
   url: string,
   secret: string | null,
-  events: TerminalStatus[] = [...allEvents],
+  events: EventType[] = [...allEvents],
 ): Destination {
   return createWebhookDestination({ name, url, secret, events });
 }

@@ -46,6 +46,10 @@ export interface WatchHarness {
     timeoutMs?: number;
     watches?: Watch[];
     statusPlan?: 'auto' | 'per-job';
+    /** Instead of the harness's Slack and webhook destinations (the receivers stay the same). */
+    destinations?: Destination[];
+    /** `DLI_WATCH_WARN_AFTER`, in ms. */
+    warnAfterMs?: number;
   }): Watcher;
   close(): Promise<void>;
 }
@@ -138,8 +142,14 @@ export async function startWatchHarness(
         statusPlan: watcherOptions.statusPlan ?? config.dli.statusPlan,
       };
       return createWatcher(
-        { ...config, dli, watches: watcherOptions.watches ?? [] },
-        { store: ownStore, log, clock, random: () => 0.5 },
+        {
+          ...config,
+          dli,
+          watches: watcherOptions.watches ?? [],
+          destinations: watcherOptions.destinations ?? config.destinations,
+          warnAfterMs: watcherOptions.warnAfterMs ?? null,
+        },
+        { store: ownStore, log, clock, random: () => 0.5, ...(options.sharedClock && { dliClock: clock }) },
       );
     },
     async close() {

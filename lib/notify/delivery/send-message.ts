@@ -40,15 +40,20 @@ export type MessageResult =
   /** Not attempted: the destination is paused or out of tokens until `until`. Not a failure. */
   | { kind: 'deferred'; until: number };
 
-/** Whether `destination` is sent digests: a platform that has them, and more due events than its threshold. */
+/**
+ * Whether `destination` is sent digests: a chat platform that has them, and more due events than its threshold —
+ * or, after its quiet hours, more than one event that waited for them to end (`waited`): a person coming back to a
+ * channel reads one summary of the night rather than a burst of messages.
+ */
 export function wantsDigest(
   destination: Destination,
   platforms: PlatformRegistry,
   dueEvents: number,
+  waited = 0,
 ): boolean {
-  return destination.type !== 'webhook' && platformFor(platforms, destination).renderDigest !== undefined
-    ? dueEvents > destination.digestThreshold
-    : false;
+  if (destination.type === 'webhook' || platformFor(platforms, destination).renderDigest === undefined)
+    return false;
+  return dueEvents > destination.digestThreshold || waited > 1;
 }
 
 /**

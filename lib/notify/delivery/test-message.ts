@@ -11,6 +11,7 @@ export const TEST_MESSAGE_TITLE = '🧪 dli-watch test message: no DLI job ended
 export function testEvent(projectId: string, now: number): JobEvent {
   return {
     id: `msg_test_${now}`,
+    type: 'FINISHED',
     status: 'FINISHED',
     previousStatus: 'RUNNING',
     occurredAt: now,

@@ -114,7 +114,7 @@ export function renderDingTalkMessage(
   context: RenderContext,
 ): DingTalkMarkdownMessage {
   const facts = describeJobEvent(event, context);
-  const mentions = dingTalkMentions(mentionsFor(facts.status, destination.mentions));
+  const mentions = dingTalkMentions(mentionsFor(facts.type, destination.mentions));
   const heading = `### ${facts.statusEmoji} ${escapeInline(truncateText(oneLine(facts.title), TITLE_MAX_CHARS))} · ${escapeInline(facts.shortJobId)}`;
   const fieldList = facts.fields
     .map(
@@ -175,7 +175,7 @@ export function renderDingTalkDigest(
   context: RenderContext,
 ): DingTalkMarkdownMessage {
   const digest = summarizeDigest(events, context);
-  const mentions = dingTalkMentions(mentionsFor(digest.status, destination.mentions));
+  const mentions = dingTalkMentions(mentionsFor(digest.type, destination.mentions));
   const compose = (list: string): DingTalkMarkdownMessage => ({
     msgtype: 'markdown',
     markdown: {

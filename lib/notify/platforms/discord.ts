@@ -1,4 +1,4 @@
-import type { JobEvent, TerminalStatus } from '../../job.ts';
+import type { EventType, JobEvent } from '../../job.ts';
 import { type Mentions, NO_MENTIONS } from '../destination.ts';
 import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
 import { describeJobEvent, type JobFacts, mentionsFor, type RenderContext } from '../render/job-facts.ts';
@@ -44,10 +44,12 @@ const LINK_MAX = 2048;
 /** Fields shown three to a row: short values. The id and the tag/label lists get a row of their own. */
 const WIDE_FIELDS = new Set(['Job ID', 'Tags', 'Labels']);
 
-const STATUS_COLOR: Record<TerminalStatus, number> = {
+const STATUS_COLOR: Record<EventType, number> = {
   FINISHED: 0x57f287, // Discord's green
   FAILED: 0xed4245, // Discord's red
   CANCELLED: 0x95a5a6, // grey
+  LONG_RUNNING: 0xfee75c, // Discord's yellow
+  RECOVERED: 0x57f287,
 };
 
 export interface DiscordEmbedField {
@@ -159,12 +161,12 @@ export function renderDiscordMessage(
     title,
     ...(description !== '' && { description }),
     ...(facts.consoleUrl !== undefined && facts.consoleUrl.length <= LINK_MAX && { url: facts.consoleUrl }),
-    color: STATUS_COLOR[facts.status],
+    color: STATUS_COLOR[facts.type],
     fields,
     footer: { text: footer },
     timestamp: new Date(event.occurredAt).toISOString(),
   };
-  return withContent(embed, renderDiscordMentions(mentionsFor(facts.status, mentions)), facts.headline);
+  return withContent(embed, renderDiscordMentions(mentionsFor(facts.type, mentions)), facts.headline);
 }
 
 /**
@@ -192,10 +194,10 @@ export function renderDiscordDigest(
   const embed: DiscordEmbed = {
     title,
     description: lines === '' ? counts : `${counts}\n\n${lines}`,
-    color: STATUS_COLOR[digest.status],
+    color: STATUS_COLOR[digest.type],
     timestamp: new Date(latest).toISOString(),
   };
-  const mention = renderDiscordMentions(mentionsFor(digest.status, mentions));
+  const mention = renderDiscordMentions(mentionsFor(digest.type, mentions));
   return withContent(embed, mention, `${digest.title}: ${digest.counts}`);
 }
 

@@ -1,4 +1,4 @@
-import type { JobEvent, TerminalStatus } from '../../job.ts';
+import type { EventType, JobEvent } from '../../job.ts';
 import type { ChatDestination, Mentions } from '../destination.ts';
 import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
 import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
@@ -33,12 +33,14 @@ const MAX_MENTIONED_USERS = 50;
 const SAFE_MENTION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Feishu's own header colours (card JSON 1.0 `header.template`). */
-export type FeishuHeaderTemplate = 'green' | 'red' | 'grey';
+export type FeishuHeaderTemplate = 'green' | 'red' | 'grey' | 'orange';
 
-const HEADER_TEMPLATES: Record<TerminalStatus, FeishuHeaderTemplate> = {
+const HEADER_TEMPLATES: Record<EventType, FeishuHeaderTemplate> = {
   FINISHED: 'green',
   FAILED: 'red',
   CANCELLED: 'grey',
+  LONG_RUNNING: 'orange',
+  RECOVERED: 'green',
 };
 
 /** A card text: `plain_text` shows as typed, `lark_md` is Feishu's markdown subset (escape user text). */
@@ -125,7 +127,7 @@ export function renderFeishuMessage(
   context: RenderContext,
 ): FeishuMessage {
   const facts = describeJobEvent(event, context);
-  const elements = mentionDivs(mentionsFor(facts.status, destination.mentions));
+  const elements = mentionDivs(mentionsFor(facts.type, destination.mentions));
   elements.push({ tag: 'div', fields: facts.fields.map(({ label, value }) => larkField(label, value)) });
   const errorDiv = facts.failureMessage === undefined ? undefined : larkDiv('**Error**\n');
   const sqlDiv = facts.statement === undefined ? undefined : larkDiv('**SQL**\n');
@@ -158,7 +160,7 @@ export function renderFeishuMessage(
     {
       config: { wide_screen_mode: true },
       header: {
-        template: HEADER_TEMPLATES[facts.status],
+        template: HEADER_TEMPLATES[facts.type],
         title: {
           tag: 'plain_text',
           content: truncateText(
@@ -201,7 +203,7 @@ export function renderFeishuDigest(
   context: RenderContext,
 ): FeishuMessage {
   const digest = summarizeDigest(events, context);
-  const elements = mentionDivs(mentionsFor(digest.status, destination.mentions));
+  const elements = mentionDivs(mentionsFor(digest.type, destination.mentions));
   elements.push(larkDiv(`**${escapeLarkMd(digest.counts)}**`));
   const listDiv = larkDiv('');
   elements.push(listDiv);
@@ -209,7 +211,7 @@ export function renderFeishuDigest(
     {
       config: { wide_screen_mode: true },
       header: {
-        template: HEADER_TEMPLATES[digest.status],
+        template: HEADER_TEMPLATES[digest.type],
         title: { tag: 'plain_text', content: digest.title },
       },
       elements,

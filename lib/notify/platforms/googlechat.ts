@@ -167,7 +167,7 @@ export function renderGoogleChatMessage(
   context: RenderContext,
 ): GoogleChatMessage {
   const facts = describeJobEvent(event, context);
-  const mentionTokens = googleChatMentionTokens(mentionsFor(facts.status, mentions));
+  const mentionTokens = googleChatMentionTokens(mentionsFor(facts.type, mentions));
   const headline = fitEscaped(
     oneLine(facts.headline),
     HEADLINE_MAX_CHARS,
@@ -253,7 +253,7 @@ export function renderGoogleChatDigest(
   context: RenderContext,
 ): GoogleChatMessage {
   const summary = summarizeDigest(events, context);
-  const mentionTokens = googleChatMentionTokens(mentionsFor(summary.status, mentions));
+  const mentionTokens = googleChatMentionTokens(mentionsFor(summary.type, mentions));
   const paragraph: GoogleChatTextParagraph = { textParagraph: { text: '' } };
   const message: GoogleChatMessage = {
     text: composeText(mentionTokens, `${summary.title}: ${summary.counts}`),

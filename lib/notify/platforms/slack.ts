@@ -90,7 +90,7 @@ export function renderSlackMessage(
   mentions: Mentions = NO_MENTIONS,
 ): SlackMessage {
   const facts = describeJobEvent(event, context);
-  const mentionText = renderSlackMentions(mentionsFor(facts.status, mentions));
+  const mentionText = renderSlackMentions(mentionsFor(facts.type, mentions));
   const blocks: SlackBlock[] = [
     {
       type: 'header',
@@ -151,7 +151,7 @@ export function renderSlackDigest(
   mentions: Mentions = NO_MENTIONS,
 ): SlackMessage {
   const digest = summarizeDigest(events, context);
-  const mentionText = renderSlackMentions(mentionsFor(digest.status, mentions));
+  const mentionText = renderSlackMentions(mentionsFor(digest.type, mentions));
   const counts = fitMrkdwn(digest.counts, SECTION_TEXT_MAX - MENTIONS_MAX - 1);
   const blocks: SlackBlock[] = [
     {

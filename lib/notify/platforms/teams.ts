@@ -1,4 +1,4 @@
-import type { JobEvent, TerminalStatus } from '../../job.ts';
+import type { EventType, JobEvent } from '../../job.ts';
 import { type Mentions, NO_MENTIONS } from '../destination.ts';
 import { countThatFit, digestLineParts, moreLine, summarizeDigest } from '../render/digest.ts';
 import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
@@ -26,8 +26,8 @@ const LINK_MAX_BYTES = 2048;
 const CODE_MAX_CHARS = 3000;
 
 /** The Adaptive Card colours and container styles dli-watch uses. */
-export type TeamsColor = 'Default' | 'Good' | 'Attention';
-export type TeamsContainerStyle = 'good' | 'attention' | 'emphasis';
+export type TeamsColor = 'Default' | 'Good' | 'Attention' | 'Warning';
+export type TeamsContainerStyle = 'good' | 'attention' | 'emphasis' | 'warning';
 
 /** Plain text inside a RichTextBlock. Teams renders no Markdown here, so user text needs no escaping. */
 export interface TeamsTextRun {
@@ -98,11 +98,13 @@ export interface TeamsMessage {
   ];
 }
 
-const STATUS_LOOK: Record<TerminalStatus, { style: TeamsContainerStyle; color: TeamsColor }> = {
+const STATUS_LOOK: Record<EventType, { style: TeamsContainerStyle; color: TeamsColor }> = {
   FINISHED: { style: 'good', color: 'Good' },
   FAILED: { style: 'attention', color: 'Attention' },
   // "emphasis" is the neutral grey band: a cancelled job is neither good news nor an alarm.
   CANCELLED: { style: 'emphasis', color: 'Default' },
+  LONG_RUNNING: { style: 'warning', color: 'Warning' },
+  RECOVERED: { style: 'good', color: 'Good' },
 };
 
 /**
@@ -146,11 +148,11 @@ export function renderTeamsMessage(
   const facts = describeJobEvent(event, context);
   const body: TeamsElement[] = [
     statusBand(
-      facts.status,
+      facts.type,
       fitJson(`${facts.statusEmoji} ${facts.title} · ${facts.shortJobId}`, TITLE_MAX_BYTES),
     ),
   ];
-  const mentionLine = renderTeamsMentions(mentionsFor(facts.status, mentions));
+  const mentionLine = renderTeamsMentions(mentionsFor(facts.type, mentions));
   if (mentionLine) body.push(mentionLine.block);
 
   body.push(
@@ -218,9 +220,9 @@ export function renderTeamsDigest(
 ): TeamsMessage {
   const digest = summarizeDigest(events, context);
   const body: TeamsElement[] = [
-    statusBand(digest.status, digest.title, richText([textRun(digest.counts)], 'None')),
+    statusBand(digest.type, digest.title, richText([textRun(digest.counts)], 'None')),
   ];
-  const mentionLine = renderTeamsMentions(mentionsFor(digest.status, mentions));
+  const mentionLine = renderTeamsMentions(mentionsFor(digest.type, mentions));
   if (mentionLine) body.push(mentionLine.block);
   const message = teamsMessage(body, mentionLine?.entities ?? []);
 
@@ -303,7 +305,7 @@ function teamsMessage(body: TeamsElement[], entities: TeamsMention[], link?: str
 }
 
 /** The band a card starts with: `title` large, in the colour of `status`, then any `more` under it. */
-function statusBand(status: TerminalStatus, title: string, ...more: TeamsElement[]): TeamsContainer {
+function statusBand(status: EventType, title: string, ...more: TeamsElement[]): TeamsContainer {
   const look = STATUS_LOOK[status];
   return {
     type: 'Container',

@@ -1,4 +1,4 @@
-import type { JobEvent, TerminalStatus } from '../../job.ts';
+import type { EventType, JobEvent } from '../../job.ts';
 import type { WebhookDestination } from '../destination.ts';
 import type { RenderContext } from '../render/job-facts.ts';
 import { countJsonStringBytes, truncateToFit } from '../render/text-fit.ts';
@@ -29,13 +29,15 @@ const WORTH_CUTTING_BYTES = 1024;
 /** What identifies the job and the event is never cut. */
 const NEVER_CUT_FIELDS = new Set(['job_id', 'status', 'previous_status', 'project_id']);
 
-const EVENT_TYPES: Record<TerminalStatus, WebhookEventType> = {
+const EVENT_TYPES = {
   FINISHED: 'dli.job.finished',
   FAILED: 'dli.job.failed',
   CANCELLED: 'dli.job.cancelled',
-};
+  LONG_RUNNING: 'dli.job.long_running',
+  RECOVERED: 'dli.job.recovered',
+} as const satisfies Record<EventType, string>;
 
-export type WebhookEventType = 'dli.job.finished' | 'dli.job.failed' | 'dli.job.cancelled';
+export type WebhookEventType = (typeof EVENT_TYPES)[EventType];
 
 /** The Standard Webhooks envelope: `data` is DLI's status response as it was, plus what dli-watch knows. */
 export interface WebhookBody {
@@ -46,6 +48,10 @@ export interface WebhookBody {
     previous_status: string | null;
     labels: Record<string, string>;
     project_id: string;
+    /** FAILED and RECOVERED of a job with a run key: which failure in a row (or how many came before a recovery). */
+    streak?: { key: string; failures: number; since: string };
+    /** LONG_RUNNING: the threshold the job passed and how long it had run, in milliseconds. */
+    warning?: { threshold_ms: number; running_for_ms: number };
     /** Present (and true) only when a text field was cut to fit the size limit. */
     truncated?: true;
   };
@@ -68,13 +74,23 @@ export class WebhookSecretError extends Error {
  */
 export function renderWebhookBody(event: JobEvent): WebhookBody {
   const body: WebhookBody = {
-    type: EVENT_TYPES[event.status],
+    type: EVENT_TYPES[event.type],
     timestamp: new Date(event.occurredAt).toISOString(),
     data: {
       ...event.job,
       previous_status: event.previousStatus,
       labels: event.labels,
       project_id: event.projectId,
+      ...(event.streak && {
+        streak: {
+          key: event.streak.key,
+          failures: event.streak.failures,
+          since: new Date(event.streak.since).toISOString(),
+        },
+      }),
+      ...(event.warning && {
+        warning: { threshold_ms: event.warning.thresholdMs, running_for_ms: event.warning.runningForMs },
+      }),
     },
   };
   if (jsonBodyBytes(body) <= WEBHOOK_BODY_MAX_BYTES) return body;

@@ -1,4 +1,4 @@
-import type { JobEvent, TerminalStatus } from '../../job.ts';
+import type { EventType, JobEvent } from '../../job.ts';
 import type { Mentions } from '../destination.ts';
 import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
 import { describeJobEvent, type JobFacts, mentionsFor, type RenderContext } from '../render/job-facts.ts';
@@ -28,10 +28,12 @@ const WECOM_FREQ_OUT_OF_LIMIT = 45009;
 
 /** `<font color>` values WeCom markdown supports: green, grey, orange-red. */
 type WecomColor = 'info' | 'comment' | 'warning';
-const STATUS_COLOR: Record<TerminalStatus, WecomColor> = {
+const STATUS_COLOR: Record<EventType, WecomColor> = {
   FINISHED: 'info',
   FAILED: 'warning',
   CANCELLED: 'comment',
+  LONG_RUNNING: 'warning',
+  RECOVERED: 'info',
 };
 
 export interface WecomMarkdownMessage {
@@ -113,7 +115,7 @@ const markdownDialect: WecomDialect = {
   maxBytes: WECOM_MARKDOWN_MAX_BYTES,
   escape: escapeWecomMarkdown,
   header: (facts) =>
-    `### ${facts.statusEmoji} <font color="${STATUS_COLOR[facts.status]}">${fitEscaped(
+    `### ${facts.statusEmoji} <font color="${STATUS_COLOR[facts.type]}">${fitEscaped(
       oneLine(facts.title),
       HEADER_TITLE_MAX_BYTES,
       countUtf8Bytes,
@@ -198,7 +200,7 @@ export function renderWecomMessage(
   context: RenderContext,
 ): WecomMessage {
   const facts = describeJobEvent(event, context);
-  if (mentionsSomeone(mentionsFor(facts.status, mentions))) {
+  if (mentionsSomeone(mentionsFor(facts.type, mentions))) {
     return textMessage(composeJobContent(facts, textDialect), mentions);
   }
   return { msgtype: 'markdown', markdown: { content: composeJobContent(facts, markdownDialect) } };
@@ -216,14 +218,14 @@ export function renderWecomDigest(
 ): WecomMessage {
   const summary = summarizeDigest(events, context);
   const bytes = countUtf8Bytes;
-  if (mentionsSomeone(mentionsFor(summary.status, mentions))) {
+  if (mentionsSomeone(mentionsFor(summary.type, mentions))) {
     const head = `${summary.title}\n${summary.counts}\n`;
     const lines = summary.jobs.map((job) => formatDigestLine(job, escapeWecomText));
     const body = fitLines(lines, WECOM_TEXT_MAX_BYTES - bytes(head), bytes);
     return textMessage(head + body, mentions);
   }
   const counts = summary.countsByStatus
-    .map((c) => `<font color="${STATUS_COLOR[c.status]}">${c.text}</font>`)
+    .map((c) => `<font color="${STATUS_COLOR[c.type]}">${c.text}</font>`)
     .join(' · ');
   const head = `### ${summary.title}\n${counts}\n`;
   const link = summary.linksToJobs ? markdownLink : undefined;

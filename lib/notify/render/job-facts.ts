@@ -1,4 +1,4 @@
-import type { JobEvent, TerminalStatus } from '../../job.ts';
+import type { EventType, JobEvent } from '../../job.ts';
 import { type Mentions, NO_MENTIONS } from '../destination.ts';
 import { truncateText } from './text-fit.ts';
 
@@ -27,15 +27,18 @@ export interface JobFact {
 }
 
 /**
- * Platform-neutral facts about one terminal job event, formatted for people. Every optional property is absent
+ * Platform-neutral facts about one job event (an end, a long-running warning, a recovery), formatted for people. Every optional property is absent
  * (not `undefined`, not empty) when DLI did not report it, so renderers can show what is there and nothing else.
  * Values are raw user text: each renderer escapes them for its own markup.
  */
 export interface JobFacts {
-  /** "DLI job FAILED". */
+  /** "DLI job FAILED", "DLI job running long", "DLI job RECOVERED". */
   title: string;
-  status: TerminalStatus;
-  /** ✅ FINISHED, ❌ FAILED, 🚫 CANCELLED. */
+  /** What the event is: what colours a card, and what decides mentions. */
+  type: EventType;
+  /** The job's status when it was raised: RUNNING for a warning, FINISHED for a recovery. */
+  status: string;
+  /** ✅ FINISHED, ❌ FAILED, 🚫 CANCELLED, ⏳ LONG_RUNNING, 🟢 RECOVERED. */
   statusEmoji: string;
   jobId: string;
   /** The first 8 characters of the job id, with "…" when there are more: enough to tell jobs apart in a list. */
@@ -65,6 +68,13 @@ export interface JobFacts {
   tags: string[];
   /** dli-watch tracking labels as `key=value`. */
   labels: string[];
+  /** "3rd failure in a row since 2026-11-28" (FAILED), "after 3 failures in a row since 2026-11-28" (RECOVERED). */
+  streak?: string;
+  /** The run key the streak counts: `tag:pipeline=daily`, `sql:3f2a…`. */
+  runKey?: string;
+  /** LONG_RUNNING: how long the job had run when the warning was raised, and the threshold it passed. */
+  runningFor?: string;
+  warnAfter?: string;
   /** Why the job failed: only for FAILED, only when DLI said something. */
   failureMessage?: string;
   /** The SQL text, untruncated: each platform cuts it to its own limit. */
@@ -75,8 +85,14 @@ export interface JobFacts {
   fields: JobFact[];
 }
 
-/** The emoji that stands for each terminal status, wherever a status is shown. */
-export const STATUS_EMOJI: Record<TerminalStatus, string> = { FINISHED: '✅', FAILED: '❌', CANCELLED: '🚫' };
+/** The emoji that stands for each kind of event, wherever one is shown. */
+export const STATUS_EMOJI: Record<EventType, string> = {
+  FINISHED: '✅',
+  FAILED: '❌',
+  CANCELLED: '🚫',
+  LONG_RUNNING: '⏳',
+  RECOVERED: '🟢',
+};
 
 const SHORT_JOB_ID_LENGTH = 8;
 
@@ -95,8 +111,8 @@ function formatCount(count: number): string {
  */
 export function describeJobEvent(event: JobEvent, context: RenderContext): JobFacts {
   const job = event.job;
-  const status = event.status;
-  const statusEmoji = STATUS_EMOJI[status];
+  const { type, status } = event;
+  const statusEmoji = STATUS_EMOJI[type];
   const jobId = job.job_id;
   const shortJobId = truncateText(jobId, SHORT_JOB_ID_LENGTH + 1);
 
@@ -112,7 +128,11 @@ export function describeJobEvent(event: JobEvent, context: RenderContext): JobFa
   const table = formatTable(job.database_name, job.table_name);
   const tags = (job.tags ?? []).map((tag) => `${tag.key}=${tag.value}`);
   const labels = Object.entries(event.labels).map(([key, value]) => `${key}=${value}`);
-  const failureMessage = status === 'FAILED' ? nonEmpty(job.message?.trim()) : undefined;
+  const failureMessage = type === 'FAILED' ? nonEmpty(job.message?.trim()) : undefined;
+  const streak = event.streak && describeStreak(type, event.streak.failures, event.streak.since);
+  const runKey = event.streak?.key;
+  const runningFor = event.warning && formatDuration(event.warning.runningForMs);
+  const warnAfter = event.warning && formatDuration(event.warning.thresholdMs);
   const statement = nonEmpty(job.statement?.trim());
   const consoleUrl = httpUrlOrUndefined(
     fillConsoleUrl(context.consoleUrlTemplate, {
@@ -126,26 +146,34 @@ export function describeJobEvent(event: JobEvent, context: RenderContext): JobFa
   // A destination's own title replaces the default in the notification line too: that is what people read.
   const title = context.titleTemplate
     ? fillTitle(context.titleTemplate, {
-        status,
+        status: type,
         job_id: jobId,
         short_job_id: shortJobId,
         queue_name: queue ?? '',
         owner: owner ?? '',
         job_type: jobType ?? '',
       })
-    : `DLI job ${status}`;
+    : DEFAULT_TITLES[type];
+  const onQueue = queue !== undefined ? ` on queue ${queue}` : '';
   const headline = context.titleTemplate
     ? `${statusEmoji} ${title}`
-    : [
-        `${statusEmoji} DLI job ${shortJobId} ${status}`,
-        queue !== undefined ? ` on queue ${queue}` : '',
-        duration !== undefined ? ` after ${duration}` : '',
-      ].join('');
+    : type === 'LONG_RUNNING'
+      ? `${statusEmoji} DLI job ${shortJobId} still ${status} after ${runningFor ?? '?'}${onQueue} (warn after ${warnAfter ?? '?'})`
+      : [
+          `${statusEmoji} DLI job ${shortJobId} ${type}`,
+          onQueue,
+          duration !== undefined ? ` after ${duration}` : '',
+          streak !== undefined ? `: ${streak}` : '',
+        ].join('');
 
   const fields: JobFact[] = [{ label: 'Job ID', value: jobId }];
   const addField = (label: string, value: string | undefined) => {
     if (value !== undefined && value !== '') fields.push({ label, value });
   };
+  addField('Running for', runningFor);
+  addField('Warn after', warnAfter);
+  addField('Streak', streak);
+  addField('Run key', runKey);
   addField('Queue', queue);
   addField('Type', jobType);
   addField('Owner', owner);
@@ -160,6 +188,7 @@ export function describeJobEvent(event: JobEvent, context: RenderContext): JobFa
 
   return {
     title,
+    type,
     status,
     statusEmoji,
     jobId,
@@ -178,6 +207,10 @@ export function describeJobEvent(event: JobEvent, context: RenderContext): JobFa
     ...(table !== undefined && { table }),
     tags,
     labels,
+    ...(streak !== undefined && { streak }),
+    ...(runKey !== undefined && { runKey }),
+    ...(runningFor !== undefined && { runningFor }),
+    ...(warnAfter !== undefined && { warnAfter }),
     ...(failureMessage !== undefined && { failureMessage }),
     ...(statement !== undefined && { statement }),
     ...(consoleUrl !== undefined && { consoleUrl }),
@@ -186,12 +219,44 @@ export function describeJobEvent(event: JobEvent, context: RenderContext): JobFa
 }
 
 /**
- * Who a message about a job with `status` mentions: the destination's `mentions` when the job FAILED, nobody
- * otherwise, because mentions are for failures only. For a digest, pass its worst status (FAILED when any job
- * failed). Every platform renders an empty mention list as no mention at all.
+ * Who a message about an event of `type` mentions: the destination's `mentions` when the job FAILED, nobody
+ * otherwise, because mentions are for failures only (a warning or a recovery needs nobody woken). For a digest,
+ * pass its worst type (FAILED when any job failed). Every platform renders an empty mention list as no mention at
+ * all.
  */
-export function mentionsFor(status: TerminalStatus, mentions: Mentions): Mentions {
-  return status === 'FAILED' ? mentions : NO_MENTIONS;
+export function mentionsFor(type: EventType, mentions: Mentions): Mentions {
+  return type === 'FAILED' ? mentions : NO_MENTIONS;
+}
+
+const DEFAULT_TITLES: Record<EventType, string> = {
+  FINISHED: 'DLI job FINISHED',
+  FAILED: 'DLI job FAILED',
+  CANCELLED: 'DLI job CANCELLED',
+  LONG_RUNNING: 'DLI job running long',
+  RECOVERED: 'DLI job RECOVERED',
+};
+
+/**
+ * A run's place in its key's streak, for people: "3rd failure in a row since 2026-11-28" ("first failure in a row")
+ * for a failure, "after 3 failures in a row since 2026-11-28" ("after 1 failure on 2026-11-28") for a recovery. The
+ * date is the UTC day the streak's first failure ended.
+ */
+export function describeStreak(type: EventType, failures: number, since: number): string {
+  const day = isValidEpochMs(since) ? new Date(since).toISOString().slice(0, 10) : 'an unknown day';
+  if (type === 'RECOVERED') {
+    return failures === 1 ? `after 1 failure on ${day}` : `after ${failures} failures in a row since ${day}`;
+  }
+  return failures === 1 ? 'first failure in a row' : `${ordinal(failures)} failure in a row since ${day}`;
+}
+
+/** `1` → `1st`, `2` → `2nd`, `3` → `3rd`, `11` → `11th`, `22` → `22nd`. */
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix =
+    tens >= 11 && tens <= 13
+      ? 'th'
+      : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
+  return `${formatCount(n)}${suffix}`;
 }
 
 /**

@@ -283,7 +283,7 @@ describe('summarizeDigest and the shared digest helpers', () => {
     const digest = summarizeDigest(digestEvents(12, 'etl<&>'), RENDER_CONTEXT);
     expect(digest.title).toBe('12 DLI jobs ended');
     expect(digest.counts).toBe('❌ 1 failed · ✅ 10 finished · 🚫 1 cancelled');
-    expect(digest.status).toBe('FAILED');
+    expect(digest.type).toBe('FAILED');
     expect(digest.anyFailed).toBe(true);
     expect(digest.jobs.slice(0, 3).map((job) => formatDigestLine(job))).toEqual([
       '❌ 00000003… FAILED · etl<&> · 2.5 s',
@@ -295,8 +295,8 @@ describe('summarizeDigest and the shared digest helpers', () => {
 
   it('colours a digest without failures by its finished jobs, or grey when all were cancelled', () => {
     const cancelled = jobEvent({ ...finishedJob, status: 'CANCELLED' });
-    expect(summarizeDigest([cancelled], RENDER_CONTEXT).status).toBe('CANCELLED');
-    expect(summarizeDigest([cancelled, jobEvent(finishedJob)], RENDER_CONTEXT).status).toBe('FINISHED');
+    expect(summarizeDigest([cancelled], RENDER_CONTEXT).type).toBe('CANCELLED');
+    expect(summarizeDigest([cancelled, jobEvent(finishedJob)], RENDER_CONTEXT).type).toBe('FINISHED');
   });
 
   it('keeps a digest line on one short line whatever the queue name', () => {
