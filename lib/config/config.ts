@@ -7,7 +7,7 @@ import type { Env } from '../util/env.ts';
 import type { LogLevel } from '../util/log.ts';
 import type { Watch } from '../watch.ts';
 import { type LoadOptions, readConfigFile } from './config-file.ts';
-import { checkUniqueNames, toDestination } from './destinations.ts';
+import { checkUniqueNames, languageSchema, toDestination } from './destinations.ts';
 import { type DliConfig, readDliConfig } from './dli-settings.ts';
 import { readStoreSettings } from './env-settings.ts';
 import { ConfigError, integerSetting, Problems, readVariable, textSetting } from './problems.ts';
@@ -80,6 +80,7 @@ function readDeliveryConfig(env: Env, options: LoadOptions, problems: Problems):
     String(DEFAULT_SEND_TIMEOUT_MS),
   );
   const warnAfterMs = readVariable(env, 'DLI_WATCH_WARN_AFTER', warnAfterSchema.optional(), problems);
+  const language = readVariable(env, 'DLI_WATCH_LANGUAGE', languageSchema.optional(), problems) ?? 'en';
   if (problems.any() || store === undefined || logLevel === undefined || sendTimeoutMs === undefined) {
     return undefined;
   }
@@ -87,7 +88,10 @@ function readDeliveryConfig(env: Env, options: LoadOptions, problems: Problems):
   const fileWatches = file?.parsed?.watches ?? [];
   return {
     store,
-    destinations: [...fileDestinations.map(toDestination), ...shortcuts.map((entry) => entry.destination)],
+    destinations: [
+      ...fileDestinations.map((destination) => toDestination(destination, language)),
+      ...shortcuts.map((entry) => ({ ...entry.destination, language })),
+    ],
     watches: [...fileWatches.map(toWatch), ...(queuesWatch ? [queuesWatch] : [])],
     consoleUrlTemplate,
     sendTimeoutMs,

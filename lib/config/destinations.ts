@@ -16,6 +16,7 @@ import {
   platforms,
 } from '../notify/platforms/registry.ts';
 import { type QuietHours, WEEKDAYS } from '../notify/quiet-hours.ts';
+import { LANGUAGES, type Language } from '../notify/render/catalogue.ts';
 import { isRecord } from '../util/is-record.ts';
 import { isTimeZone, parseTimeOfDay } from '../util/zoned-time.ts';
 import type { Problems } from './problems.ts';
@@ -27,6 +28,9 @@ export const DESTINATION_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 const EVENT_LIST = EVENT_TYPES.join(', ');
 
 const eventTypeSchema = z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_LIST}` });
+
+/** A message language: `en` or `zh-CN`. */
+export const languageSchema = z.enum(LANGUAGES, { error: `must be one of ${LANGUAGES.join(', ')}` });
 
 /** `a, b and c`, for messages. */
 function joinWithAnd(items: readonly string[]): string {
@@ -130,6 +134,7 @@ export const fileDestinationShape = {
     .refine(isTimeZone, 'must be an IANA time zone name, such as Europe/Berlin or Asia/Shanghai')
     .optional(),
   except: z.array(eventTypeSchema, { error: `must be a list of events (${EVENT_LIST})` }).optional(),
+  language: languageSchema.optional(),
   mute_cancelled: z.boolean({ error: 'must be true or false' }).optional(),
   // Checked against the type below: each platform writes its secret its own way.
   secret: z.string({ error: 'must be a string' }).optional(),
@@ -229,7 +234,8 @@ export interface NameClaim {
   what: string;
 }
 
-export function toDestination(destination: FileDestination): Destination {
+/** A file destination as dli-watch uses it; `language` is what it gets when it names none (`DLI_WATCH_LANGUAGE`). */
+export function toDestination(destination: FileDestination, language: Language = 'en'): Destination {
   const muted: readonly EventType[] = destination.mute_cancelled === true ? ['CANCELLED'] : [];
   const events = [...new Set(destination.events ?? DEFAULT_EVENT_TYPES)].filter(
     (type) => !muted.includes(type),
@@ -241,6 +247,7 @@ export function toDestination(destination: FileDestination): Destination {
     route: toRoute(destination),
     onlyAfterFailures: destination.only_after_failures ?? 1,
     quietHours: toQuietHours(destination),
+    language: destination.language ?? language,
     consoleUrlTemplate: destination.console_url ?? null,
     titleTemplate: destination.title ?? null,
     secret: destination.secret ?? null,

@@ -1,5 +1,6 @@
 import { DEFAULT_EVENT_TYPES, type EventType } from '../job.ts';
 import type { QuietHours } from './quiet-hours.ts';
+import type { Language } from './render/catalogue.ts';
 
 /**
  * Which jobs a destination wants, beyond `events`. Each list is `null` for "any"; otherwise a job must match at
@@ -37,6 +38,8 @@ export interface DestinationBase {
   onlyAfterFailures: number;
   /** When messages wait (all but the `except` types) until the quiet hours end; `null`: never. */
   quietHours: QuietHours | null;
+  /** The language of every word its messages add to DLI's: its own `language`, else `DLI_WATCH_LANGUAGE`. */
+  language: Language;
   /** Overrides the global console link template for this destination. */
   consoleUrlTemplate: string | null;
   /** Overrides the message title: `{status}`, `{job_id}`, `{short_job_id}`, `{queue_name}`, `{owner}`, `{job_type}`. */
@@ -80,6 +83,7 @@ function baseDefaults() {
     route: ANY_ROUTE,
     onlyAfterFailures: 1,
     quietHours: null,
+    language: 'en' as const,
     consoleUrlTemplate: null,
     titleTemplate: null,
     secret: null,

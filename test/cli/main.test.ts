@@ -601,6 +601,15 @@ describe('test-destination', () => {
     expect(await workspace.storedJobs()).toEqual([]);
   });
 
+  it('words the test message in the destination’s language', async () => {
+    const result = await cli(['test-destination', 'alerts'], {
+      env: { ...env, DLI_WATCH_LANGUAGE: 'zh-CN' },
+    });
+    expect(result.code).toBe(EXIT_OK);
+    const slackText = JSON.parse(harness.slack.requests[0]?.body ?? '{}').text as string;
+    expect(slackText).toBe('✅ 🧪 dli-watch 测试消息：并无 DLI 作业结束');
+  });
+
   it('prints the platform’s own error for a destination that refuses, and exits 1', async () => {
     harness.slack.respondNext({ status: 404, body: 'channel_not_found' });
     const result = await cli(['test-destination', 'alerts']);

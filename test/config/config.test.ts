@@ -23,7 +23,7 @@ const BASE_ENV: Env = {
 };
 /** Every key a file destination may have, as "unknown key" problems list them. */
 const DESTINATION_KEYS =
-  'name, type, url, events, only_after_failures, quiet_hours, timezone, except, mute_cancelled, secret, queues, owners, job_types, tags, labels, mentions, digest_threshold, console_url, title';
+  'name, type, url, events, only_after_failures, quiet_hours, timezone, except, language, mute_cancelled, secret, queues, owners, job_types, tags, labels, mentions, digest_threshold, console_url, title';
 /** A valid Standard Webhooks secret: 24 bytes. */
 const WEBHOOK_SECRET = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
 
@@ -1110,6 +1110,37 @@ describe('alert options', () => {
       'dli-watch.config.json: destinations[2].except: is what passes during quiet_hours, which is not set',
       'dli-watch.config.json: destinations[3].only_after_failures: is about FAILED messages, which events does not list',
     ]);
+  });
+
+  it('gives each destination its own language, else DLI_WATCH_LANGUAGE, else English', () => {
+    const cwd = dirWithConfig({
+      destinations: [
+        { name: 'feishu', type: 'feishu', url: PLATFORM_URLS.feishu, language: 'zh-CN' },
+        { name: 'slack', type: 'slack', url: PLATFORM_URLS.slack, language: 'en' },
+        { name: 'wecom', type: 'wecom', url: PLATFORM_URLS.wecom },
+      ],
+    });
+    const languages = (env: Env) =>
+      loadConfig(env, { cwd }).destinations.map((destination) => [destination.name, destination.language]);
+    expect(languages(BASE_ENV)).toEqual([
+      ['feishu', 'zh-CN'],
+      ['slack', 'en'],
+      ['wecom', 'en'],
+    ]);
+    expect(
+      languages({ ...BASE_ENV, DLI_WATCH_LANGUAGE: 'zh-CN', DLI_WATCH_WEBHOOKS: PLATFORM_URLS.dingtalk }),
+    ).toEqual([
+      ['feishu', 'zh-CN'],
+      ['slack', 'en'],
+      ['wecom', 'zh-CN'],
+      [expect.stringMatching(/^dingtalk-/), 'zh-CN'],
+    ]);
+    expect(problemsOf({ ...BASE_ENV, DLI_WATCH_LANGUAGE: 'zh' }, cwd)).toEqual([
+      'DLI_WATCH_LANGUAGE: must be one of en, zh-CN',
+    ]);
+    expect(
+      destinationProblems([{ name: 'a', type: 'slack', url: PLATFORM_URLS.slack, language: 'fr' }]),
+    ).toEqual(['dli-watch.config.json: destinations[0].language: must be one of en, zh-CN']);
   });
 
   it('reads DLI_WATCH_WARN_AFTER as the default long-running threshold, and refuses a bad one', () => {

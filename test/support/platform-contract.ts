@@ -316,6 +316,7 @@ export function describePlatformContract(options: PlatformContractOptions): void
     });
 
     describe('warnings and recoveries', () => {
+      const writes = options.writesText ?? ((text: string) => text);
       /** A huge job still running past its threshold, and a huge run that recovered after three failures. */
       const longRunning = (): JobEvent => {
         const huge = hugeEvent();
@@ -379,6 +380,48 @@ export function describePlatformContract(options: PlatformContractOptions): void
           });
         }
         expect(await sendAndJudge(options.platform, recovery)).toEqual({ kind: 'delivered' });
+      });
+
+      it('renders every kind of message in Chinese within its limits, with no English words of its own', async () => {
+        const zh = { ...RENDER_CONTEXT, language: 'zh-CN' as const };
+        const renderZh = (event: JobEvent): OutgoingRequest =>
+          options.kind === 'chat'
+            ? options.platform.render(event, options.destination(url), zh)
+            : options.platform.render(event, options.destination(url), zh);
+        const failure = {
+          ...hugeEvent(),
+          streak: { key: 'sql:0123456789abcdef', failures: 3, since: Date.UTC(2026, 10, 28) },
+        };
+        const requests = [renderZh(failure), renderZh(longRunning()), renderZh(recovered())];
+        if (options.kind === 'chat') {
+          const digest = options.platform.renderDigest?.(
+            [...digestEvents(150, 'etl'), ...Array.from({ length: 50 }, longRunning), recovered()],
+            options.destination(url),
+            zh,
+          );
+          if (digest) requests.push(digest);
+        }
+        for (const request of requests) checkLimits(request);
+        if (options.kind === 'chat') {
+          const [failed, warning, recovery, digest] = requests.map((request) => request.body);
+          expect(failed).toContain(inJson(writes('连续第 3 次失败（自 2026-11-28 起）')));
+          expect(failed).toContain('错误信息');
+          expect(warning).toContain(inJson(writes('2小时5分钟')));
+          expect(warning).toContain('运行时间过长');
+          expect(recovery).toContain(inJson(writes('此前连续失败 3 次（自 2026-11-28 起）')));
+          expect(digest).toContain(inJson(writes('个 DLI 作业已结束')));
+          for (const body of [failed, warning, recovery, digest]) {
+            for (const english of ['Open in DLI console', 'DLI job', 'Job ID', 'project ', ' more"']) {
+              expect(body).not.toContain(english);
+            }
+          }
+        } else {
+          // A webhook's receiver is a program: its event types and fields stay the same in every language.
+          expect(JSON.parse(requests[1]?.body ?? '{}').type).toBe('dli.job.long_running');
+        }
+        expect(await sendAndJudge(options.platform, requests[0] as OutgoingRequest)).toEqual({
+          kind: 'delivered',
+        });
       });
 
       if (options.kind === 'chat') {

@@ -146,6 +146,7 @@ export function renderContextFor(destination: Destination, options: Pick<OutboxO
     ...options.render,
     consoleUrlTemplate: destination.consoleUrlTemplate ?? options.render.consoleUrlTemplate,
     titleTemplate: destination.titleTemplate,
+    language: destination.language,
   };
 }
 

@@ -1,11 +1,9 @@
 import type { JobEvent } from '../../job.ts';
 import type { DeliveryOutcome } from '../platforms/platform.ts';
 import { type Destination, type PlatformRegistry, platformFor } from '../platforms/registry.ts';
+import { catalogueFor } from '../render/catalogue.ts';
 import type { RenderContext } from '../render/job-facts.ts';
 import { postOnce } from './post-once.ts';
-
-/** The title every test message carries, so nobody mistakes it for a real job. */
-export const TEST_MESSAGE_TITLE = '🧪 dli-watch test message: no DLI job ended';
 
 /** A clearly marked FINISHED event about no real job, for `dli-watch test-destination`. */
 export function testEvent(projectId: string, now: number): JobEvent {
@@ -54,7 +52,13 @@ export async function sendTestMessage(
   },
 ): Promise<TestResult> {
   const platform = platformFor(options.platforms, destination);
-  const context = { ...options.render, now: options.now, titleTemplate: TEST_MESSAGE_TITLE };
+  // Every test message carries this title, in the destination's language, so nobody mistakes it for a real job.
+  const context = {
+    ...options.render,
+    now: options.now,
+    language: destination.language,
+    titleTemplate: catalogueFor(destination.language).testTitle,
+  };
   const request = platform.render(testEvent(options.projectId, options.now), destination, context);
   return {
     destination: destination.name,

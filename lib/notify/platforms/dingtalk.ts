@@ -1,6 +1,6 @@
 import type { JobEvent } from '../../job.ts';
 import type { ChatDestination, Mentions } from '../destination.ts';
-import { fitLines, formatDigestLine, moreLine, summarizeDigest } from '../render/digest.ts';
+import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
 import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
 import { markdownLink } from '../render/links.ts';
 import { countJsonStringBytes, fitEscaped, oneLine, truncateText } from '../render/text-fit.ts';
@@ -124,10 +124,10 @@ export function renderDingTalkMessage(
     .join('\n');
   const link =
     facts.consoleUrl !== undefined && facts.consoleUrl.length <= URL_MAX_CHARS
-      ? markdownLink('Open in DLI console', facts.consoleUrl)
+      ? markdownLink(facts.text.openInConsole, facts.consoleUrl)
       : undefined;
   const footer = escapeInline(
-    truncateText(oneLine(`project ${facts.projectId} · ${facts.region}`), FOOTER_MAX_CHARS),
+    truncateText(oneLine(facts.text.project(facts.projectId, facts.region)), FOOTER_MAX_CHARS),
   );
 
   // The error and the SQL share the room the rest leaves, error first (what a person acts on). Adding text to the
@@ -140,8 +140,8 @@ export function renderDingTalkMessage(
         heading,
         mentions.text,
         fieldList,
-        error === undefined ? '' : `**Error**\n\n> ${error}`,
-        sql === undefined ? '' : `**SQL**\n\n> ${sql}`,
+        error === undefined ? '' : `**${facts.text.error}**\n\n> ${error}`,
+        sql === undefined ? '' : `**${facts.text.sql}**\n\n> ${sql}`,
         link ?? '',
         footer,
       ]
@@ -189,7 +189,9 @@ export function renderDingTalkDigest(
   const room = DINGTALK_BODY_MAX_BYTES - jsonBodyBytes(compose('')) - countJsonStringBytes('\n\n');
   const link = digest.linksToJobs ? markdownLink : undefined;
   const lines = digest.jobs.map((job) => `- ${formatDigestLine(job, escapeInline, link)}`);
-  return compose(fitLines(lines, room, countJsonStringBytes, '\n', (hidden) => `- ${moreLine(hidden)}`));
+  return compose(
+    fitLines(lines, room, countJsonStringBytes, '\n', (hidden) => `- ${digest.text.digest.more(hidden)}`),
+  );
 }
 
 /** DingTalk's answer codes that mean something to us. */

@@ -1,5 +1,6 @@
 import type { EventType, JobEvent } from '../../job.ts';
 import { type Mentions, NO_MENTIONS } from '../destination.ts';
+import type { Catalogue } from '../render/catalogue.ts';
 import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
 import { describeJobEvent, type JobFacts, mentionsFor, type RenderContext } from '../render/job-facts.ts';
 import { markdownLink } from '../render/links.ts';
@@ -42,7 +43,8 @@ const MENTIONS_MAX = 1500;
 const LINK_MAX = 2048;
 
 /** Fields shown three to a row: short values. The id and the tag/label lists get a row of their own. */
-const WIDE_FIELDS = new Set(['Job ID', 'Tags', 'Labels']);
+/** The fields shown full width, by their name in the message's language. */
+const wideFields = (text: Catalogue) => new Set([text.fields.jobId, text.fields.tags, text.fields.labels]);
 
 const STATUS_COLOR: Record<EventType, number> = {
   FINISHED: 0x57f287, // Discord's green
@@ -144,12 +146,17 @@ export function renderDiscordMessage(
     DISCORD_LIMITS.title,
     countUtf16Units,
   );
+  const wide = wideFields(facts.text);
   const fields = facts.fields.slice(0, DISCORD_LIMITS.fields).map((fact) => ({
     name: fact.label,
     value: fitMarkdown(fact.value, FIELD_VALUE_MAX),
-    inline: !WIDE_FIELDS.has(fact.label),
+    inline: !wide.has(fact.label),
   }));
-  const footer = truncateToFit(`project ${facts.projectId} · ${facts.region}`, FOOTER_MAX, countUtf16Units);
+  const footer = truncateToFit(
+    facts.text.project(facts.projectId, facts.region),
+    FOOTER_MAX,
+    countUtf16Units,
+  );
   const used =
     title.length + footer.length + fields.reduce((sum, f) => sum + f.name.length + f.value.length, 0);
   const description = renderDescription(
@@ -189,6 +196,8 @@ export function renderDiscordDigest(
     ),
     room - counts.length - 2,
     countUtf16Units,
+    '\n',
+    digest.text.digest.more,
   );
   const latest = events.reduce((max, event) => Math.max(max, event.occurredAt), 0);
   const embed: DiscordEmbed = {
@@ -289,9 +298,9 @@ function withContent(
 function renderDescription(facts: JobFacts, max: number): string {
   const sections: { heading: string; language: string; text: string }[] = [];
   if (facts.failureMessage !== undefined)
-    sections.push({ heading: 'Error', language: '', text: facts.failureMessage });
+    sections.push({ heading: facts.text.error, language: '', text: facts.failureMessage });
   if (facts.statement !== undefined)
-    sections.push({ heading: 'SQL', language: 'sql', text: facts.statement });
+    sections.push({ heading: facts.text.sql, language: 'sql', text: facts.statement });
   const separator = '\n';
   let room = max - separator.length * Math.max(0, sections.length - 1);
   const rendered: string[] = [];

@@ -129,8 +129,8 @@ export function renderFeishuMessage(
   const facts = describeJobEvent(event, context);
   const elements = mentionDivs(mentionsFor(facts.type, destination.mentions));
   elements.push({ tag: 'div', fields: facts.fields.map(({ label, value }) => larkField(label, value)) });
-  const errorDiv = facts.failureMessage === undefined ? undefined : larkDiv('**Error**\n');
-  const sqlDiv = facts.statement === undefined ? undefined : larkDiv('**SQL**\n');
+  const errorDiv = facts.failureMessage === undefined ? undefined : larkDiv(`**${facts.text.error}**\n`);
+  const sqlDiv = facts.statement === undefined ? undefined : larkDiv(`**${facts.text.sql}**\n`);
   if (errorDiv) elements.push(errorDiv);
   if (sqlDiv) elements.push(sqlDiv);
   if (facts.consoleUrl !== undefined && facts.consoleUrl.length <= URL_MAX_CHARS) {
@@ -139,7 +139,7 @@ export function renderFeishuMessage(
       actions: [
         {
           tag: 'button',
-          text: { tag: 'plain_text', content: 'Open in DLI console' },
+          text: { tag: 'plain_text', content: facts.text.openInConsole },
           url: facts.consoleUrl,
           type: 'default',
         },
@@ -151,7 +151,7 @@ export function renderFeishuMessage(
     elements: [
       {
         tag: 'plain_text',
-        content: truncateText(`project ${facts.projectId} · ${facts.region}`, NOTE_MAX_CHARS),
+        content: truncateText(facts.text.project(facts.projectId, facts.region), NOTE_MAX_CHARS),
       },
     ],
   });
@@ -225,6 +225,8 @@ export function renderFeishuDigest(
     lines,
     FEISHU_BODY_MAX_BYTES - jsonBodyBytes(message),
     countJsonStringBytes,
+    '\n',
+    digest.text.digest.more,
   );
   if (listDiv.text.content === '') elements.splice(elements.indexOf(listDiv), 1);
   return message;

@@ -187,14 +187,15 @@ export function renderGoogleChatMessage(
   const errorParagraph: GoogleChatTextParagraph = { textParagraph: { text: '' } };
   const sqlParagraph: GoogleChatTextParagraph = { textParagraph: { text: '' } };
   const sections: GoogleChatSection[] = [fieldSection];
-  if (facts.failureMessage !== undefined) sections.push({ header: 'Error', widgets: [errorParagraph] });
-  if (facts.statement !== undefined) sections.push({ header: 'SQL', widgets: [sqlParagraph] });
+  if (facts.failureMessage !== undefined)
+    sections.push({ header: facts.text.error, widgets: [errorParagraph] });
+  if (facts.statement !== undefined) sections.push({ header: facts.text.sql, widgets: [sqlParagraph] });
   if (facts.consoleUrl !== undefined && facts.consoleUrl.length <= LINK_MAX_CHARS) {
     sections.push({
       widgets: [
         {
           buttonList: {
-            buttons: [{ text: 'Open in DLI console', onClick: { openLink: { url: facts.consoleUrl } } }],
+            buttons: [{ text: facts.text.openInConsole, onClick: { openLink: { url: facts.consoleUrl } } }],
           },
         },
       ],
@@ -213,7 +214,7 @@ export function renderGoogleChatMessage(
               HEADER_TITLE_MAX_CHARS,
             ),
             subtitle: truncateText(
-              oneLine(`project ${facts.projectId} · ${facts.region}`),
+              oneLine(facts.text.project(facts.projectId, facts.region)),
               HEADER_TITLE_MAX_CHARS,
             ),
           },
@@ -270,7 +271,13 @@ export function renderGoogleChatDigest(
   const link = summary.linksToJobs ? googleChatLink : undefined;
   const lines = summary.jobs.map((job) => formatDigestLine(job, escapeGoogleChatCardText, link));
   const budget = GOOGLE_CHAT_BODY_BUDGET_BYTES - jsonBodyBytes(message);
-  paragraph.textParagraph.text = fitLines(lines, budget, countJsonStringBytes, '<br>');
+  paragraph.textParagraph.text = fitLines(
+    lines,
+    budget,
+    countJsonStringBytes,
+    '<br>',
+    summary.text.digest.more,
+  );
   return message;
 }
 

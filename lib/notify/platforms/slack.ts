@@ -115,22 +115,25 @@ export function renderSlackMessage(
   if (facts.failureMessage !== undefined) {
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: codeSection('Error', facts.failureMessage) },
+      text: { type: 'mrkdwn', text: codeSection(facts.text.error, facts.failureMessage) },
     });
   }
   if (facts.statement !== undefined) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeSection('SQL', facts.statement) } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: codeSection(facts.text.sql, facts.statement) },
+    });
   }
 
   const contextElements: SlackText[] = [];
   if (facts.consoleUrl !== undefined) {
-    const link = slackLink('Open in DLI console', facts.consoleUrl);
+    const link = slackLink(facts.text.openInConsole, facts.consoleUrl);
     // A link cut short would point somewhere else: leave it out instead.
     if (link.length <= CONTEXT_TEXT_MAX) contextElements.push({ type: 'mrkdwn', text: link });
   }
   contextElements.push({
     type: 'mrkdwn',
-    text: fitMrkdwn(`project ${facts.projectId} · ${facts.region}`, CONTEXT_TEXT_MAX),
+    text: fitMrkdwn(facts.text.project(facts.projectId, facts.region), CONTEXT_TEXT_MAX),
   });
   blocks.push({ type: 'context', elements: contextElements });
 
@@ -170,6 +173,8 @@ export function renderSlackDigest(
     ),
     SECTION_TEXT_MAX,
     countUtf16Units,
+    '\n',
+    digest.text.digest.more,
   );
   if (lines !== '') blocks.push({ type: 'section', text: { type: 'mrkdwn', text: lines } });
   return {
@@ -219,7 +224,7 @@ function withMentions(mentionText: string, text: string): string {
 
 function renderField(fact: JobFact, facts: JobFacts): string {
   const label = `*${fact.label}*\n`;
-  if (fact.label === 'Started' && facts.startTimeMs !== undefined) {
+  if (fact.label === facts.text.fields.started && facts.startTimeMs !== undefined) {
     // Slack shows a <!date> in each reader's own time zone; the ISO text is the fallback for old clients.
     const seconds = Math.floor(facts.startTimeMs / 1000);
     return `${label}<!date^${seconds}^{date_short_pretty} {time_secs}|${fact.value}>`;

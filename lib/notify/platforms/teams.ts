@@ -1,6 +1,6 @@
 import type { EventType, JobEvent } from '../../job.ts';
 import { type Mentions, NO_MENTIONS } from '../destination.ts';
-import { countThatFit, digestLineParts, moreLine, summarizeDigest } from '../render/digest.ts';
+import { countThatFit, digestLineParts, summarizeDigest } from '../render/digest.ts';
 import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
 import { countJsonStringBytes, countUtf16Units, truncateToFit } from '../render/text-fit.ts';
 import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
@@ -172,14 +172,20 @@ export function renderTeamsMessage(
     facts.failureMessage === undefined ? null : textRun('', { fontType: 'Monospace', color: 'Attention' });
   const sqlRun = facts.statement === undefined ? null : textRun('', { fontType: 'Monospace' });
   if (errorRun)
-    body.push(richText([textRun('Error', { weight: 'Bolder' })], 'Medium'), richText([errorRun], 'None'));
+    body.push(
+      richText([textRun(facts.text.error, { weight: 'Bolder' })], 'Medium'),
+      richText([errorRun], 'None'),
+    );
   if (sqlRun)
-    body.push(richText([textRun('SQL', { weight: 'Bolder' })], 'Medium'), richText([sqlRun], 'None'));
+    body.push(
+      richText([textRun(facts.text.sql, { weight: 'Bolder' })], 'Medium'),
+      richText([sqlRun], 'None'),
+    );
 
   body.push(
     richText(
       [
-        textRun(fitJson(`project ${facts.projectId} · ${facts.region}`, FOOTER_MAX_BYTES), {
+        textRun(fitJson(facts.text.project(facts.projectId, facts.region), FOOTER_MAX_BYTES), {
           size: 'Small',
           isSubtle: true,
         }),
@@ -192,7 +198,11 @@ export function renderTeamsMessage(
     facts.consoleUrl !== undefined && countJsonStringBytes(facts.consoleUrl) <= LINK_MAX_BYTES
       ? facts.consoleUrl
       : undefined;
-  const message = teamsMessage(body, mentionLine?.entities ?? [], link);
+  const message = teamsMessage(
+    body,
+    mentionLine?.entities ?? [],
+    link === undefined ? undefined : { url: link, title: facts.text.openInConsole },
+  );
 
   // JSON of the message = JSON with empty texts + each text's own JSON bytes: so this split can never overflow.
   let room = TEAMS_PAYLOAD_MAX_BYTES - jsonBodyBytes(message);
@@ -241,7 +251,8 @@ export function renderTeamsDigest(
   });
   // Each block added to the body array costs its JSON plus one comma.
   const sizeOf = (block: TeamsElement) => jsonBodyBytes(block) + 1;
-  const moreBlock = (omitted: number) => richText([textRun(moreLine(omitted), { isSubtle: true })], 'None');
+  const moreBlock = (omitted: number) =>
+    richText([textRun(digest.text.digest.more(omitted), { isSubtle: true })], 'None');
   const shown = countThatFit(
     lineBlocks.map(sizeOf),
     TEAMS_PAYLOAD_MAX_BYTES - jsonBodyBytes(message),
@@ -287,14 +298,18 @@ const TEAMS_HINTS: Record<number, string> = {
   404: ' (the workflow was deleted or turned off)',
 };
 
-function teamsMessage(body: TeamsElement[], entities: TeamsMention[], link?: string): TeamsMessage {
+function teamsMessage(
+  body: TeamsElement[],
+  entities: TeamsMention[],
+  link?: { url: string; title: string },
+): TeamsMessage {
   const content: TeamsAdaptiveCard = {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     type: 'AdaptiveCard',
     version: '1.4',
     body,
     ...(link !== undefined && {
-      actions: [{ type: 'Action.OpenUrl', title: 'Open in DLI console', url: link }],
+      actions: [{ type: 'Action.OpenUrl', title: link.title, url: link.url }],
     }),
     msteams: { width: 'Full', entities },
   };

@@ -1,5 +1,6 @@
 import type { EventType, JobEvent } from '../../job.ts';
 import type { Mentions } from '../destination.ts';
+import type { Catalogue } from '../render/catalogue.ts';
 import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
 import { describeJobEvent, type JobFacts, mentionsFor, type RenderContext } from '../render/job-facts.ts';
 import { markdownLink } from '../render/links.ts';
@@ -97,7 +98,7 @@ interface WecomDialect {
   fieldLine(label: string, value: string): string;
   /** What goes before a block of multi-line user text (error, SQL), which follows escaped with `escape`. */
   blockHead(title: string): string;
-  link(url: string): string;
+  link(url: string, text: Catalogue): string;
   footer(text: string): string;
 }
 
@@ -124,7 +125,7 @@ const markdownDialect: WecomDialect = {
   fieldLine: (label, value) =>
     `> **${label}:** ${fitEscaped(oneLine(value), FIELD_VALUE_MAX_BYTES, countUtf8Bytes, escapeWecomMarkdown)}`,
   blockHead: (title) => `**${title}**\n> `,
-  link: (url) => markdownLink('Open in DLI console', url),
+  link: (url, text) => markdownLink(text.openInConsole, url),
   footer: (text) => `<font color="comment">${escapeWecomMarkdown(text)}</font>`,
 };
 
@@ -137,7 +138,7 @@ const textDialect: WecomDialect = {
     `${label}: ${fitEscaped(oneLine(value), FIELD_VALUE_MAX_BYTES, countUtf8Bytes, escapeWecomText)}`,
   blockHead: (title) => `${title}:\n`,
   // WeCom turns URLs in text messages into links by itself.
-  link: (url) => `Open in DLI console: ${url}`,
+  link: (url, text) => `${text.openInConsole}: ${url}`,
   footer: (text) => escapeWecomText(text),
 };
 
@@ -151,9 +152,9 @@ function composeJobContent(facts: JobFacts, dialect: WecomDialect): string {
   const bytes = countUtf8Bytes;
   // The header is bounded by construction: a title cut to 256 bytes, an emoji and a 9-character short id.
   const header = dialect.header(facts);
-  const link = facts.consoleUrl === undefined ? undefined : dialect.link(facts.consoleUrl);
+  const link = facts.consoleUrl === undefined ? undefined : dialect.link(facts.consoleUrl, facts.text);
   const footer = dialect.footer(
-    truncateToFit(oneLine(`project ${facts.projectId} · ${facts.region}`), FIELD_VALUE_MAX_BYTES, bytes),
+    truncateToFit(oneLine(facts.text.project(facts.projectId, facts.region)), FIELD_VALUE_MAX_BYTES, bytes),
   );
   const tail = link !== undefined && bytes(link) <= LINK_MAX_BYTES ? [link, footer] : [footer];
 
@@ -178,9 +179,13 @@ function composeJobContent(facts: JobFacts, dialect: WecomDialect): string {
     if (bodyBudget < BLOCK_MIN_BYTES) return undefined;
     return head + fitEscaped(raw, bodyBudget, bytes, dialect.escape);
   };
-  const errorBlock = block('Error', facts.failureMessage, Math.min(remaining, Math.floor(max * ERROR_SHARE)));
+  const errorBlock = block(
+    facts.text.error,
+    facts.failureMessage,
+    Math.min(remaining, Math.floor(max * ERROR_SHARE)),
+  );
   if (errorBlock !== undefined) remaining -= 1 + bytes(errorBlock);
-  const sqlBlock = block('SQL', facts.statement, remaining);
+  const sqlBlock = block(facts.text.sql, facts.statement, remaining);
 
   const content = [header, ...fieldLines, errorBlock, sqlBlock, ...tail]
     .filter((part) => part !== undefined)
@@ -221,7 +226,7 @@ export function renderWecomDigest(
   if (mentionsSomeone(mentionsFor(summary.type, mentions))) {
     const head = `${summary.title}\n${summary.counts}\n`;
     const lines = summary.jobs.map((job) => formatDigestLine(job, escapeWecomText));
-    const body = fitLines(lines, WECOM_TEXT_MAX_BYTES - bytes(head), bytes);
+    const body = fitLines(lines, WECOM_TEXT_MAX_BYTES - bytes(head), bytes, '\n', summary.text.digest.more);
     return textMessage(head + body, mentions);
   }
   const counts = summary.countsByStatus
@@ -230,7 +235,7 @@ export function renderWecomDigest(
   const head = `### ${summary.title}\n${counts}\n`;
   const link = summary.linksToJobs ? markdownLink : undefined;
   const lines = summary.jobs.map((job) => `> ${formatDigestLine(job, escapeWecomMarkdown, link)}`);
-  const body = fitLines(lines, WECOM_MARKDOWN_MAX_BYTES - bytes(head), bytes);
+  const body = fitLines(lines, WECOM_MARKDOWN_MAX_BYTES - bytes(head), bytes, '\n', summary.text.digest.more);
   return { msgtype: 'markdown', markdown: { content: head + body } };
 }
 

@@ -1,4 +1,5 @@
 import type { EventType, JobEvent } from '../../job.ts';
+import { type Catalogue, catalogueFor } from './catalogue.ts';
 import { describeJobEvent, type JobFacts, type RenderContext, STATUS_EMOJI } from './job-facts.ts';
 import { countCodePoints, oneLine, type TextMeasure, truncateText, truncateToFit } from './text-fit.ts';
 
@@ -7,13 +8,6 @@ import { countCodePoints, oneLine, type TextMeasure, truncateText, truncateToFit
  * then what still needs an eye (jobs running long), then good news.
  */
 const TYPE_ORDER: readonly EventType[] = ['FAILED', 'LONG_RUNNING', 'RECOVERED', 'FINISHED', 'CANCELLED'];
-const TYPE_WORD: Record<EventType, string> = {
-  FAILED: 'failed',
-  LONG_RUNNING: 'running long',
-  RECOVERED: 'recovered',
-  FINISHED: 'finished',
-  CANCELLED: 'cancelled',
-};
 
 /** Longest digest line, in code points: a line must stay one line however long a queue name is. */
 export const DIGEST_LINE_MAX = 160;
@@ -52,6 +46,8 @@ export interface DigestSummary {
    * default link opens the region's job list, the same for every line, so lines then carry none.
    */
   linksToJobs: boolean;
+  /** The words of the digest's language. */
+  text: Catalogue;
 }
 
 /** A platform's link markup around text already escaped for it. */
@@ -61,6 +57,7 @@ export type LinkMarkup = (escapedText: string, url: string) => string;
 export function summarizeDigest(events: readonly JobEvent[], context: RenderContext): DigestSummary {
   // A digest has no single job to put in a title: the destination's title template is for single events.
   const jobContext: RenderContext = { ...context, titleTemplate: null };
+  const text = catalogueFor(context.language);
   // Array sorting is stable: jobs that ended at the same time keep the order of `events`.
   const jobs = events
     .map((event) => ({ facts: describeJobEvent(event, jobContext), occurredAt: event.occurredAt }))
@@ -75,28 +72,20 @@ export function summarizeDigest(events: readonly JobEvent[], context: RenderCont
   for (const job of jobs) job.shortJobId = prefixes.get(job.jobId) ?? job.shortJobId;
   const countsByStatus = TYPE_ORDER.flatMap((type) => {
     const count = jobs.filter((job) => job.type === type).length;
-    return count === 0 ? [] : [{ type, count, text: `${STATUS_EMOJI[type]} ${count} ${TYPE_WORD[type]}` }];
+    return count === 0 ? [] : [{ type, count, text: text.digest.count(STATUS_EMOJI[type], count, type) }];
   });
   const type = countsByStatus[0]?.type ?? 'FINISHED';
+  const runningLong = jobs.filter((job) => job.type === 'LONG_RUNNING').length;
   return {
-    title: digestTitle(jobs),
+    title: text.digest.title(jobs.length - runningLong, runningLong),
     type,
     anyFailed: type === 'FAILED',
     counts: countsByStatus.map((count) => count.text).join(' · '),
     countsByStatus,
     jobs,
     linksToJobs: jobContext.consoleUrlTemplate.includes('{job_id}'),
+    text,
   };
-}
-
-/** "12 DLI jobs ended", "2 DLI jobs running long", "3 DLI jobs ended, 1 running long". */
-function digestTitle(jobs: readonly JobFacts[]): string {
-  const runningLong = jobs.filter((job) => job.type === 'LONG_RUNNING').length;
-  const ended = jobs.length - runningLong;
-  const jobsWord = (count: number) => `${count} DLI ${count === 1 ? 'job' : 'jobs'}`;
-  if (runningLong === 0) return `${jobsWord(ended)} ended`;
-  if (ended === 0) return `${jobsWord(runningLong)} running long`;
-  return `${jobsWord(ended)} ended, ${runningLong} running long`;
 }
 
 /** The shortest id a digest line may show: as many characters as a single message's short id. */
@@ -153,7 +142,7 @@ export function digestLineParts(
 ): { before: string; id: string; after: string; url: string | undefined } {
   const shortJobId = oneLine(job.shortJobId);
   // A running job's line says it is still running, and for how long: DLI's duration of a running job is 0.
-  const what = job.type === 'LONG_RUNNING' ? `still ${job.status}` : job.type;
+  const what = job.text.digest.what(job.type, job.status);
   const runFor = job.runningFor ?? job.duration;
   const head = `${job.statusEmoji} ${shortJobId} ${what}`;
   const tail = runFor === undefined ? '' : ` · ${runFor}`;
@@ -169,11 +158,6 @@ export function digestLineParts(
     after: ` ${what}${queuePart}${tail}`,
     url,
   };
-}
-
-/** The line that ends a list cut short: "… and 37 more". */
-export function moreLine(hidden: number): string {
-  return `… and ${hidden} more`;
 }
 
 /**
@@ -199,15 +183,15 @@ export function countThatFit(
 
 /**
  * Joins already-escaped `lines` with `separator`, keeping whole lines only, so the result measures at most `max`;
- * when lines had to go, the last line says how many (`more(hidden)`, "… and 37 more" by default), its own size and
- * separator included. A budget too small for even that line gets as much of it as fits, cut with "…".
+ * when lines had to go, the last line says how many (`more(hidden)`: the catalogue's "… and 37 more", escaped as
+ * the platform needs), its own size and separator included. A budget too small for even that line gets as much of it as fits, cut with "…".
  */
 export function fitLines(
   lines: readonly string[],
   max: number,
   measure: TextMeasure,
-  separator = '\n',
-  more: (hidden: number) => string = moreLine,
+  separator: string,
+  more: (hidden: number) => string,
 ): string {
   const separatorSize = measure(separator);
   // Each line but the first pays for the separator before it, and so does the "more" line after a kept one.

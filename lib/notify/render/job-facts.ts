@@ -1,6 +1,10 @@
 import type { EventType, JobEvent } from '../../job.ts';
 import { type Mentions, NO_MENTIONS } from '../destination.ts';
+import { type Catalogue, catalogueFor, type Language } from './catalogue.ts';
+import { stripTrailingZero } from './duration-text.ts';
 import { truncateText } from './text-fit.ts';
+
+export { formatDuration } from './duration-text.ts';
 
 /**
  * Where the console link points when the configuration gives no template: DLI has no documented deep link to one
@@ -18,6 +22,8 @@ export interface RenderContext {
   consoleUrlTemplate: string;
   /** The destination's own title template (placeholders in `fillTitle`, job-facts.ts); default title when absent. */
   titleTemplate?: string | null;
+  /** The language of every word the message adds to DLI's (default `en`). */
+  language?: Language;
 }
 
 /** One labelled fact, already formatted for a person. */
@@ -83,6 +89,8 @@ export interface JobFacts {
   consoleUrl?: string;
   /** The short facts in display order, only those present: what a card shows as label/value pairs. */
   fields: JobFact[];
+  /** The words of the message's language, for what a platform adds (section headings, the console link). */
+  text: Catalogue;
 }
 
 /** The emoji that stands for each kind of event, wherever one is shown. */
@@ -96,22 +104,13 @@ export const STATUS_EMOJI: Record<EventType, string> = {
 
 const SHORT_JOB_ID_LENGTH = 8;
 
-// The Intl objects are built on first use: building the first one loads ICU data, about 25 ms of every cold start,
-// and most cycles render no message at all.
-let countFormat: Intl.NumberFormat | undefined;
-
-/** `1234567` → `1,234,567`. */
-function formatCount(count: number): string {
-  countFormat ??= new Intl.NumberFormat('en-US');
-  return countFormat.format(count);
-}
-
 /**
  * Gathers what a person wants to know about a job that ended, for any chat platform to lay out.
  */
 export function describeJobEvent(event: JobEvent, context: RenderContext): JobFacts {
   const job = event.job;
   const { type, status } = event;
+  const text = catalogueFor(context.language);
   const statusEmoji = STATUS_EMOJI[type];
   const jobId = job.job_id;
   const shortJobId = truncateText(jobId, SHORT_JOB_ID_LENGTH + 1);
@@ -121,18 +120,18 @@ export function describeJobEvent(event: JobEvent, context: RenderContext): JobFa
   const owner = nonEmpty(job.owner);
   const startTimeMs = isValidEpochMs(job.start_time) ? job.start_time : undefined;
   const startTime = startTimeMs === undefined ? undefined : new Date(startTimeMs).toISOString();
-  const duration = isCount(job.duration) ? formatDuration(job.duration) : undefined;
-  const rows = formatRows(job.input_row_count, job.bad_row_count);
-  const resultCount = isCount(job.result_count) ? formatCount(job.result_count) : undefined;
+  const duration = isCount(job.duration) ? text.duration(job.duration) : undefined;
+  const rows = formatRows(text, job.input_row_count, job.bad_row_count);
+  const resultCount = isCount(job.result_count) ? text.count(job.result_count) : undefined;
   const inputSize = isCount(job.input_size) ? formatBytes(job.input_size) : undefined;
   const table = formatTable(job.database_name, job.table_name);
   const tags = (job.tags ?? []).map((tag) => `${tag.key}=${tag.value}`);
   const labels = Object.entries(event.labels).map(([key, value]) => `${key}=${value}`);
   const failureMessage = type === 'FAILED' ? nonEmpty(job.message?.trim()) : undefined;
-  const streak = event.streak && describeStreak(type, event.streak.failures, event.streak.since);
+  const streak = event.streak && text.streak(type, event.streak.failures, utcDay(event.streak.since));
   const runKey = event.streak?.key;
-  const runningFor = event.warning && formatDuration(event.warning.runningForMs);
-  const warnAfter = event.warning && formatDuration(event.warning.thresholdMs);
+  const runningFor = event.warning && text.duration(event.warning.runningForMs);
+  const warnAfter = event.warning && text.duration(event.warning.thresholdMs);
   const statement = nonEmpty(job.statement?.trim());
   const consoleUrl = httpUrlOrUndefined(
     fillConsoleUrl(context.consoleUrlTemplate, {
@@ -153,38 +152,43 @@ export function describeJobEvent(event: JobEvent, context: RenderContext): JobFa
         owner: owner ?? '',
         job_type: jobType ?? '',
       })
-    : DEFAULT_TITLES[type];
-  const onQueue = queue !== undefined ? ` on queue ${queue}` : '';
+    : text.titles[type];
   const headline = context.titleTemplate
     ? `${statusEmoji} ${title}`
-    : type === 'LONG_RUNNING'
-      ? `${statusEmoji} DLI job ${shortJobId} still ${status} after ${runningFor ?? '?'}${onQueue} (warn after ${warnAfter ?? '?'})`
-      : [
-          `${statusEmoji} DLI job ${shortJobId} ${type}`,
-          onQueue,
-          duration !== undefined ? ` after ${duration}` : '',
-          streak !== undefined ? `: ${streak}` : '',
-        ].join('');
+    : text.headline({
+        emoji: statusEmoji,
+        shortJobId,
+        type,
+        status,
+        queue,
+        duration,
+        streak,
+        runningFor,
+        warnAfter,
+      });
 
-  const fields: JobFact[] = [{ label: 'Job ID', value: jobId }];
-  const addField = (label: string, value: string | undefined) => {
-    if (value !== undefined && value !== '') fields.push({ label, value });
-  };
-  addField('Running for', runningFor);
-  addField('Warn after', warnAfter);
-  addField('Streak', streak);
-  addField('Run key', runKey);
-  addField('Queue', queue);
-  addField('Type', jobType);
-  addField('Owner', owner);
-  addField('Started', startTime);
-  addField('Duration', duration);
-  addField('Rows', rows);
-  addField('Result rows', resultCount);
-  addField('Input size', inputSize);
-  addField('Table', table);
-  addField('Tags', tags.join(', '));
-  addField('Labels', labels.join(', '));
+  // In display order; a fact DLI did not report is left out.
+  const shown: [keyof Catalogue['fields'], string | undefined][] = [
+    ['jobId', jobId],
+    ['runningFor', runningFor],
+    ['warnAfter', warnAfter],
+    ['streak', streak],
+    ['runKey', runKey],
+    ['queue', queue],
+    ['type', jobType],
+    ['owner', owner],
+    ['started', startTime],
+    ['duration', duration],
+    ['rows', rows],
+    ['resultRows', resultCount],
+    ['inputSize', inputSize],
+    ['table', table],
+    ['tags', tags.join(', ')],
+    ['labels', labels.join(', ')],
+  ];
+  const fields: JobFact[] = shown.flatMap(([name, value]) =>
+    value === undefined || value === '' ? [] : [{ label: text.fields[name], value }],
+  );
 
   return {
     title,
@@ -215,6 +219,7 @@ export function describeJobEvent(event: JobEvent, context: RenderContext): JobFa
     ...(statement !== undefined && { statement }),
     ...(consoleUrl !== undefined && { consoleUrl }),
     fields,
+    text,
   };
 }
 
@@ -228,53 +233,9 @@ export function mentionsFor(type: EventType, mentions: Mentions): Mentions {
   return type === 'FAILED' ? mentions : NO_MENTIONS;
 }
 
-const DEFAULT_TITLES: Record<EventType, string> = {
-  FINISHED: 'DLI job FINISHED',
-  FAILED: 'DLI job FAILED',
-  CANCELLED: 'DLI job CANCELLED',
-  LONG_RUNNING: 'DLI job running long',
-  RECOVERED: 'DLI job RECOVERED',
-};
-
-/**
- * A run's place in its key's streak, for people: "3rd failure in a row since 2026-11-28" ("first failure in a row")
- * for a failure, "after 3 failures in a row since 2026-11-28" ("after 1 failure on 2026-11-28") for a recovery. The
- * date is the UTC day the streak's first failure ended.
- */
-export function describeStreak(type: EventType, failures: number, since: number): string {
-  const day = isValidEpochMs(since) ? new Date(since).toISOString().slice(0, 10) : 'an unknown day';
-  if (type === 'RECOVERED') {
-    return failures === 1 ? `after 1 failure on ${day}` : `after ${failures} failures in a row since ${day}`;
-  }
-  return failures === 1 ? 'first failure in a row' : `${ordinal(failures)} failure in a row since ${day}`;
-}
-
-/** `1` → `1st`, `2` → `2nd`, `3` → `3rd`, `11` → `11th`, `22` → `22nd`. */
-function ordinal(n: number): string {
-  const tens = n % 100;
-  const suffix =
-    tens >= 11 && tens <= 13
-      ? 'th'
-      : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
-  return `${formatCount(n)}${suffix}`;
-}
-
-/**
- * A duration for people: "850 ms", "2.5 s", "3 min 12 s", "1 h 4 min", "2 d 3 h". Precision drops as the
- * duration grows because nobody cares about the seconds of a job that ran for hours. Negative or non-finite
- * input counts as 0.
- */
-export function formatDuration(ms: number): string {
-  const safeMs = Number.isFinite(ms) && ms > 0 ? ms : 0;
-  if (Math.round(safeMs) < 1000) return `${Math.round(safeMs)} ms`;
-  const tenthsOfSecond = Math.round(safeMs / 100);
-  if (tenthsOfSecond < 600) return `${stripTrailingZero((tenthsOfSecond / 10).toFixed(1))} s`;
-  const seconds = Math.round(safeMs / 1000);
-  if (seconds < 3600) return joinUnits(Math.floor(seconds / 60), 'min', seconds % 60, 's');
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 24 * 60) return joinUnits(Math.floor(minutes / 60), 'h', minutes % 60, 'min');
-  const hours = Math.round(minutes / 60);
-  return joinUnits(Math.floor(hours / 24), 'd', hours % 24, 'h');
+/** `YYYY-MM-DD` of an instant, in UTC. */
+function utcDay(epochMs: number): string {
+  return isValidEpochMs(epochMs) ? new Date(epochMs).toISOString().slice(0, 10) : '????-??-??';
 }
 
 const BYTE_UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'] as const;
@@ -329,11 +290,16 @@ function isValidEpochMs(value: number | undefined): value is number {
   return value !== undefined && Number.isFinite(value) && !Number.isNaN(new Date(value).getTime());
 }
 
-function formatRows(inputRows: number | undefined, badRows: number | undefined): string | undefined {
-  const parts: string[] = [];
-  if (isCount(inputRows)) parts.push(`${formatCount(inputRows)} input`);
-  if (isCount(badRows)) parts.push(`${formatCount(badRows)} bad`);
-  return parts.length > 0 ? parts.join(', ') : undefined;
+function formatRows(
+  text: Catalogue,
+  inputRows: number | undefined,
+  badRows: number | undefined,
+): string | undefined {
+  if (!isCount(inputRows) && !isCount(badRows)) return undefined;
+  return text.rows(
+    isCount(inputRows) ? text.count(inputRows) : undefined,
+    isCount(badRows) ? text.count(badRows) : undefined,
+  );
 }
 
 function formatTable(database: string | undefined, table: string | undefined): string | undefined {
@@ -348,14 +314,6 @@ function httpUrlOrUndefined(candidate: string): string | undefined {
 
 function roundForDisplay(value: number): number {
   return value < 9.95 ? Math.round(value * 10) / 10 : Math.round(value);
-}
-
-function stripTrailingZero(decimal: string): string {
-  return decimal.endsWith('.0') ? decimal.slice(0, -2) : decimal;
-}
-
-function joinUnits(major: number, majorUnit: string, minor: number, minorUnit: string): string {
-  return minor === 0 ? `${major} ${majorUnit}` : `${major} ${majorUnit} ${minor} ${minorUnit}`;
 }
 
 /** The placeholders a destination's `title` template may use. */

@@ -15,6 +15,7 @@ import {
   type SlackMessage,
   slackPlatform,
 } from '../../../lib/notify/platforms/slack.ts';
+import { EN } from '../../../lib/notify/render/catalogue-en.ts';
 import {
   countThatFit,
   fitLines,
@@ -308,10 +309,12 @@ describe('summarizeDigest and the shared digest helpers', () => {
 
   it('fits whole lines and says how many were left out', () => {
     const lines = ['a'.repeat(10), 'b'.repeat(10), 'c'.repeat(10), 'd'.repeat(10)];
-    expect(fitLines(lines, 43, countCodePoints)).toBe(lines.join('\n'));
-    expect(fitLines(lines, 35, countCodePoints)).toBe(`${'a'.repeat(10)}\n${'b'.repeat(10)}\n… and 2 more`);
-    expect(fitLines(lines, 35, countCodePoints)).toHaveLength(34);
-    expect(fitLines(lines, 22, countCodePoints)).toBe('… and 4 more');
+    expect(fitLines(lines, 43, countCodePoints, '\n', EN.digest.more)).toBe(lines.join('\n'));
+    expect(fitLines(lines, 35, countCodePoints, '\n', EN.digest.more)).toBe(
+      `${'a'.repeat(10)}\n${'b'.repeat(10)}\n… and 2 more`,
+    );
+    expect(fitLines(lines, 35, countCodePoints, '\n', EN.digest.more)).toHaveLength(34);
+    expect(fitLines(lines, 22, countCodePoints, '\n', EN.digest.more)).toBe('… and 4 more');
     expect(countThatFit([5, 5, 5], 15, () => 3)).toBe(3);
     expect(countThatFit([5, 5, 5], 14, () => 3)).toBe(2);
     expect(countThatFit([5, 5, 5], 4, () => 3)).toBe(0);

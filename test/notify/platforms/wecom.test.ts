@@ -18,6 +18,7 @@ import {
   wecomMentionLists,
   wecomPlatform,
 } from '../../../lib/notify/platforms/wecom.ts';
+import { EN } from '../../../lib/notify/render/catalogue-en.ts';
 import { fitLines } from '../../../lib/notify/render/digest.ts';
 import { sendAndJudge } from '../../support/delivery.ts';
 import {
@@ -442,11 +443,11 @@ describe('WeCom helpers', () => {
     const lines = ['aaaa', 'bbbb', 'cccc', 'dddd', 'eeee', 'ffff'];
     const measure = (t: string) => t.length;
     // All six lines with their separators are 29 characters.
-    expect(fitLines(lines, 29, measure, '\n')).toBe(lines.join('\n'));
+    expect(fitLines(lines, 29, measure, '\n', EN.digest.more)).toBe(lines.join('\n'));
     // "aaaa\nbbbb\n… and 4 more" is 22; with a third line it would be 27.
-    expect(fitLines(lines, 26, measure, '\n')).toBe('aaaa\nbbbb\n… and 4 more');
-    expect(fitLines(lines, 18, measure, '\n')).toBe('aaaa\n… and 5 more');
-    expect(fitLines(lines, 12, measure, '\n')).toBe('… and 6 more');
+    expect(fitLines(lines, 26, measure, '\n', EN.digest.more)).toBe('aaaa\nbbbb\n… and 4 more');
+    expect(fitLines(lines, 18, measure, '\n', EN.digest.more)).toBe('aaaa\n… and 5 more');
+    expect(fitLines(lines, 12, measure, '\n', EN.digest.more)).toBe('… and 6 more');
   });
 });
 
