@@ -12,10 +12,13 @@ describe('durations in each language', () => {
     [183_600_000, '2 d 3 h', '2天3小时'],
   ];
 
-  it.each(cases)('%d ms is "%s" in English and "%s" in Chinese, at the same precision', (ms, english, chinese) => {
-    expect(formatDuration(ms)).toBe(english);
-    expect(formatDurationIntl(ms, 'zh-CN')).toBe(chinese);
-  });
+  it.each(cases)(
+    '%d ms is "%s" in English and "%s" in Chinese, at the same precision',
+    (ms, english, chinese) => {
+      expect(formatDuration(ms)).toBe(english);
+      expect(formatDurationIntl(ms, 'zh-CN')).toBe(chinese);
+    },
+  );
 
   it('counts nonsense as no time at all', () => {
     expect(formatDurationIntl(-5, 'zh-CN')).toBe('0毫秒');
