@@ -1,7 +1,7 @@
 import type { JobEvent } from '../../job.ts';
 import type { DeliveryOutcome } from '../platforms/platform.ts';
 import { type Destination, type PlatformRegistry, platformFor } from '../platforms/registry.ts';
-import { catalogueFor } from '../render/catalogue.ts';
+import { catalogueFor } from '../render/catalogues.ts';
 import type { RenderContext } from '../render/job-facts.ts';
 import { postOnce } from './post-once.ts';
 

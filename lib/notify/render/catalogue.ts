@@ -5,8 +5,6 @@
  * names) is shown as it came.
  */
 import type { EventType } from '../../job.ts';
-import { EN } from './catalogue-en.ts';
-import { ZH_CN } from './catalogue-zh-cn.ts';
 
 export const LANGUAGES = ['en', 'zh-CN'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -81,11 +79,4 @@ export interface Catalogue {
   };
   /** The title of `dli-watch test-destination`'s message. */
   testTitle: string;
-}
-
-const CATALOGUES: Record<Language, Catalogue> = { en: EN, 'zh-CN': ZH_CN };
-
-/** The catalogue of `language` (English when absent). */
-export function catalogueFor(language: Language | undefined): Catalogue {
-  return CATALOGUES[language ?? 'en'];
 }

@@ -1,5 +1,6 @@
 import type { EventType, JobEvent } from '../../job.ts';
-import { type Catalogue, catalogueFor } from './catalogue.ts';
+import type { Catalogue } from './catalogue.ts';
+import { catalogueFor } from './catalogues.ts';
 import { describeJobEvent, type JobFacts, type RenderContext, STATUS_EMOJI } from './job-facts.ts';
 import { countCodePoints, oneLine, type TextMeasure, truncateText, truncateToFit } from './text-fit.ts';
 

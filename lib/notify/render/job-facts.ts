@@ -1,6 +1,7 @@
 import type { EventType, JobEvent } from '../../job.ts';
 import { type Mentions, NO_MENTIONS } from '../destination.ts';
-import { type Catalogue, catalogueFor, type Language } from './catalogue.ts';
+import type { Catalogue, Language } from './catalogue.ts';
+import { catalogueFor } from './catalogues.ts';
 import { stripTrailingZero } from './duration-text.ts';
 import { truncateText } from './text-fit.ts';
 
