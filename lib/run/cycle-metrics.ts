@@ -31,11 +31,14 @@ export function publishCycleMetrics(metrics: Metrics, summary: CycleSummary): vo
   metrics.addMetric('JobsPolled', MetricUnit.Count, summary.polled);
   metrics.addMetric('Transitions', MetricUnit.Count, summary.changed);
   metrics.addMetric('JobsDiscovered', MetricUnit.Count, summary.discovered);
+  // Long-running warnings and recoveries raised: a rising count of warnings is a queue in trouble.
+  metrics.addMetric('Notices', MetricUnit.Count, summary.notices);
   // What the cycle asked of DLI, the gateway's rate limit counts them all: list windows and status calls.
   metrics.addMetric('DliRequests', MetricUnit.Count, summary.list_calls + summary.status_calls);
   metrics.addMetric('DeliveriesSent', MetricUnit.Count, summary.notified);
   metrics.addMetric('DeliveryFailures', MetricUnit.Count, summary.delivery_failures);
   metrics.addMetric('DeadLettered', MetricUnit.Count, summary.dead_lettered);
+  metrics.addMetric('HeldForQuietHours', MetricUnit.Count, summary.held_for_quiet_hours);
   // A send that timed out may have been posted all the same: its retry posts it twice (README, "Guarantees").
   metrics.addMetric('SendTimeouts', MetricUnit.Count, summary.send_timeouts);
   metrics.addMetric('DliErrors', MetricUnit.Count, summary.errors);
