@@ -4,6 +4,7 @@ import type { EventType, KeySource } from '../../lib/job.ts';
 import { createChatDestination, createWebhookDestination } from '../../lib/notify/destination.ts';
 import type { QuietHours } from '../../lib/notify/quiet-hours.ts';
 import { SqliteStore } from '../../lib/store/sqlite-store.ts';
+import { startDynalite } from '../support/dynalite.ts';
 import { startWatchHarness, type WatchHarness, WEBHOOK_SECRET } from '../support/watch-harness.ts';
 
 const MINUTE = 60_000;
@@ -262,6 +263,59 @@ describe('failure streaks and recovery', () => {
         .map((body) => `${body.data.job_id} ${(body.data.streak as { failures: number }).failures}`)
         .sort(),
     ).toEqual(['run-a 2', 'run-b 1']);
+  });
+});
+
+describe('on DynamoDB, with two cycles racing on one table', () => {
+  it('sends each warning, failure and recovery once, with streaks counted once per run', async () => {
+    await start();
+    const dynamo = await startDynalite();
+    try {
+      const [a, b] = await dynamo.racingStores(harness.clock);
+      const destinations = [slack({ events: ['FAILED', 'RECOVERED', 'LONG_RUNNING'] }), audit()];
+      const first = harness.newWatcher({ store: a, destinations, warnAfterMs: 30 * MINUTE });
+      const second = harness.newWatcher({ store: b, destinations, warnAfterMs: 30 * MINUTE });
+      const byPipeline: KeySource = { from: 'tag', name: 'pipeline' };
+      const runs: [string, string, number][] = [
+        ['dyn-1', 'FAILED', 0],
+        ['dyn-2', 'FAILED', 2 * HOUR],
+        ['dyn-3', 'FINISHED', 4 * HOUR],
+      ];
+      for (const [jobId, status, at] of runs) {
+        harness.clock.set(T0 + at);
+        // Each run goes on for 40 minutes: past the 30-minute threshold, then it ends.
+        harness.simulator.addJob(jobId, {
+          timeline: [
+            { at: T0 + at, status: 'RUNNING' },
+            { at: T0 + at + 40 * MINUTE, status },
+          ],
+          fields: { tags: [{ key: 'pipeline', value: 'nightly' }] },
+        });
+        await a.track([{ jobId, keyFrom: byPipeline }], harness.clock.now());
+        while (harness.clock.now() <= T0 + at + HOUR) {
+          await Promise.all([first.tick(BUDGET), second.tick(BUDGET)]);
+          harness.clock.advance(5 * MINUTE);
+        }
+      }
+      const bodies = webhookBodies();
+      expect(bodies.map((body) => `${body.data.job_id} ${body.type}`)).toEqual([
+        'dyn-1 dli.job.long_running',
+        'dyn-1 dli.job.failed',
+        'dyn-2 dli.job.long_running',
+        'dyn-2 dli.job.failed',
+        'dyn-3 dli.job.long_running',
+        'dyn-3 dli.job.finished',
+      ]);
+      expect(bodies.map((body) => (body.data.streak as { failures?: number } | undefined)?.failures)).toEqual(
+        [undefined, 1, undefined, 2, undefined, undefined],
+      );
+      expect(slackTexts().map((text) => text.split(' ')[0])).toEqual(['⏳', '❌', '⏳', '❌', '⏳', '🟢']);
+      expect(slackTexts()[5]).toContain('after 2 failures in a row since 2026-12-01');
+      for (const [jobId] of runs)
+        expect(await b.get(jobId)).toMatchObject({ phase: 'terminal', deliveries: [] });
+    } finally {
+      await dynamo.close();
+    }
   });
 });
 
