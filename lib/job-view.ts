@@ -1,4 +1,5 @@
-import { type Delivery, eventOfDelivery, type JobRecord, type KeySource } from './job.ts';
+import { type Delivery, eventOfDelivery, type JobRecord } from './job.ts';
+import { describeKeySource } from './track-request.ts';
 
 /** How a user sees one tracked job, in snake_case: a row of `dli-watch list --json` and the tracking API's job. */
 export type JobView = ReturnType<typeof describeRecord>;
@@ -46,12 +47,6 @@ export function describeRecord(record: JobRecord) {
   };
 }
 
-/** `tag:pipeline`, `label:team`, `sql`: how a user writes the key's source in `track --key`. */
-export function describeKeySource(source: KeySource | null): string | null {
-  if (source === null) return null;
-  return source.from === 'sql' ? 'sql' : `${source.from}:${source.name}`;
-}
-
 /** The type of the event a delivery carries: FAILED, LONG_RUNNING… */
 function eventTypeOf(record: JobRecord, delivery: Delivery): string | null {
   return eventOfDelivery(record, delivery)?.type ?? null;
@@ -95,20 +90,23 @@ export function describeRecordInDetail(record: JobRecord) {
           since: iso(record.event.streak.since),
         }
       : null,
-    deliveries: record.deliveries.map((delivery) => ({
-      destination: delivery.destination,
-      event: eventTypeOf(record, delivery),
-      event_id: eventOfDelivery(record, delivery)?.id ?? null,
-      state: delivery.state === 'dead' ? ('dead_lettered' as const) : ('pending' as const),
-      attempts: delivery.attempts,
-      created_at: iso(delivery.createdAt),
-      // A dead-lettered delivery is never attempted again (until redelivered): it has no next attempt.
-      next_attempt_at: delivery.state === 'pending' ? iso(delivery.nextAttemptAt) : null,
-      leased_until: iso(delivery.leaseUntil),
-      /** When the destination's quiet hours last held it back. */
-      held_for_quiet_hours_at: iso(delivery.heldForQuietAt ?? null),
-      last_error: delivery.lastError,
-    })),
+    deliveries: record.deliveries.map((delivery) => {
+      const event = eventOfDelivery(record, delivery);
+      return {
+        destination: delivery.destination,
+        event: event?.type ?? null,
+        event_id: event?.id ?? null,
+        state: delivery.state === 'dead' ? ('dead_lettered' as const) : ('pending' as const),
+        attempts: delivery.attempts,
+        created_at: iso(delivery.createdAt),
+        // A dead-lettered delivery is never attempted again (until redelivered): it has no next attempt.
+        next_attempt_at: delivery.state === 'pending' ? iso(delivery.nextAttemptAt) : null,
+        leased_until: iso(delivery.leaseUntil),
+        /** When the destination's quiet hours last held it back. */
+        held_for_quiet_hours_at: iso(delivery.heldForQuietAt ?? null),
+        last_error: delivery.lastError,
+      };
+    }),
   };
 }
 

@@ -132,18 +132,14 @@ export function readStoredEvent(stored: JobEvent): JobEvent {
   return stored.type === undefined ? { ...stored, type: stored.status as TerminalStatus } : stored;
 }
 
-/** Every event of a record: its end first (when it has ended), then its notices. */
-export function recordEvents(record: Pick<JobRecord, 'event' | 'notices'>): JobEvent[] {
-  return record.event ? [record.event, ...record.notices] : [...record.notices];
-}
-
 /** The event a delivery carries: the one it names, or the job's end for deliveries written before they named one. */
 export function eventOfDelivery(
   record: Pick<JobRecord, 'event' | 'notices'>,
   delivery: Delivery,
 ): JobEvent | null {
   if (delivery.eventId === undefined) return record.event;
-  return recordEvents(record).find((event) => event.id === delivery.eventId) ?? null;
+  if (record.event?.id === delivery.eventId) return record.event;
+  return record.notices.find((notice) => notice.id === delivery.eventId) ?? null;
 }
 
 /** Tells one delivery of a record from the others: a destination can be owed a warning and an end. */

@@ -56,6 +56,12 @@ export function parseKeySource(text: string): KeySource | null {
   return null;
 }
 
+/** `tag:pipeline`, `label:team`, `sql`: a key's source as `track --key` writes it, what {@link parseKeySource} reads. */
+export function describeKeySource(source: KeySource | null): string | null {
+  if (source === null) return null;
+  return source.from === 'sql' ? 'sql' : `${source.from}:${source.name}`;
+}
+
 /**
  * A run key's source as JSON carries it (a watch, the tracking API): `{"tag": "pipeline"}`, `{"label": "team"}` or
  * `{"sql_fingerprint": true}`, exactly one of them. Read with {@link toKeySource}.

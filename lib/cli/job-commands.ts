@@ -4,8 +4,8 @@ import { describeRecord, type JobView } from '../job-view.ts';
 import type { PrunableJobStore } from '../store/job-store.ts';
 import { openStore } from '../store/open-store.ts';
 import { isLabelKey, LABEL_KEY_RULE, parseKeySource, RUN_KEY_RULE } from '../track-request.ts';
-import { DURATION_RULE, parseDurationMs } from '../util/duration.ts';
 import { type CliIo, EXIT_OK, parse, usage } from './cli-io.ts';
+import { parseDuration } from './duration.ts';
 import { readJobIds } from './job-ids-input.ts';
 import { createTextTable } from './text-table.ts';
 
@@ -62,8 +62,7 @@ export async function track(args: string[], io: CliIo): Promise<number> {
   if (ids.length === 0) usage('give at least one job id');
   const labels = parseLabels(values.label ?? []);
   const warnAfter = values['warn-after'];
-  const warnAfterMs = warnAfter === undefined ? undefined : parseDurationMs(warnAfter);
-  if (warnAfterMs === null) usage(`--warn-after ${JSON.stringify(warnAfter)}: expected ${DURATION_RULE}`);
+  const warnAfterMs = warnAfter === undefined ? undefined : parseDuration(warnAfter, '--warn-after');
   const keyFrom = values.key === undefined ? undefined : parseKeySource(values.key);
   if (keyFrom === null) usage(`--key ${JSON.stringify(values.key)}: expected ${RUN_KEY_RULE}`);
   const options = {

@@ -1,5 +1,5 @@
 import { describeRecordInDetail } from '../job-view.ts';
-import { formatDuration } from '../notify/render/job-facts.ts';
+import { formatDuration } from '../notify/render/duration-text.ts';
 import { type RedeliverOutcome, redeliverDeadLettered } from '../store/redeliver.ts';
 import { isJobId, JOB_ID_RULE } from '../track-request.ts';
 import { forEachBounded } from '../util/for-each-bounded.ts';

@@ -1,6 +1,6 @@
 import { loadDeliveryConfig } from '../config/config.ts';
 import { readWatchStates, type WatchState } from '../cycle/watch-state.ts';
-import { describeKeySource } from '../job-view.ts';
+import { describeKeySource } from '../track-request.ts';
 import type { Watch } from '../watch.ts';
 import { type CliIo, EXIT_OK, parse, usage } from './cli-io.ts';
 import { shortTime, withStore } from './job-commands.ts';

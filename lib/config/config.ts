@@ -79,7 +79,7 @@ function readDeliveryConfig(env: Env, options: LoadOptions, problems: Problems):
     problems,
     String(DEFAULT_SEND_TIMEOUT_MS),
   );
-  const warnAfterMs = readVariable(env, 'DLI_WATCH_WARN_AFTER', warnAfterSchema.optional(), problems);
+  const warnAfterMs = readVariable(env, 'DLI_WATCH_WARN_AFTER', durationSetting.optional(), problems);
   const language = readVariable(env, 'DLI_WATCH_LANGUAGE', languageSchema.optional(), problems) ?? 'en';
   if (problems.any() || store === undefined || logLevel === undefined || sendTimeoutMs === undefined) {
     return undefined;
@@ -100,7 +100,7 @@ function readDeliveryConfig(env: Env, options: LoadOptions, problems: Problems):
   };
 }
 
-const warnAfterSchema = textSetting((text) => parseDurationMs(text) ?? undefined, `must be ${DURATION_RULE}`);
+const durationSetting = textSetting((text) => parseDurationMs(text) ?? undefined, `must be ${DURATION_RULE}`);
 
 /**
  * Far above the platforms' answer times (well under a second): a send that times out after the platform accepted

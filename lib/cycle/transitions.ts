@@ -139,7 +139,7 @@ export function applyPoll(previous: JobRecord, outcome: PollOutcome, context: Tr
   }
 
   const { failed, recovered } = context.streak ? streakFacts(context.streak) : {};
-  let event: JobEvent = raise(job.status, failed ? { streak: failed } : {}, job.status);
+  let event: JobEvent = raise(job.status, failed ? { streak: failed } : {});
   const notices: JobEvent[] = [];
   if (recovered) {
     const recovery = raise('RECOVERED', { streak: recovered });

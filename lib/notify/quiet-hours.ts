@@ -1,5 +1,5 @@
 import type { EventType } from '../job.ts';
-import { addDays, type CalendarDate, epochAtWallTime, wallTimeAt } from '../util/zoned-time.ts';
+import { addDays, type CalendarDate, epochAtWallTime, wallTimeAt, weekdayOf } from '../util/zoned-time.ts';
 
 /** Day names a quiet window lists, in `Date.getDay()` order so that a weekday number indexes them. */
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
@@ -80,9 +80,4 @@ function latestEndCovering(quiet: QuietHours, instant: number): number | null {
     }
   }
   return latestEnd;
-}
-
-/** 0 (Sunday) to 6 (Saturday): a calendar date's weekday is the same in every zone. */
-function weekdayOf(date: CalendarDate): number {
-  return new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay();
 }

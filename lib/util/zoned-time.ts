@@ -1,16 +1,6 @@
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
-const WEEKDAY_INDEX: Readonly<Record<string, number>> = {
-  Sun: 0,
-  Mon: 1,
-  Tue: 2,
-  Wed: 3,
-  Thu: 4,
-  Fri: 5,
-  Sat: 6,
-};
-
 /** One formatter per zone: building an `Intl.DateTimeFormat` costs far more than formatting with one. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -18,8 +8,7 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatterFor(timeZone: string): Intl.DateTimeFormat {
   let formatter = formatters.get(timeZone);
   if (!formatter) {
-    // en-US for ASCII digits and English weekday names that WEEKDAY_INDEX can read; h23 so that midnight
-    // is 00, never 24.
+    // en-US for ASCII digits; h23 so that midnight is 00, never 24.
     formatter = new Intl.DateTimeFormat('en-US', {
       timeZone,
       hourCycle: 'h23',
@@ -29,7 +18,6 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
       hour: 'numeric',
       minute: 'numeric',
       second: 'numeric',
-      weekday: 'short',
     });
     formatters.set(timeZone, formatter);
   }
@@ -66,18 +54,22 @@ export interface WallTime {
 export function wallTimeAt(epochMs: number, timeZone: string): WallTime {
   const fields: Record<string, string> = {};
   for (const part of formatterFor(timeZone).formatToParts(epochMs)) fields[part.type] = part.value;
+  const date = { year: Number(fields.year), month: Number(fields.month), day: Number(fields.day) };
   const hour = Number(fields.hour);
   const minute = Number(fields.minute);
   return {
-    year: Number(fields.year),
-    month: Number(fields.month),
-    day: Number(fields.day),
+    ...date,
     hour,
     minute,
     second: Number(fields.second),
-    weekday: WEEKDAY_INDEX[fields.weekday ?? ''] ?? Number.NaN,
+    weekday: weekdayOf(date),
     minutesOfDay: hour * 60 + minute,
   };
+}
+
+/** 0 (Sunday) to 6 (Saturday): a calendar date's weekday is the same in every zone. */
+export function weekdayOf(date: CalendarDate): number {
+  return new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay();
 }
 
 /** A day on the calendar, with no time and no zone. */

@@ -5,8 +5,6 @@ import { catalogueFor } from './catalogues.ts';
 import { stripTrailingZero } from './duration-text.ts';
 import { truncateText } from './text-fit.ts';
 
-export { formatDuration } from './duration-text.ts';
-
 /**
  * Where the console link points when the configuration gives no template: DLI has no documented deep link to one
  * SQL job (docs/dli-api.md §6), so the default is the region's SQL jobs page.

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jobStatusResponseSchema } from '../../../lib/dli/schemas.ts';
-import {
-  describeJobEvent,
-  fillConsoleUrl,
-  formatBytes,
-  formatDuration,
-} from '../../../lib/notify/render/job-facts.ts';
+import { formatDuration } from '../../../lib/notify/render/duration-text.ts';
+import { describeJobEvent, fillConsoleUrl, formatBytes } from '../../../lib/notify/render/job-facts.ts';
 import { failedJob, finishedJob, jobEvent, RENDER_CONTEXT } from '../../support/events.ts';
 
 describe('describeJobEvent', () => {
