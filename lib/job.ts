@@ -18,6 +18,9 @@ export const KNOWN_ACTIVE_STATUSES = ['LAUNCHING', 'RUNNING', 'SCALING'] as cons
 export const EVENT_TYPES = [...TERMINAL_STATUSES, 'LONG_RUNNING', 'RECOVERED'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** Every kind of message the outbox sends: a job's events, and a destination's daily summary. */
+export type MessageType = EventType | 'SUMMARY';
+
 /** What a destination hears about when it names no `events`: every end, and long-running warnings. */
 export const DEFAULT_EVENT_TYPES: readonly EventType[] = [...TERMINAL_STATUSES, 'LONG_RUNNING'];
 
@@ -142,6 +145,15 @@ export function eventOfDelivery(
   return record.notices.find((notice) => notice.id === delivery.eventId) ?? null;
 }
 
+/** What a delivery carries: one of its job's events, or the daily summary of a summary record. */
+export function messageOfDelivery(
+  record: Pick<JobRecord, 'event' | 'notices' | 'summary'>,
+  delivery: Delivery,
+): JobEvent | DailySummary | null {
+  if (record.summary !== undefined) return record.summary.id === delivery.eventId ? record.summary : null;
+  return eventOfDelivery(record, delivery);
+}
+
 /** Tells one delivery of a record from the others: a destination can be owed a warning and an end. */
 export function deliveryKey(delivery: Pick<Delivery, 'destination' | 'eventId'>): string {
   return `${delivery.eventId ?? ''}\n${delivery.destination}`;
@@ -216,6 +228,68 @@ export function newJobRecord(job: TrackRequest, now: number): JobRecord {
   };
 }
 
+/** One job as a summary lists it. */
+export interface SummaryRun {
+  jobId: string;
+  /** DLI's status: the end for ended runs, the running status for runs past their threshold. */
+  status: string;
+  queue?: string;
+  owner?: string;
+  /** Ended runs: how long they ran. */
+  durationMs?: number;
+  /** Failures of a job with a run key: which failure in a row it was. */
+  streak?: StreakFacts;
+  /** Runs past their threshold: how long they had run when the summary was raised, and the threshold. */
+  runningForMs?: number;
+  thresholdMs?: number;
+}
+
+/** Runs of one queue that ended in the day. */
+export interface QueueCounts {
+  queue: string;
+  FINISHED: number;
+  FAILED: number;
+  CANCELLED: number;
+}
+
+/** Most queues a summary lists one by one; the others are counted together. */
+export const SUMMARY_MAX_QUEUES = 20;
+/** Most failures, and runs past their threshold, listed; the others are counted (the record stays small). */
+export const SUMMARY_MAX_LISTED = 50;
+/** How many of the longest runs are listed. */
+export const SUMMARY_LONGEST_RUNS = 5;
+
+/** What one destination's summary of one day says, frozen when it was raised. */
+export interface DailySummary {
+  /** Stable across every retry: Standard Webhooks' `webhook-id`, and the delivery's `eventId`. */
+  id: string;
+  type: Extract<MessageType, 'SUMMARY'>;
+  destination: string;
+  /** The day summed up, `YYYY-MM-DD` in `timeZone`. */
+  day: string;
+  timeZone: string;
+  /** Epoch ms of the day's first instant, and of the next day's. */
+  from: number;
+  to: number;
+  /** Epoch ms when it was raised. */
+  occurredAt: number;
+  projectId: string;
+  /** Runs that ended in the day, by status. */
+  counts: Record<TerminalStatus, number>;
+  /** Per queue, most runs first (at most {@link SUMMARY_MAX_QUEUES}); runs with no queue under `""`. */
+  queues: QueueCounts[];
+  /** How many more queues had runs. */
+  otherQueues: number;
+  /** The day's failures in the order they ended (at most {@link SUMMARY_MAX_LISTED}; `counts.FAILED` says how many). */
+  failures: SummaryRun[];
+  /** The day's longest runs, longest first. */
+  longest: SummaryRun[];
+  /** Jobs still running past their threshold when it was raised, longest running first (at most the cap). */
+  runningLong: SummaryRun[];
+  /** How many jobs were running past their threshold. */
+  runningLongCount: number;
+}
+
 /** One tracked job: one record in the store. */
 export interface JobRecord {
   jobId: string;
@@ -248,6 +322,11 @@ export interface JobRecord {
   event: JobEvent | null;
   /** Its other events: the long-running warning, the recovery. */
   notices: JobEvent[];
+  /**
+   * Present only in a record that stands for no job but owes a destination its daily summary
+   * (`daily-summary.ts`); such a record has no event and no notices.
+   */
+  summary?: DailySummary;
   deliveries: Delivery[];
 }
 

@@ -34,6 +34,7 @@ export function commandLine(script: string, file: string, argv: readonly string[
 export const STORE_METHODS = [
   'track',
   'untrack',
+  'create',
   'get',
   'getMany',
   'list',

@@ -9,6 +9,8 @@ import {
   fileDestinationShape,
   mentionsSchema,
   type NameClaim,
+  quietWindowSchema,
+  summarySchema,
 } from './destinations.ts';
 import { substituteEnvReferences } from './env-references.ts';
 import { describeJsonSyntaxError } from './json-error-position.ts';
@@ -55,10 +57,16 @@ const KNOWN_KEYS_IN_MENTIONS = Object.keys(mentionsSchema.shape);
 
 const KNOWN_KEYS_IN_WATCH = Object.keys(fileWatchShape);
 
+const KNOWN_KEYS_IN_SUMMARY = Object.keys(summarySchema.shape);
+
+const KNOWN_KEYS_IN_QUIET_WINDOW = Object.keys(quietWindowSchema.shape);
+
 /** The keys allowed in the object at `path`, for "unknown key" problems. */
 function knownKeysAt(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return KNOWN_KEYS_AT_ROOT;
   if (path[0] === 'watches') return KNOWN_KEYS_IN_WATCH;
+  if (path.at(-2) === 'quiet_hours') return KNOWN_KEYS_IN_QUIET_WINDOW;
+  if (path.at(-1) === 'summary') return KNOWN_KEYS_IN_SUMMARY;
   return path.at(-1) === 'mentions' ? KNOWN_KEYS_IN_MENTIONS : KNOWN_KEYS_IN_DESTINATION;
 }
 

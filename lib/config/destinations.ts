@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { SummarySchedule } from '../daily-summary.ts';
 import { DEFAULT_EVENT_TYPES, EVENT_TYPES, type EventType } from '../job.ts';
 import {
   createChatDestination,
@@ -61,8 +62,24 @@ const timeOfDaySchema = z
   .string({ error: TIME_OF_DAY_RULE })
   .refine((text) => parseTimeOfDay(text) !== null, TIME_OF_DAY_RULE);
 
+const TIME_ZONE_RULE = 'must be an IANA time zone name, such as Europe/Berlin or Asia/Shanghai';
+const timeZoneSchema = z.string({ error: TIME_ZONE_RULE }).refine(isTimeZone, TIME_ZONE_RULE);
+
+const SUMMARY_AT_RULE = 'must be a time of day as HH:MM, 00:00 to 23:59';
+
+/** When a daily summary is sent: `{"at": "09:00", "timezone": "Asia/Shanghai"}`. */
+export const summarySchema = z.strictObject(
+  {
+    at: z
+      .string({ error: SUMMARY_AT_RULE })
+      .refine((text) => (parseTimeOfDay(text) ?? 1440) < 1440, SUMMARY_AT_RULE),
+    timezone: timeZoneSchema.optional(),
+  },
+  { error: 'must be an object with at and timezone, such as {"at": "09:00", "timezone": "Asia/Shanghai"}' },
+);
+
 /** One quiet window: `{"days": ["mon", …], "from": "22:00", "to": "07:30"}`; `to` before `from` crosses midnight. */
-const quietWindowSchema = z
+export const quietWindowSchema = z
   .strictObject(
     {
       days: z
@@ -129,10 +146,8 @@ export const fileDestinationShape = {
     .array(quietWindowSchema, { error: 'must be a list of {"days", "from", "to"} windows' })
     .min(1, 'must list at least one window (leave it out for none)')
     .optional(),
-  timezone: z
-    .string({ error: 'must be an IANA time zone name, such as Europe/Berlin or Asia/Shanghai' })
-    .refine(isTimeZone, 'must be an IANA time zone name, such as Europe/Berlin or Asia/Shanghai')
-    .optional(),
+  timezone: timeZoneSchema.optional(),
+  summary: summarySchema.optional(),
   except: z.array(eventTypeSchema, { error: `must be a list of events (${EVENT_LIST})` }).optional(),
   language: languageSchema.optional(),
   mute_cancelled: z.boolean({ error: 'must be true or false' }).optional(),
@@ -170,9 +185,16 @@ function checkDestinationCombinations(destination: Record<string, unknown>, cont
   ) {
     issue(['only_after_failures'], 'is about FAILED messages, which events does not list');
   }
+  const summary = isRecord(destination.summary) ? destination.summary : undefined;
+  if (summary !== undefined && summary.timezone === undefined && destination.timezone === undefined) {
+    issue(
+      ['summary', 'timezone'],
+      "is required: the IANA zone whose days are summed up, such as Asia/Shanghai (or the destination's timezone)",
+    );
+  }
   if (destination.quiet_hours === undefined) {
-    if (destination.timezone !== undefined)
-      issue(['timezone'], 'is the zone of quiet_hours, which is not set');
+    if (destination.timezone !== undefined && destination.summary === undefined)
+      issue(['timezone'], 'is the zone of quiet_hours or summary, neither of which is set');
     if (destination.except !== undefined)
       issue(['except'], 'is what passes during quiet_hours, which is not set');
   } else if (destination.timezone === undefined) {
@@ -247,6 +269,7 @@ export function toDestination(destination: FileDestination, language: Language =
     route: toRoute(destination),
     onlyAfterFailures: destination.only_after_failures ?? 1,
     quietHours: toQuietHours(destination),
+    summary: toSummarySchedule(destination),
     language: destination.language ?? language,
     consoleUrlTemplate: destination.console_url ?? null,
     titleTemplate: destination.title ?? null,
@@ -287,6 +310,12 @@ function toQuietHours(destination: FileDestination): QuietHours | null {
     })),
     except: [...new Set(destination.except ?? [])],
   };
+}
+
+function toSummarySchedule(destination: FileDestination): SummarySchedule | null {
+  const timeZone = destination.summary?.timezone ?? destination.timezone;
+  if (destination.summary === undefined || timeZone === undefined) return null;
+  return { atMinute: parseTimeOfDay(destination.summary.at) as number, timeZone };
 }
 
 function uniqueOrEmpty(entries: string[] | undefined): string[] {

@@ -1,10 +1,11 @@
 import {
+  type DailySummary,
   type Delivery,
   deliveryKey,
-  eventOfDelivery,
   isDeliveryDue,
   type JobEvent,
   type JobRecord,
+  messageOfDelivery,
 } from '../job.ts';
 import type { DestinationThrottle } from '../notify/delivery/destination-throttle.ts';
 import { scheduleAfterFailure } from '../notify/delivery/retry-schedule.ts';
@@ -26,10 +27,10 @@ export interface DeliveryPhaseDependencies {
   sendTimeoutMs: number;
 }
 
-/** A delivery this cycle holds (leased), with the record and event it belongs to. */
+/** A delivery this cycle holds (leased), with the record it belongs to and what it carries. */
 interface HeldDelivery {
   record: JobRecord;
-  event: JobEvent;
+  message: JobEvent | DailySummary;
   delivery: Delivery;
 }
 
@@ -80,12 +81,12 @@ export async function deliveryPhase(
     }
   }
 
-  /** The deliveries of a stored record that this cycle holds, each with the event it carries. */
+  /** The deliveries of a stored record that this cycle holds, each with what it carries. */
   function heldIn(record: JobRecord): HeldDelivery[] {
     return record.deliveries.flatMap((delivery) => {
       if (delivery.state !== 'pending' || delivery.leaseUntil !== run.lease) return [];
-      const event = eventOfDelivery(record, delivery);
-      return event ? [{ record, event, delivery }] : [];
+      const message = messageOfDelivery(record, delivery);
+      return message ? [{ record, message, delivery }] : [];
     });
   }
 
@@ -192,7 +193,7 @@ export async function deliveryPhase(
     const now = run.clock.now();
     const due: HeldDelivery[] = [];
     for (const item of items) {
-      const until = holdsBack(destination.quietHours, item.event.type, now);
+      const until = holdsBack(destination.quietHours, item.message.type, now);
       if (until === null) {
         due.push(item);
         continue;
@@ -213,9 +214,14 @@ export async function deliveryPhase(
         held: items.length - due.length,
       });
     }
-    const waited = due.filter((item) => item.delivery.heldForQuietAt !== undefined).length;
-    const digest = wantsDigest(destination, deps.platforms, due.length, waited);
-    const messages = digest ? [due] : due.map((item) => [item]);
+    // A summary is a message of its own, never part of a digest.
+    const [summaries, events] = partition(due, (item) => item.message.type === 'SUMMARY');
+    const waited = events.filter((item) => item.delivery.heldForQuietAt !== undefined).length;
+    const digest = wantsDigest(destination, deps.platforms, events.length, waited);
+    const messages = [
+      ...summaries.map((item) => [item]),
+      ...(digest ? [events] : events.map((item) => [item])),
+    ];
     for (const batch of messages) {
       if (outOfTime()) {
         // Out of time: handed back unattempted, for the next cycle.
@@ -223,8 +229,16 @@ export async function deliveryPhase(
         counts.deferred = true;
         continue;
       }
+      const [first] = batch;
+      const summary = batch.length === 1 && first?.message.type === 'SUMMARY' ? first.message : undefined;
       const result = await sendMessage(
-        { destination, events: batch.map((item) => item.event), digest },
+        summary
+          ? { destination, events: [], digest: false, summary }
+          : {
+              destination,
+              events: batch.flatMap(({ message }) => (message.type === 'SUMMARY' ? [] : [message])),
+              digest,
+            },
         {
           platforms: deps.platforms,
           throttle: deps.throttle,
@@ -238,7 +252,8 @@ export async function deliveryPhase(
       );
       if (result.kind === 'attempted' && result.outcome.kind === 'delivered') {
         counts.notified += batch.length;
-        if (digest) counts.digests += 1;
+        if (summary) counts.daily_summaries += 1;
+        else if (digest) counts.digests += 1;
       }
       // Stored before this destination's next message goes out.
       await Promise.all(batch.map((item) => record(item, schedule(item.delivery, result))));
@@ -279,4 +294,12 @@ export async function deliveryPhase(
     await deliver((await Promise.all(page.map(claimDue))).flat());
   }
   return counts;
+}
+
+/** The items that pass `test`, and those that do not, each in their order. */
+function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
+  const passed: T[] = [];
+  const failed: T[] = [];
+  for (const item of items) (test(item) ? passed : failed).push(item);
+  return [passed, failed];
 }

@@ -8,6 +8,7 @@ import { type Clock, systemClock } from '../util/clock.ts';
 import type { Log } from '../util/log.ts';
 import type { Watch } from '../watch.ts';
 import type { CycleRun } from './cycle-run.ts';
+import { raiseDailySummaries } from './daily-summaries.ts';
 import { deliveryPhase } from './delivery-phase.ts';
 import { pollPhase } from './poll-phase.ts';
 import { CycleFailedError, type CycleSummary, cycleFailure, summarize } from './summary.ts';
@@ -51,7 +52,8 @@ export interface CycleOptions {
 
 /**
  * One tick, in two phases. First it polls every active job that is due and writes each change together with the
- * deliveries it owes (the outbox: `poll-phase.ts`). Then it sends what is due — new and retried deliveries alike
+ * deliveries it owes (the outbox: `poll-phase.ts`), and raises the daily summaries owed now (`daily-summaries.ts`).
+ * Then it sends what is due — new and retried deliveries alike
  * (`delivery-phase.ts`). One job's failure never stops the others; rejected DLI credentials and a project DLI
  * does not know stop the whole cycle (after the work under way) by rejecting with that `DliError`. A cycle in which
  * DLI answered no poll at all still sends, then rejects with a {@link CycleFailedError}.
@@ -87,6 +89,11 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
     maxEnded: 5 * pageSize,
   });
   if (poll.fatal) throw poll.fatal;
+  const summariesRaised = await raiseDailySummaries(
+    run,
+    { destinations: deps.destinations, projectId: deps.projectId, warnAfterMs: deps.warnAfterMs ?? null },
+    poll.counts.errors_by_kind,
+  );
   const delivery = await deliveryPhase(
     run,
     {
@@ -99,7 +106,7 @@ export async function runCycle(deps: CycleDependencies, options: CycleOptions): 
     },
     poll.ended,
   );
-  const summary = summarize(poll.counts, delivery, clock.now() - startedAt);
+  const summary = summarize(poll.counts, summariesRaised, delivery, clock.now() - startedAt);
   const failure = cycleFailure(summary);
   if (failure !== null) throw new CycleFailedError(failure, summary);
   return summary;

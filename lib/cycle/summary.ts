@@ -21,6 +21,10 @@ export interface CycleSummary {
   notified: number;
   /** Digest messages delivered, each standing for several events. */
   digests: number;
+  /** Daily summaries raised (one per destination and day, by whichever cycle got there first). */
+  summaries_raised: number;
+  /** Daily summaries delivered. */
+  daily_summaries: number;
   /** Delivery attempts that failed (each is retried or dead-lettered). */
   delivery_failures: number;
   dead_lettered: number;
@@ -74,6 +78,7 @@ export interface PollCounts {
 export interface DeliveryCounts {
   notified: number;
   digests: number;
+  daily_summaries: number;
   delivery_failures: number;
   dead_lettered: number;
   held_for_quiet_hours: number;
@@ -104,6 +109,7 @@ export function emptyDeliveryCounts(): DeliveryCounts {
   return {
     notified: 0,
     digests: 0,
+    daily_summaries: 0,
     delivery_failures: 0,
     dead_lettered: 0,
     held_for_quiet_hours: 0,
@@ -120,7 +126,12 @@ export function countError(errors: Partial<Record<ErrorKind, number>>, kind: Err
 }
 
 /** The cycle's summary from what each phase counted. */
-export function summarize(poll: PollCounts, delivery: DeliveryCounts, durationMs: number): CycleSummary {
+export function summarize(
+  poll: PollCounts,
+  summariesRaised: number,
+  delivery: DeliveryCounts,
+  durationMs: number,
+): CycleSummary {
   const errorsByKind: Partial<Record<ErrorKind, number>> = { ...poll.errors_by_kind };
   for (const [kind, count] of Object.entries(delivery.errors_by_kind) as [ErrorKind, number][]) {
     errorsByKind[kind] = (errorsByKind[kind] ?? 0) + count;
@@ -135,6 +146,8 @@ export function summarize(poll: PollCounts, delivery: DeliveryCounts, durationMs
     status_calls: poll.statusCalls,
     notified: delivery.notified,
     digests: delivery.digests,
+    summaries_raised: summariesRaised,
+    daily_summaries: delivery.daily_summaries,
     delivery_failures: delivery.delivery_failures,
     dead_lettered: delivery.dead_lettered,
     held_for_quiet_hours: delivery.held_for_quiet_hours,

@@ -1,3 +1,4 @@
+import type { SummarySchedule } from '../daily-summary.ts';
 import { DEFAULT_EVENT_TYPES, type EventType } from '../job.ts';
 import type { QuietHours } from './quiet-hours.ts';
 import type { Language } from './render/catalogue.ts';
@@ -38,6 +39,8 @@ export interface DestinationBase {
   onlyAfterFailures: number;
   /** When messages wait (all but the `except` types) until the quiet hours end; `null`: never. */
   quietHours: QuietHours | null;
+  /** When it is sent its daily summary of the day before; `null`: never. */
+  summary: SummarySchedule | null;
   /** The language of every word its messages add to DLI's: its own `language`, else `DLI_WATCH_LANGUAGE`. */
   language: Language;
   /** Overrides the global console link template for this destination. */
@@ -83,6 +86,7 @@ function baseDefaults() {
     route: ANY_ROUTE,
     onlyAfterFailures: 1,
     quietHours: null,
+    summary: null,
     language: 'en' as const,
     consoleUrlTemplate: null,
     titleTemplate: null,

@@ -1,4 +1,4 @@
-import type { EventType } from '../job.ts';
+import type { EventType, MessageType } from '../job.ts';
 import { addDays, type CalendarDate, epochAtWallTime, wallTimeAt, weekdayOf } from '../util/zoned-time.ts';
 
 /** Day names a quiet window lists, in `Date.getDay()` order so that a weekday number indexes them. */
@@ -55,11 +55,11 @@ export function quietUntil(quiet: QuietHours, now: number): number | null {
 }
 
 /**
- * When `eventType` may go out if it happens at `now`: `null` to send it now (no quiet hours, an excepted event, or
+ * When a message of `type` may go out if it is due at `now` (a daily summary waits like any message): `null` to send it now (no quiet hours, an excepted event, or
  * not quiet), otherwise the instant quiet ends ({@link quietUntil}).
  */
-export function holdsBack(quiet: QuietHours | null, eventType: EventType, now: number): number | null {
-  if (quiet === null || quiet.except.includes(eventType)) return null;
+export function holdsBack(quiet: QuietHours | null, type: MessageType, now: number): number | null {
+  if (quiet === null || (quiet.except as readonly MessageType[]).includes(type)) return null;
   return quietUntil(quiet, now);
 }
 

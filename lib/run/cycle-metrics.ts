@@ -36,6 +36,7 @@ export function publishCycleMetrics(metrics: Metrics, summary: CycleSummary): vo
   // What the cycle asked of DLI, the gateway's rate limit counts them all: list windows and status calls.
   metrics.addMetric('DliRequests', MetricUnit.Count, summary.list_calls + summary.status_calls);
   metrics.addMetric('DeliveriesSent', MetricUnit.Count, summary.notified);
+  metrics.addMetric('DailySummaries', MetricUnit.Count, summary.daily_summaries);
   metrics.addMetric('DeliveryFailures', MetricUnit.Count, summary.delivery_failures);
   metrics.addMetric('DeadLettered', MetricUnit.Count, summary.dead_lettered);
   metrics.addMetric('HeldForQuietHours', MetricUnit.Count, summary.held_for_quiet_hours);

@@ -19,6 +19,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  type DailySummary,
   type Delivery,
   earliestDeliveryAttemptAt,
   type JobEvent,
@@ -136,6 +137,8 @@ interface JobItem {
    * dli-watch ignores them, and this one reads an item without them as having none.
    */
   notices?: string;
+  /** JSON text, like `event`: a summary record's summary (`daily-summary.ts`). */
+  summary?: string;
   warn_after_ms?: number;
   key_from?: KeySource;
   deliveries: Delivery[];
@@ -377,6 +380,10 @@ export class DynamoDbStore implements PrunableJobStore {
       addedIds: [...firsts.keys()].filter((jobId) => addedSet.has(jobId)),
       existing: jobs.length - added,
     };
+  }
+
+  async create(record: JobRecord): Promise<boolean> {
+    return this.#run('create a record', () => this.#putIf(this.#toItem(record, 1), ABSENT));
   }
 
   async untrack(jobIds: string[]): Promise<string[]> {
@@ -726,13 +733,18 @@ export class DynamoDbStore implements PrunableJobStore {
       status_changed_at: record.statusChangedAt ?? undefined,
       event: record.event === null ? undefined : JSON.stringify(record.event),
       notices: record.notices.length === 0 ? undefined : JSON.stringify(record.notices),
+      summary: record.summary === undefined ? undefined : JSON.stringify(record.summary),
       warn_after_ms: record.warnAfterMs ?? undefined,
       key_from: record.keyFrom ?? undefined,
       deliveries: record.deliveries,
       due_at: dueAt ?? undefined,
       due_shard: canNeedWork ? DUE_SHARD : undefined,
       due_sort: canNeedWork ? dueSortKey(record.lastPolledAt, record.jobId) : undefined,
-      expires_at: canNeedWork ? undefined : Math.ceil((this.#clock.now() + this.retentionMs) / 1000),
+      // Counted from the later of now and the last poll: a summary record's "last poll" is the end of the day it is
+      // owed on, and it must outlive that day, or a cycle would find it gone and raise it again.
+      expires_at: canNeedWork
+        ? undefined
+        : Math.ceil((Math.max(this.#clock.now(), record.lastPolledAt ?? 0) + this.retentionMs) / 1000),
     };
   }
 
@@ -791,6 +803,7 @@ export class DynamoDbStore implements PrunableJobStore {
       !optionalNumber(item.status_changed_at) ||
       !(item.event === undefined || typeof item.event === 'string') ||
       !(item.notices === undefined || typeof item.notices === 'string') ||
+      !(item.summary === undefined || typeof item.summary === 'string') ||
       !optionalNumber(item.warn_after_ms) ||
       !(item.key_from === undefined || isRecord(item.key_from)) ||
       !Array.isArray(item.deliveries)
@@ -814,6 +827,8 @@ export class DynamoDbStore implements PrunableJobStore {
       item.notices === undefined
         ? []
         : (parseEvents(item.notices, 'notices') as JobEvent[]).map(readStoredEvent);
+    const summary =
+      item.summary === undefined ? undefined : (parseEvents(item.summary, 'summary') as DailySummary);
     return {
       jobId,
       version: item.version,
@@ -829,6 +844,7 @@ export class DynamoDbStore implements PrunableJobStore {
       keyFrom: (item.key_from as KeySource | undefined) ?? null,
       event,
       notices,
+      ...(summary === undefined ? {} : { summary }),
       deliveries: item.deliveries as Delivery[],
     };
   }

@@ -37,6 +37,12 @@ export interface JobStore {
   track(jobs: TrackRequest[], now: number): Promise<TrackResult>;
   /** Forgets jobs, with any deliveries they still owe. Returns the ids that were tracked. */
   untrack(jobIds: string[]): Promise<string[]>;
+  /**
+   * Stores `record` as it is (at version 1) unless a record with its id is stored already; `true` when this call
+   * stored it. How a message that belongs to no job (a daily summary) is raised once however many cycles race to:
+   * its record's id names it, and only one of them can create it.
+   */
+  create(record: JobRecord): Promise<boolean>;
   get(jobId: string): Promise<JobRecord | null>;
   /** The tracked ones among `jobIds` (at most {@link MAX_GET_MANY} of them), in no particular order. */
   getMany(jobIds: readonly string[]): Promise<JobRecord[]>;

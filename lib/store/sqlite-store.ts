@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync, SQLOutputValue, StatementSync } from 'node:sqlite';
 import {
+  type DailySummary,
   type Delivery,
   earliestDeliveryAttemptAt,
   type JobEvent,
@@ -76,6 +77,8 @@ interface StoredRecordBody {
   warnAfterMs?: number | null;
   keyFrom?: KeySource | null;
   notices?: JobEvent[];
+  /** Only in a summary record. */
+  summary?: DailySummary;
   event: JobEvent | null;
   deliveries: Delivery[];
 }
@@ -139,6 +142,7 @@ function toRow(record: JobRecord, version: number): JobRow {
     warnAfterMs: record.warnAfterMs,
     keyFrom: record.keyFrom,
     notices: record.notices,
+    ...(record.summary === undefined ? {} : { summary: record.summary }),
     event: record.event,
     deliveries: record.deliveries,
   };
@@ -375,6 +379,12 @@ export class SqliteStore implements PrunableJobStore {
         }
         return { added: addedIds.length, addedIds, existing: jobs.length - addedIds.length };
       }),
+    );
+  }
+
+  async create(record: JobRecord): Promise<boolean> {
+    return this.#run('create a record', () =>
+      this.#inWriteTransaction(() => Number(this.#insertIfAbsent.run(toRow(record, 1)).changes) > 0),
     );
   }
 
@@ -630,6 +640,7 @@ export class SqliteStore implements PrunableJobStore {
       keyFrom: body.keyFrom ?? null,
       event: body.event === null ? null : readStoredEvent(body.event),
       notices: (body.notices ?? []).map(readStoredEvent),
+      ...(body.summary === undefined ? {} : { summary: body.summary }),
       deliveries: body.deliveries,
     };
   }

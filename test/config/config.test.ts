@@ -23,7 +23,7 @@ const BASE_ENV: Env = {
 };
 /** Every key a file destination may have, as "unknown key" problems list them. */
 const DESTINATION_KEYS =
-  'name, type, url, events, only_after_failures, quiet_hours, timezone, except, language, mute_cancelled, secret, queues, owners, job_types, tags, labels, mentions, digest_threshold, console_url, title';
+  'name, type, url, events, only_after_failures, quiet_hours, timezone, summary, except, language, mute_cancelled, secret, queues, owners, job_types, tags, labels, mentions, digest_threshold, console_url, title';
 /** A valid Standard Webhooks secret: 24 bytes. */
 const WEBHOOK_SECRET = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
 
@@ -1106,9 +1106,68 @@ describe('alert options', () => {
       'dli-watch.config.json: destinations[0].quiet_hours[1]: from and to must differ (a window may cross midnight: from 22:00 to 07:30)',
       'dli-watch.config.json: destinations[0].timezone: must be an IANA time zone name, such as Europe/Berlin or Asia/Shanghai',
       'dli-watch.config.json: destinations[1].timezone: is required with quiet_hours: the IANA zone their times are in, such as Europe/Berlin',
-      'dli-watch.config.json: destinations[2].timezone: is the zone of quiet_hours, which is not set',
+      'dli-watch.config.json: destinations[2].timezone: is the zone of quiet_hours or summary, neither of which is set',
       'dli-watch.config.json: destinations[2].except: is what passes during quiet_hours, which is not set',
       'dli-watch.config.json: destinations[3].only_after_failures: is about FAILED messages, which events does not list',
+    ]);
+  });
+
+  it('reads a daily summary at its hour, in its own zone or the destination’s', () => {
+    const [own, shared, none] = loadDestinations([
+      {
+        name: 'own',
+        type: 'feishu',
+        url: PLATFORM_URLS.feishu,
+        summary: { at: '09:00', timezone: 'Asia/Shanghai' },
+      },
+      {
+        name: 'shared',
+        type: 'slack',
+        url: PLATFORM_URLS.slack,
+        summary: { at: '7:45' },
+        quiet_hours: [{ days: ['sun'], from: '22:00', to: '06:00' }],
+        timezone: 'Europe/Berlin',
+      },
+      { name: 'none', type: 'slack', url: PLATFORM_URLS.slack },
+    ]);
+    expect(own?.summary).toEqual({ atMinute: 9 * 60, timeZone: 'Asia/Shanghai' });
+    expect(shared?.summary).toEqual({ atMinute: 7 * 60 + 45, timeZone: 'Europe/Berlin' });
+    expect(none?.summary).toBeNull();
+  });
+
+  it('refuses a summary without an hour or a zone, and unknown keys inside a summary or a window, naming what is wrong', () => {
+    expect(
+      destinationProblems([
+        {
+          name: 'a',
+          type: 'slack',
+          url: PLATFORM_URLS.slack,
+          summary: { at: '24:00', timezone: 'Asia/Shanghai' },
+        },
+        { name: 'b', type: 'slack', url: PLATFORM_URLS.slack, summary: { at: '09:00' } },
+        {
+          name: 'c',
+          type: 'slack',
+          url: PLATFORM_URLS.slack,
+          summary: { at: '9am', timezone: 'Mars/Base', when: 1 },
+        },
+        { name: 'd', type: 'slack', url: PLATFORM_URLS.slack, summary: '09:00' },
+        {
+          name: 'e',
+          type: 'slack',
+          url: PLATFORM_URLS.slack,
+          quiet_hours: [{ days: ['sun'], from: '22:00', to: '06:00', until: '07:00' }],
+          timezone: 'UTC',
+        },
+      ]),
+    ).toEqual([
+      'dli-watch.config.json: destinations[0].summary.at: must be a time of day as HH:MM, 00:00 to 23:59',
+      "dli-watch.config.json: destinations[1].summary.timezone: is required: the IANA zone whose days are summed up, such as Asia/Shanghai (or the destination's timezone)",
+      'dli-watch.config.json: destinations[2].summary.at: must be a time of day as HH:MM, 00:00 to 23:59',
+      'dli-watch.config.json: destinations[2].summary.timezone: must be an IANA time zone name, such as Europe/Berlin or Asia/Shanghai',
+      'dli-watch.config.json: destinations[2].summary.when: unknown key; the keys are at, timezone',
+      'dli-watch.config.json: destinations[3].summary: must be an object with at and timezone, such as {"at": "09:00", "timezone": "Asia/Shanghai"}',
+      'dli-watch.config.json: destinations[4].quiet_hours[0].until: unknown key; the keys are days, from, to',
     ]);
   });
 

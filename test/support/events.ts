@@ -6,7 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { type JobStatusResponse, jobStatusResponseSchema } from '../../lib/dli/schemas.ts';
-import type { JobEvent, TerminalStatus } from '../../lib/job.ts';
+import {
+  type DailySummary,
+  type JobEvent,
+  SUMMARY_MAX_LISTED,
+  SUMMARY_MAX_QUEUES,
+  type SummaryRun,
+  type TerminalStatus,
+} from '../../lib/job.ts';
 import type { Mentions } from '../../lib/notify/destination.ts';
 import { DEFAULT_CONSOLE_URL_TEMPLATE, type RenderContext } from '../../lib/notify/render/job-facts.ts';
 
@@ -164,4 +171,77 @@ export function numberedEvents(
 /** `count` events of jobs `job-i`, every seventh FAILED (the first included), the rest FINISHED. */
 export function everySeventhFailed(count: number): JobEvent[] {
   return manyEvents(count, (i) => ({ job_id: `job-${i}`, status: i % 7 === 0 ? 'FAILED' : 'FINISHED' }));
+}
+
+/**
+ * A daily summary at its largest: every list at its cap, with more counted than listed (120 failures, 60 jobs
+ * past their threshold, 25 queues), queue names of 5,000 characters carrying every platform's markup, streaks on
+ * the failures. `overrides` replace whole fields.
+ */
+export function hugeDailySummary(overrides: Partial<DailySummary> = {}): DailySummary {
+  const oddQueue = `etl <&> *_[x](y)* @everyone ${'q'.repeat(5000)}`;
+  const run = (i: number, status: string): SummaryRun => ({
+    jobId: digestJobId(i),
+    status,
+    queue: i % 2 ? oddQueue : 'default',
+    owner: 'ops',
+    durationMs: (i + 1) * 61_000,
+  });
+  return {
+    id: 'summary:ops:2026-12-03',
+    type: 'SUMMARY',
+    destination: 'ops',
+    day: '2026-12-03',
+    timeZone: 'Asia/Shanghai',
+    from: Date.UTC(2026, 11, 2, 16),
+    to: Date.UTC(2026, 11, 3, 16),
+    occurredAt: Date.UTC(2026, 11, 4, 1),
+    projectId: PROJECT_ID,
+    counts: { FINISHED: 3000, FAILED: 120, CANCELLED: 7 },
+    queues: Array.from({ length: SUMMARY_MAX_QUEUES }, (_, i) => ({
+      queue: i === 0 ? '' : `${i % 2 ? oddQueue : 'queue'}-${i}`,
+      FINISHED: 150 - i,
+      FAILED: i % 3,
+      CANCELLED: i % 2,
+    })),
+    otherQueues: 5,
+    failures: Array.from({ length: SUMMARY_MAX_LISTED }, (_, i) => ({
+      ...run(i, 'FAILED'),
+      streak: { key: `tag:pipeline=p${i}`, failures: (i % 4) + 1, since: Date.UTC(2026, 10, 28) },
+    })),
+    longest: Array.from({ length: 5 }, (_, i) => ({
+      ...run(1000 + i, 'FINISHED'),
+      durationMs: (9 - i) * 3_600_000,
+    })),
+    runningLong: Array.from({ length: SUMMARY_MAX_LISTED }, (_, i) => ({
+      jobId: digestJobId(2000 + i),
+      status: 'RUNNING',
+      queue: oddQueue,
+      runningForMs: 3 * 3_600_000 + i * 60_000,
+      thresholdMs: 2 * 3_600_000,
+    })),
+    runningLongCount: 60,
+    ...overrides,
+  };
+}
+
+/**
+ * A summary of a quiet day: `finished` jobs and 3 failures on `queue`, two of the failures listed (on
+ * `failureQueue`, with their streaks; the third is counted in "… and 1 more"), no longest runs, and one job still
+ * running past its threshold on `etl`.
+ */
+export function smallDailySummary(
+  options: { finished?: number; queue?: string; failureQueue?: string } = {},
+): DailySummary {
+  const { finished = 10, queue = 'etl', failureQueue = 'etl' } = options;
+  const full = hugeDailySummary();
+  return hugeDailySummary({
+    counts: { FINISHED: finished, FAILED: 3, CANCELLED: 0 },
+    queues: [{ queue, FINISHED: finished, FAILED: 3, CANCELLED: 0 }],
+    otherQueues: 0,
+    failures: full.failures.slice(0, 2).map((run) => ({ ...run, queue: failureQueue })),
+    longest: [],
+    runningLongCount: 1,
+    runningLong: full.runningLong.slice(0, 1).map((run) => ({ ...run, queue: 'etl' })),
+  });
 }

@@ -10,6 +10,7 @@ export function forwardingStore(store: JobStore, overrides: Partial<JobStore>): 
     untrack: (jobIds) => store.untrack(jobIds),
     get: (jobId) => store.get(jobId),
     getMany: (jobIds) => store.getMany(jobIds),
+    create: (record) => store.create(record),
     getState: (key) => store.getState(key),
     listStates: (prefix) => store.listStates(prefix),
     putState: (key, value, expectedVersion) => store.putState(key, value, expectedVersion),

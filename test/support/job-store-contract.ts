@@ -1,10 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { placeRun, streakStateKey } from '../../lib/cycle/streak-state.ts';
+import { summaryRecord } from '../../lib/daily-summary.ts';
 import type { Delivery, JobEvent, JobRecord } from '../../lib/job.ts';
 import { type JobStore, MAX_GET_MANY, type Page, type PrunableJobStore } from '../../lib/store/job-store.ts';
 import { redeliverDeadLettered } from '../../lib/store/redeliver.ts';
 import { UPDATE_RECORD_TRIES, updateRecord } from '../../lib/store/update-record.ts';
 import { readStreakHistory } from '../../lib/streak.ts';
+import { hugeDailySummary } from './events.ts';
 import { forwardingStore } from './forwarding-store.ts';
 
 /** What a contract run needs: a fresh, empty store, and a way to throw it away afterwards. */
@@ -194,6 +196,66 @@ export function describeJobStoreContract(name: string, open: () => Promise<Opene
           addedIds: [],
           existing: 2,
         });
+      });
+    });
+
+    describe('create: a record that belongs to no job', () => {
+      const DAY = 24 * 60 * MINUTE;
+      // As large as a cycle builds one (its queue names are DLI's, at most 128 characters), not larger.
+      const full = hugeDailySummary();
+      const onQueue = <T extends { queue?: string }>(entry: T) => ({
+        ...entry,
+        queue: `q${'x'.repeat(127)}`,
+      });
+      const summaryAt = (occurredAt: number, counts = { FINISHED: 3, FAILED: 1, CANCELLED: 0 }) =>
+        summaryRecord(
+          {
+            ...full,
+            id: 'summary:ops:2026-12-03',
+            occurredAt,
+            counts,
+            queues: full.queues.map(onQueue),
+            failures: full.failures.map(onQueue),
+            runningLong: full.runningLong.map(onQueue),
+            longest: full.longest.map(onQueue),
+          },
+          occurredAt + DAY / 2,
+        );
+
+      it('stores it whole, once: a second create under the same id changes nothing', async () => {
+        const first = summaryAt(NOW);
+        expect(await store.create(first)).toBe(true);
+        expect(await store.get(first.jobId)).toEqual(first);
+        expect(await store.create(summaryAt(NOW + MINUTE, { FINISHED: 9, FAILED: 9, CANCELLED: 9 }))).toBe(
+          false,
+        );
+        expect(await store.get(first.jobId)).toEqual(first);
+      });
+
+      it('lets exactly one of two racing creators win', async () => {
+        const results = await Promise.all([store.create(summaryAt(NOW)), store.create(summaryAt(NOW + 1))]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('never replaces a tracked job', async () => {
+        await store.track([{ jobId: 'summary:ops:2026-12-03' }], NOW);
+        expect(await store.create(summaryAt(NOW))).toBe(false);
+        expect((await store.get('summary:ops:2026-12-03'))?.summary).toBeUndefined();
+      });
+
+      it('owes its delivery like a job does: due at once, and kept by prune until the day it is owed on ends', async () => {
+        const record = summaryAt(NOW);
+        await store.create(record);
+        const due = await store.listDue({ cycleStartedAt: NOW, now: NOW, limit: 10, only: 'deliveries' });
+        expect(ids(due.items)).toEqual([record.jobId]);
+        const polls = await store.listDue({ cycleStartedAt: NOW, now: NOW, limit: 10, only: 'polls' });
+        expect(polls.items).toEqual([]);
+        // Delivered: it owes nothing, and a prune of everything finished up to now still keeps it.
+        const current = await store.get(record.jobId);
+        if (!current) throw new Error('not stored');
+        await store.update({ ...current, deliveries: [] }, current.version);
+        expect((await store.prune({ finishedBefore: NOW + MINUTE })).removed).toBe(0);
+        expect((await store.prune({ finishedBefore: NOW + DAY })).removed).toBe(1);
       });
     });
 

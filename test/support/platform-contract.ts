@@ -5,7 +5,7 @@
  * HTTP to the platform's loopback receiver, so a verdict is reached on a real answer, headers and all.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobEvent, TerminalStatus } from '../../lib/job.ts';
+import type { DailySummary, JobEvent, TerminalStatus } from '../../lib/job.ts';
 import { isPlatformResponse, sendOutgoing } from '../../lib/notify/delivery/post-once.ts';
 import type { ChatDestination, WebhookDestination } from '../../lib/notify/destination.ts';
 import type {
@@ -22,12 +22,14 @@ import {
   destinationTypeForUrl,
   platforms,
 } from '../../lib/notify/platforms/registry.ts';
+import type { RenderContext } from '../../lib/notify/render/job-facts.ts';
 import type { WebhookReceiver, WebhookResponse } from '../../lib/simulator/webhook-receiver.ts';
 import { sendAndJudge } from './delivery.ts';
 import {
   digestEvents,
   failedJob,
   finishedJob,
+  hugeDailySummary,
   hugeErrorText,
   hugeFailedJob,
   hugeStatement,
@@ -540,6 +542,102 @@ export function describePlatformContract(options: PlatformContractOptions): void
         });
       });
     }
+
+    describe('daily summary', () => {
+      const renderSummary = (summary: DailySummary, context: RenderContext = RENDER_CONTEXT) =>
+        options.kind === 'chat'
+          ? options.platform.renderSummary(summary, options.destination(url), context)
+          : options.platform.renderSummary(summary, options.destination(url), context);
+      const writes = options.writesText ?? ((text: string) => text);
+
+      it('renders the largest summary within its limits in both languages, and its receiver takes the Chinese one', async () => {
+        const summary = hugeDailySummary();
+        const english = renderSummary(summary);
+        const chinese = renderSummary(summary, { ...RENDER_CONTEXT, language: 'zh-CN' });
+        checkLimits(english);
+        checkLimits(chinese);
+        if (options.kind === 'chat') {
+          expect(english.body).toContain('DLI daily summary · 2026-12-03');
+          expect(english.body).toContain('❌ 120 failed');
+          expect(english.body).toContain(inJson(writes('60 still running past their threshold')));
+          // Failures come first among the job lists, each with its key's streak; the rest are counted.
+          expect(english.body).toContain(summary.failures[0]?.jobId.slice(0, 8));
+          expect(english.body).toContain(inJson(writes('first failure in a row')));
+          expect(english.body).toMatch(/… and \d+ more/);
+          expect(chinese.body).toContain('DLI 每日摘要');
+          expect(chinese.body).toContain('失败作业');
+          for (const word of [
+            'Failures',
+            'By queue',
+            'Longest runs',
+            'DLI daily',
+            ' more"',
+            'still running',
+          ]) {
+            expect(chinese.body).not.toContain(word);
+          }
+          // Yesterday's failures were told when they happened: the summary wakes nobody.
+          expect(options.mentionTokens(english)).toEqual([]);
+        } else {
+          const body = JSON.parse(english.body);
+          expect(body.type).toBe('dli.summary.daily');
+          expect(body.data.day).toBe('2026-12-03');
+          expect(body.data.counts).toEqual({ FINISHED: 3000, FAILED: 120, CANCELLED: 7 });
+          expect(body.data.failures).toHaveLength(50);
+          // A program reads the same fields in every language.
+          expect(JSON.parse(chinese.body).data).toEqual(body.data);
+        }
+        // One request: some receivers answer a second within a second with 429, as their platform does.
+        expect(await sendAndJudge(options.platform, chinese)).toEqual({ kind: 'delivered' });
+      });
+
+      it('says so when no job ended, and lists the jobs still running long', () => {
+        const summary = hugeDailySummary({
+          counts: { FINISHED: 0, FAILED: 0, CANCELLED: 0 },
+          queues: [],
+          otherQueues: 0,
+          failures: [],
+          longest: [],
+          runningLongCount: 1,
+          runningLong: [
+            {
+              jobId: 'a1b2c3d4-0000-4000-8000-000000000000',
+              status: 'RUNNING',
+              queue: 'etl',
+              runningForMs: 3 * 3_600_000,
+              thresholdMs: 7_200_000,
+            },
+          ],
+        });
+        const request = renderSummary(summary);
+        checkLimits(request);
+        if (options.kind === 'chat') {
+          expect(request.body).toContain('No DLI job ended');
+          expect(request.body).toContain('a1b2c3d4');
+          expect(request.body).toContain(inJson(writes('warn after 2 h')));
+          expect(request.body).not.toContain('Failures');
+        } else {
+          expect(JSON.parse(request.body).data.running_long).toEqual([
+            expect.objectContaining({
+              job_id: 'a1b2c3d4-0000-4000-8000-000000000000',
+              running_for_ms: 10_800_000,
+            }),
+          ]);
+        }
+      });
+
+      if (options.kind === 'chat' && options.digestLinks !== false) {
+        it('links a listed job to its console page when the console link names the job', () => {
+          const summary = hugeDailySummary();
+          const request = renderSummary(summary, {
+            ...RENDER_CONTEXT,
+            consoleUrlTemplate: 'https://console.example.com/dli/jobs/{job_id}?region={region}',
+          });
+          checkLimits(request);
+          expect(request.body).toContain(`dli/jobs/${summary.failures[0]?.jobId}`);
+        });
+      }
+    });
 
     describe('traits', () => {
       it(`is registered as ${options.type}, a ${options.kind} platform`, () => {

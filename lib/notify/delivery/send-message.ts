@@ -1,4 +1,4 @@
-import type { JobEvent } from '../../job.ts';
+import type { DailySummary, JobEvent } from '../../job.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { Log } from '../../util/log.ts';
 import type { DeliveryOutcome, OutgoingRequest, Platform } from '../platforms/platform.ts';
@@ -21,11 +21,13 @@ export interface OutboxOptions {
   signal?: AbortSignal;
 }
 
-/** One message to one destination: a single event, or a digest of several. */
+/** One message to one destination: a single event, a digest of several, or its daily summary. */
 export interface OutgoingMessage {
   destination: Destination;
+  /** Empty for a summary. */
   events: readonly JobEvent[];
   digest: boolean;
+  summary?: DailySummary;
 }
 
 export type MessageResult =
@@ -70,6 +72,7 @@ export async function sendMessage(message: OutgoingMessage, options: OutboxOptio
     destination: destination.name,
     host,
     events: message.events.length,
+    ...(message.summary && { summary: message.summary.id }),
     ...(message.events.length === 1 && {
       job_id: message.events[0]?.job.job_id,
       event_id: message.events[0]?.id,
@@ -111,7 +114,12 @@ export async function sendMessage(message: OutgoingMessage, options: OutboxOptio
     attempts += 1;
     if (outcome.kind === 'retry' && outcome.timedOut) timeouts += 1;
     if (outcome.kind === 'delivered') {
-      log.info(message.digest ? 'digest delivered' : 'delivered', { ...logFields, attempt: attempts });
+      const what = message.summary
+        ? 'daily summary delivered'
+        : message.digest
+          ? 'digest delivered'
+          : 'delivered';
+      log.info(what, { ...logFields, attempt: attempts });
       return { kind: 'attempted', attempts, outcome, timeouts };
     }
     log.warn('delivery attempt failed', {
@@ -156,6 +164,7 @@ function render(
   context: RenderContext,
 ): OutgoingRequest {
   const [first] = message.events;
+  if (message.summary) return platform.renderSummary(message.summary, message.destination, context);
   if (message.digest && platform.renderDigest)
     return platform.renderDigest(message.events, message.destination, context);
   if (!first) throw new Error('a message carries at least one event');

@@ -1,6 +1,13 @@
-import type { JobEvent } from '../../job.ts';
+import type { DailySummary, JobEvent } from '../../job.ts';
 import type { ChatDestination, Mentions } from '../destination.ts';
-import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
+import { describeDailySummary } from '../render/daily-summary-facts.ts';
+import {
+  type DigestSummary,
+  digestMentions,
+  fitSections,
+  formatDigestLine,
+  summarizeDigest,
+} from '../render/digest.ts';
 import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
 import { markdownLink } from '../render/links.ts';
 import { countJsonStringBytes, fitEscaped, oneLine, truncateText } from '../render/text-fit.ts';
@@ -174,13 +181,30 @@ export function renderDingTalkDigest(
   destination: ChatDestination,
   context: RenderContext,
 ): DingTalkMarkdownMessage {
-  const digest = summarizeDigest(events, context);
-  const mentions = dingTalkMentions(mentionsFor(digest.type, destination.mentions));
-  const compose = (list: string): DingTalkMarkdownMessage => ({
+  return layOutDingTalkDigest(summarizeDigest(events, context), destination);
+}
+
+/**
+ * A daily summary in the digest's layout: the day as the heading, its counts, then each list under its own
+ * heading, all cut to fit with "… and N more". It mentions nobody.
+ */
+export function renderDingTalkSummary(
+  summary: DailySummary,
+  destination: ChatDestination,
+  context: RenderContext,
+): DingTalkMarkdownMessage {
+  return layOutDingTalkDigest(describeDailySummary(summary, context), destination);
+}
+
+/** The markdown message of a digest or a summary, its body within {@link DINGTALK_BODY_MAX_BYTES}. */
+function layOutDingTalkDigest(digest: DigestSummary, destination: ChatDestination): DingTalkMarkdownMessage {
+  const mentions = dingTalkMentions(digestMentions(digest, destination.mentions));
+  const title = truncateText(oneLine(digest.title), TITLE_MAX_CHARS);
+  const compose = (lists: string): DingTalkMarkdownMessage => ({
     msgtype: 'markdown',
     markdown: {
-      title: digest.title,
-      text: [`### ${digest.title}`, `**${digest.counts}**`, mentions.text, list]
+      title,
+      text: [`### ${escapeInline(title)}`, `**${escapeInline(digest.counts)}**`, mentions.text, lists]
         .filter((block) => block !== '')
         .join('\n\n'),
     },
@@ -188,9 +212,16 @@ export function renderDingTalkDigest(
   });
   const room = DINGTALK_BODY_MAX_BYTES - jsonBodyBytes(compose('')) - countJsonStringBytes('\n\n');
   const link = digest.linksToJobs ? markdownLink : undefined;
-  const lines = digest.jobs.map((job) => `- ${formatDigestLine(job, escapeInline, link)}`);
   return compose(
-    fitLines(lines, room, countJsonStringBytes, '\n', (hidden) => `- ${digest.text.digest.more(hidden)}`),
+    fitSections(digest.sections, room, countJsonStringBytes, {
+      separator: '\n',
+      sectionSeparator: '\n\n',
+      // A heading ends at its line break, so the list can start on the next line.
+      heading: (text) => `#### ${escapeInline(truncateText(oneLine(text), TITLE_MAX_CHARS))}`,
+      // A list item's text is parsed as blocks: a queue line starting with "#" or "-" is escaped like a line start.
+      line: (line) => `- ${formatDigestLine(line, escapeDingTalkMarkdown, link)}`,
+      more: (hidden) => `- ${escapeInline(digest.text.digest.more(hidden))}`,
+    }),
   );
 }
 
@@ -219,6 +250,9 @@ export const dingtalkPlatform: ChatPlatform = {
   },
   renderDigest(events, destination, context) {
     return dingTalkPost(destination, context, renderDingTalkDigest(events, destination, context));
+  },
+  renderSummary(summary, destination, context) {
+    return dingTalkPost(destination, context, renderDingTalkSummary(summary, destination, context));
   },
   judge(response: PlatformResponse): DeliveryOutcome {
     const common = judgeCommonAnswer(response);

@@ -1,7 +1,14 @@
-import type { EventType, JobEvent } from '../../job.ts';
+import type { DailySummary, EventType, JobEvent } from '../../job.ts';
 import { type Mentions, NO_MENTIONS } from '../destination.ts';
 import type { Catalogue } from '../render/catalogue.ts';
-import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
+import { describeDailySummary } from '../render/daily-summary-facts.ts';
+import {
+  type DigestSummary,
+  digestMentions,
+  fitSections,
+  formatDigestLine,
+  summarizeDigest,
+} from '../render/digest.ts';
 import { describeJobEvent, type JobFacts, mentionsFor, type RenderContext } from '../render/job-facts.ts';
 import { markdownLink } from '../render/links.ts';
 import {
@@ -37,6 +44,8 @@ export const DISCORD_LIMITS = {
  */
 const FIELD_VALUE_MAX = 200;
 const FOOTER_MAX = 200;
+/** A summary's list heading stays one short line, whatever a translation makes of it. */
+const HEADING_MAX = 100;
 /** Leaves room after the mentions for the notification line in `content`. */
 const MENTIONS_MAX = 1500;
 /** Discord has no documented limit for an embed's `url`; longer links than this are unusual enough to drop. */
@@ -186,27 +195,35 @@ export function renderDiscordDigest(
   context: RenderContext,
   mentions: Mentions = NO_MENTIONS,
 ): DiscordMessage {
-  const digest = summarizeDigest(events, context);
+  const latest = events.reduce((max, event) => Math.max(max, event.occurredAt), 0);
+  return layOutDiscordDigest(summarizeDigest(events, context), mentions, latest);
+}
+
+/** A daily summary in the digest's layout: one embed whose description holds the counts, then each list under its bold heading. */
+export function renderDiscordSummary(summary: DailySummary, context: RenderContext): DiscordMessage {
+  return layOutDiscordDigest(describeDailySummary(summary, context), NO_MENTIONS, summary.occurredAt);
+}
+
+/** The embed of a digest or a summary, stamped `timestampMs`, with `content` carrying the mentions when it has any. */
+function layOutDiscordDigest(digest: DigestSummary, mentions: Mentions, timestampMs: number): DiscordMessage {
   const title = truncateToFit(digest.title, DISCORD_LIMITS.title, countUtf16Units);
   const counts = fitMarkdown(digest.counts, 500);
   const room = Math.min(DISCORD_LIMITS.description, DISCORD_LIMITS.embedTotal - title.length);
-  const lines = fitLines(
-    digest.jobs.map((job) =>
-      formatDigestLine(job, escapeDiscordMarkdown, digest.linksToJobs ? markdownLink : undefined),
-    ),
-    room - counts.length - 2,
-    countUtf16Units,
-    '\n',
-    digest.text.digest.more,
-  );
-  const latest = events.reduce((max, event) => Math.max(max, event.occurredAt), 0);
+  const link = digest.linksToJobs ? markdownLink : undefined;
+  const lists = fitSections(digest.sections, room - counts.length - 2, countUtf16Units, {
+    separator: '\n',
+    sectionSeparator: '\n\n',
+    heading: (text) => `**${fitMarkdown(text, HEADING_MAX)}**`,
+    line: (line) => formatDigestLine(line, escapeDiscordMarkdown, link),
+    more: (hidden) => escapeDiscordMarkdown(digest.text.digest.more(hidden)),
+  });
   const embed: DiscordEmbed = {
     title,
-    description: lines === '' ? counts : `${counts}\n\n${lines}`,
+    description: lists === '' ? counts : `${counts}\n\n${lists}`,
     color: STATUS_COLOR[digest.type],
-    timestamp: new Date(latest).toISOString(),
+    timestamp: new Date(timestampMs).toISOString(),
   };
-  const mention = renderDiscordMentions(mentionsFor(digest.type, mentions));
+  const mention = renderDiscordMentions(digestMentions(digest, mentions));
   return withContent(embed, mention, `${digest.title}: ${digest.counts}`);
 }
 
@@ -237,6 +254,10 @@ export const discordPlatform: ChatPlatform = {
 
   renderDigest(events, destination, context) {
     return postJson(withWait(destination.url), renderDiscordDigest(events, context, destination.mentions));
+  },
+
+  renderSummary(summary, destination, context) {
+    return postJson(withWait(destination.url), renderDiscordSummary(summary, context));
   },
 
   judge(response: PlatformResponse): DeliveryOutcome {

@@ -1,6 +1,13 @@
-import type { EventType, JobEvent } from '../../job.ts';
+import type { DailySummary, EventType, JobEvent } from '../../job.ts';
 import type { ChatDestination, Mentions } from '../destination.ts';
-import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
+import { describeDailySummary } from '../render/daily-summary-facts.ts';
+import {
+  type DigestSummary,
+  digestMentions,
+  fitSections,
+  formatDigestLine,
+  summarizeDigest,
+} from '../render/digest.ts';
 import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
 import { markdownLink } from '../render/links.ts';
 import { countJsonStringBytes, fitEscaped, oneLine, truncateText } from '../render/text-fit.ts';
@@ -202,8 +209,28 @@ export function renderFeishuDigest(
   destination: ChatDestination,
   context: RenderContext,
 ): FeishuMessage {
-  const digest = summarizeDigest(events, context);
-  const elements = mentionDivs(mentionsFor(digest.type, destination.mentions));
+  return layOutFeishuDigest(summarizeDigest(events, context), destination, context);
+}
+
+/**
+ * A daily summary in the digest's layout: the day in the header, its counts, then each list under its bold
+ * heading, all cut to fit with "… and N more". It mentions nobody.
+ */
+export function renderFeishuSummary(
+  summary: DailySummary,
+  destination: ChatDestination,
+  context: RenderContext,
+): FeishuMessage {
+  return layOutFeishuDigest(describeDailySummary(summary, context), destination, context);
+}
+
+/** The card of a digest or a summary, signed when the destination has a secret. */
+function layOutFeishuDigest(
+  digest: DigestSummary,
+  destination: ChatDestination,
+  context: RenderContext,
+): FeishuMessage {
+  const elements = mentionDivs(digestMentions(digest, destination.mentions));
   elements.push(larkDiv(`**${escapeLarkMd(digest.counts)}**`));
   const listDiv = larkDiv('');
   elements.push(listDiv);
@@ -212,7 +239,7 @@ export function renderFeishuDigest(
       config: { wide_screen_mode: true },
       header: {
         template: HEADER_TEMPLATES[digest.type],
-        title: { tag: 'plain_text', content: digest.title },
+        title: { tag: 'plain_text', content: truncateText(oneLine(digest.title), TITLE_MAX_CHARS) },
       },
       elements,
     },
@@ -220,13 +247,18 @@ export function renderFeishuDigest(
     context,
   );
   const link = digest.linksToJobs ? markdownLink : undefined;
-  const lines = digest.jobs.map((job) => formatDigestLine(job, escapeLarkMd, link));
-  listDiv.text.content = fitLines(
-    lines,
+  // The lists share one div: the card's only limit is the whole body's size, and it is measured once.
+  listDiv.text.content = fitSections(
+    digest.sections,
     FEISHU_BODY_MAX_BYTES - jsonBodyBytes(message),
     countJsonStringBytes,
-    '\n',
-    digest.text.digest.more,
+    {
+      separator: '\n',
+      sectionSeparator: '\n\n',
+      heading: (text) => `**${escapeLarkMd(truncateText(oneLine(text), TITLE_MAX_CHARS))}**`,
+      line: (line) => formatDigestLine(line, escapeLarkMd, link),
+      more: (hidden) => escapeLarkMd(digest.text.digest.more(hidden)),
+    },
   );
   if (listDiv.text.content === '') elements.splice(elements.indexOf(listDiv), 1);
   return message;
@@ -260,6 +292,9 @@ export const feishuPlatform: ChatPlatform = {
   },
   renderDigest(events, destination, context) {
     return postJson(destination.url, renderFeishuDigest(events, destination, context));
+  },
+  renderSummary(summary, destination, context) {
+    return postJson(destination.url, renderFeishuSummary(summary, destination, context));
   },
   judge(response: PlatformResponse): DeliveryOutcome {
     const common = judgeCommonAnswer(response);

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { JobEvent } from '../../job.ts';
-import type { ChatDestination, Mentions } from '../destination.ts';
-import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
+import type { DailySummary, JobEvent } from '../../job.ts';
+import { type ChatDestination, type Mentions, NO_MENTIONS } from '../destination.ts';
+import { describeDailySummary } from '../render/daily-summary-facts.ts';
+import {
+  type DigestSummary,
+  digestMentions,
+  fitSections,
+  formatDigestLine,
+  summarizeDigest,
+} from '../render/digest.ts';
 import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
 import {
   countCodePoints,
@@ -72,15 +79,15 @@ export interface GoogleChatMessage {
   cardsV2: { cardId: string; card: GoogleChatCard }[];
 }
 
-/**
- * Escapes user text for card text fields, which take a small HTML subset: `&`, `<` and `>` become entities, and
- * newlines become `<br>` (the documented line break).
- */
 /** An HTML link, which card text takes; the URL is escaped as an attribute value. */
 function googleChatLink(escapedText: string, url: string): string {
   return `<a href="${escapeGoogleChatCardText(url).replace(/"/g, '&quot;')}">${escapedText}</a>`;
 }
 
+/**
+ * Escapes user text for card text fields, which take a small HTML subset: `&`, `<` and `>` become entities, and
+ * newlines become `<br>` (the documented line break).
+ */
 export function escapeGoogleChatCardText(text: string): string {
   return text
     .replace(/&/g, '&amp;')
@@ -253,30 +260,48 @@ export function renderGoogleChatDigest(
   mentions: Mentions,
   context: RenderContext,
 ): GoogleChatMessage {
-  const summary = summarizeDigest(events, context);
-  const mentionTokens = googleChatMentionTokens(mentionsFor(summary.type, mentions));
+  return layOutGoogleChatDigest(summarizeDigest(events, context), mentions);
+}
+
+/**
+ * Renders a daily summary in the digest's layout: the title and counts in the card header, then each list under
+ * its bold heading in one paragraph, within the size budget. It mentions nobody.
+ */
+export function renderGoogleChatSummary(summary: DailySummary, context: RenderContext): GoogleChatMessage {
+  return layOutGoogleChatDigest(describeDailySummary(summary, context), NO_MENTIONS);
+}
+
+function layOutGoogleChatDigest(digest: DigestSummary, mentions: Mentions): GoogleChatMessage {
+  const mentionTokens = googleChatMentionTokens(digestMentions(digest, mentions));
   const paragraph: GoogleChatTextParagraph = { textParagraph: { text: '' } };
   const message: GoogleChatMessage = {
-    text: composeText(mentionTokens, `${summary.title}: ${summary.counts}`),
+    text: composeText(mentionTokens, `${digest.title}: ${digest.counts}`),
     cardsV2: [
       {
         cardId: 'dli-digest',
         card: {
-          header: { title: summary.title, subtitle: summary.counts },
+          header: {
+            title: truncateText(oneLine(digest.title), HEADER_TITLE_MAX_CHARS),
+            subtitle: truncateText(oneLine(digest.counts), HEADER_TITLE_MAX_CHARS),
+          },
           sections: [{ widgets: [paragraph] }],
         },
       },
     ],
   };
-  const link = summary.linksToJobs ? googleChatLink : undefined;
-  const lines = summary.jobs.map((job) => formatDigestLine(job, escapeGoogleChatCardText, link));
-  const budget = GOOGLE_CHAT_BODY_BUDGET_BYTES - jsonBodyBytes(message);
-  paragraph.textParagraph.text = fitLines(
-    lines,
-    budget,
+  const link = digest.linksToJobs ? googleChatLink : undefined;
+  // One paragraph for every list: each widget costs its own JSON, and a card keeps at most 100 of them.
+  paragraph.textParagraph.text = fitSections(
+    digest.sections,
+    GOOGLE_CHAT_BODY_BUDGET_BYTES - jsonBodyBytes(message),
     countJsonStringBytes,
-    '<br>',
-    summary.text.digest.more,
+    {
+      separator: '<br>',
+      sectionSeparator: '<br><br>',
+      heading: (text) => `<b>${escapeGoogleChatCardText(oneLine(text))}</b>`,
+      line: (line) => formatDigestLine(line, escapeGoogleChatCardText, link),
+      more: (hidden) => escapeGoogleChatCardText(digest.text.digest.more(hidden)),
+    },
   );
   return message;
 }
@@ -333,6 +358,11 @@ export const googleChatPlatform: ChatPlatform = {
       events.map((event) => event.id),
       renderGoogleChatDigest(events, destination.mentions, context),
     );
+  },
+
+  renderSummary(summary, destination, context) {
+    // The summary's id is the same on every retry of it, so a retry cannot post it twice.
+    return request(destination, [summary.id], renderGoogleChatSummary(summary, context));
   },
 
   judge(response: PlatformResponse): DeliveryOutcome {

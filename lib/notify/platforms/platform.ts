@@ -1,4 +1,4 @@
-import type { JobEvent } from '../../job.ts';
+import type { DailySummary, JobEvent } from '../../job.ts';
 import type { ChatDestination, WebhookDestination } from '../destination.ts';
 import type { RenderContext } from '../render/job-facts.ts';
 
@@ -77,6 +77,8 @@ export interface Platform<D> {
    * gets one delivery per event (generic webhooks).
    */
   renderDigest?(events: readonly JobEvent[], destination: D, context: RenderContext): OutgoingRequest;
+  /** Builds the request for a destination's daily summary: the layout of a digest for chat, the data for webhooks. */
+  renderSummary(summary: DailySummary, destination: D, context: RenderContext): OutgoingRequest;
   /** Decides from the platform's own success test (docs/platforms.md), never from the status alone. */
   judge(response: PlatformResponse): DeliveryOutcome;
   /** `null` when the platform publishes no limit (the receiver's own, for generic webhooks). */

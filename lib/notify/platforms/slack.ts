@@ -1,6 +1,13 @@
-import type { JobEvent } from '../../job.ts';
+import type { DailySummary, JobEvent } from '../../job.ts';
 import { type ChatDestination, type Mentions, NO_MENTIONS } from '../destination.ts';
-import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
+import { describeDailySummary } from '../render/daily-summary-facts.ts';
+import {
+  type DigestSummary,
+  digestMentions,
+  fitLines,
+  formatDigestLine,
+  summarizeDigest,
+} from '../render/digest.ts';
 import {
   describeJobEvent,
   type JobFact,
@@ -153,8 +160,16 @@ export function renderSlackDigest(
   context: RenderContext,
   mentions: Mentions = NO_MENTIONS,
 ): SlackMessage {
-  const digest = summarizeDigest(events, context);
-  const mentionText = renderSlackMentions(mentionsFor(digest.type, mentions));
+  return layOutSlackDigest(summarizeDigest(events, context), mentions);
+}
+
+/** A daily summary in the digest's layout: one section per list, each under its heading. */
+export function renderSlackSummary(summary: DailySummary, context: RenderContext): SlackMessage {
+  return layOutSlackDigest(describeDailySummary(summary, context), NO_MENTIONS);
+}
+
+function layOutSlackDigest(digest: DigestSummary, mentions: Mentions): SlackMessage {
+  const mentionText = renderSlackMentions(digestMentions(digest, mentions));
   const counts = fitMrkdwn(digest.counts, SECTION_TEXT_MAX - MENTIONS_MAX - 1);
   const blocks: SlackBlock[] = [
     {
@@ -167,16 +182,21 @@ export function renderSlackDigest(
     },
     { type: 'section', text: { type: 'mrkdwn', text: withMentions(mentionText, counts) } },
   ];
-  const lines = fitLines(
-    digest.jobs.map((job) =>
-      formatDigestLine(job, escapeSlackText, digest.linksToJobs ? slackLink : undefined),
-    ),
-    SECTION_TEXT_MAX,
-    countUtf16Units,
-    '\n',
-    digest.text.digest.more,
-  );
-  if (lines !== '') blocks.push({ type: 'section', text: { type: 'mrkdwn', text: lines } });
+  for (const section of digest.sections) {
+    if (section.lines.length === 0 && section.unlisted === 0) continue;
+    const heading = section.heading === undefined ? '' : `*${fitMrkdwn(section.heading, HEADER_MAX)}*\n`;
+    const lines = fitLines(
+      section.lines.map((line) =>
+        formatDigestLine(line, escapeSlackText, digest.linksToJobs ? slackLink : undefined),
+      ),
+      SECTION_TEXT_MAX - heading.length,
+      countUtf16Units,
+      '\n',
+      digest.text.digest.more,
+      section.unlisted,
+    );
+    if (lines !== '') blocks.push({ type: 'section', text: { type: 'mrkdwn', text: heading + lines } });
+  }
   return {
     text: withMentions(mentionText, fitMrkdwn(`${digest.title}: ${digest.counts}`, FALLBACK_TEXT_MAX)),
     blocks,
@@ -196,6 +216,10 @@ export const slackPlatform: ChatPlatform = {
 
   renderDigest(events: readonly JobEvent[], destination: ChatDestination, context: RenderContext) {
     return postJson(destination.url, renderSlackDigest(events, context, destination.mentions));
+  },
+
+  renderSummary(summary: DailySummary, destination: ChatDestination, context: RenderContext) {
+    return postJson(destination.url, renderSlackSummary(summary, context));
   },
 
   judge(response: PlatformResponse): DeliveryOutcome {

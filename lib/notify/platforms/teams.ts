@@ -1,6 +1,13 @@
-import type { EventType, JobEvent } from '../../job.ts';
+import type { DailySummary, EventType, JobEvent } from '../../job.ts';
 import { type Mentions, NO_MENTIONS } from '../destination.ts';
-import { countThatFit, digestLineParts, summarizeDigest } from '../render/digest.ts';
+import { describeDailySummary } from '../render/daily-summary-facts.ts';
+import {
+  countListed,
+  type DigestLine,
+  type DigestSummary,
+  digestMentions,
+  summarizeDigest,
+} from '../render/digest.ts';
 import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
 import { countJsonStringBytes, countUtf16Units, truncateToFit } from '../render/text-fit.ts';
 import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
@@ -228,39 +235,78 @@ export function renderTeamsDigest(
   context: RenderContext,
   mentions: Mentions = NO_MENTIONS,
 ): TeamsMessage {
-  const digest = summarizeDigest(events, context);
+  return layOutTeamsDigest(summarizeDigest(events, context), mentions);
+}
+
+/**
+ * Renders a daily summary in the digest's layout: the band with the day and its counts, then each list under its
+ * bold heading, the lists sharing the room under {@link TEAMS_PAYLOAD_MAX_BYTES}. It mentions nobody.
+ */
+export function renderTeamsSummary(summary: DailySummary, context: RenderContext): TeamsMessage {
+  return layOutTeamsDigest(describeDailySummary(summary, context), NO_MENTIONS);
+}
+
+function layOutTeamsDigest(digest: DigestSummary, mentions: Mentions): TeamsMessage {
   const body: TeamsElement[] = [
-    statusBand(digest.type, digest.title, richText([textRun(digest.counts)], 'None')),
+    statusBand(
+      digest.type,
+      fitJson(digest.title, TITLE_MAX_BYTES),
+      richText([textRun(digest.counts)], 'None'),
+    ),
   ];
-  const mentionLine = renderTeamsMentions(mentionsFor(digest.type, mentions));
+  const mentionLine = renderTeamsMentions(digestMentions(digest, mentions));
   if (mentionLine) body.push(mentionLine.block);
   const message = teamsMessage(body, mentionLine?.entities ?? []);
 
-  const lineBlocks = digest.jobs.map((job, index) => {
-    const parts = digestLineParts(job);
-    const url = digest.linksToJobs ? parts.url : undefined;
-    const runs =
-      url === undefined
-        ? [textRun(`${parts.before}${parts.id}${parts.after}`)]
-        : [
-            textRun(parts.before),
-            textRun(parts.id, { selectAction: { type: 'Action.OpenUrl', url } }),
-            textRun(parts.after),
-          ];
-    return richText(runs, index === 0 ? 'Medium' : 'None');
-  });
   // Each block added to the body array costs its JSON plus one comma.
   const sizeOf = (block: TeamsElement) => jsonBodyBytes(block) + 1;
-  const moreBlock = (omitted: number) =>
-    richText([textRun(digest.text.digest.more(omitted), { isSubtle: true })], 'None');
-  const shown = countThatFit(
-    lineBlocks.map(sizeOf),
-    TEAMS_PAYLOAD_MAX_BYTES - jsonBodyBytes(message),
-    (omitted) => sizeOf(moreBlock(omitted)),
-  );
-  body.push(...lineBlocks.slice(0, shown));
-  if (shown < lineBlocks.length) body.push(moreBlock(lineBlocks.length - shown));
+  const moreBlock = (hidden: number) =>
+    richText([textRun(digest.text.digest.more(hidden), { isSubtle: true })], 'None');
+  const shown = digest.sections.filter((section) => section.lines.length > 0 || section.unlisted > 0);
+  let left = TEAMS_PAYLOAD_MAX_BYTES - jsonBodyBytes(message);
+  // As `fitSections` does for one text: each list may use what is left divided by the lists still to come, so
+  // a short list leaves its share to the next and a long one cannot crowd out those after it.
+  shown.forEach((section, index) => {
+    const heading =
+      section.heading === undefined
+        ? []
+        : [richText([textRun(fitJson(section.heading, TITLE_MAX_BYTES), { weight: 'Bolder' })], 'Medium')];
+    const share =
+      Math.floor(left / (shown.length - index)) - heading.reduce((sum, block) => sum + sizeOf(block), 0);
+    if (share <= 0) return;
+    const lineBlocks = section.lines.map((line, lineIndex) =>
+      richText(
+        lineRuns(line, digest.linksToJobs),
+        heading.length === 0 && lineIndex === 0 ? 'Medium' : 'None',
+      ),
+    );
+    const sizes = lineBlocks.map(sizeOf);
+    const moreSize = (hidden: number) => sizeOf(moreBlock(hidden + section.unlisted));
+    const count = countListed(sizes, share, moreSize, section.unlisted);
+    const blocks = lineBlocks.slice(0, count);
+    const hidden = lineBlocks.length - count + section.unlisted;
+    if (hidden > 0) {
+      const more = moreBlock(hidden);
+      const used = blocks.reduce((sum, block) => sum + sizeOf(block), 0);
+      // Not even the "more" line fits when no line does: then the list is left out, heading and all.
+      if (used + sizeOf(more) <= share) blocks.push(more);
+    }
+    if (blocks.length === 0) return;
+    body.push(...heading, ...blocks);
+    left -= [...heading, ...blocks].reduce((sum, block) => sum + sizeOf(block), 0);
+  });
   return message;
+}
+
+/** A digest line as text runs: the id a link to its job when `linksToJobs` and the line has one. */
+function lineRuns(line: DigestLine, linksToJobs: boolean): TeamsTextRun[] {
+  const url = linksToJobs && line.id !== '' ? line.url : undefined;
+  if (url === undefined) return [textRun(`${line.before}${line.id}${line.after}`)];
+  return [
+    textRun(line.before),
+    textRun(line.id, { selectAction: { type: 'Action.OpenUrl', url } }),
+    textRun(line.after),
+  ];
 }
 
 /** Microsoft Teams through a Workflows webhook: posts an Adaptive Card; any 2xx (202 in practice) is success. */
@@ -279,6 +325,10 @@ export const teamsPlatform: ChatPlatform = {
 
   renderDigest(events, destination, context) {
     return postJson(destination.url, renderTeamsDigest(events, context, destination.mentions));
+  },
+
+  renderSummary(summary, destination, context) {
+    return postJson(destination.url, renderTeamsSummary(summary, context));
   },
 
   judge(response: PlatformResponse): DeliveryOutcome {

@@ -1,7 +1,7 @@
-import type { EventType, JobEvent } from '../../job.ts';
+import type { DailySummary, EventType, JobEvent, SummaryRun } from '../../job.ts';
 import type { WebhookDestination } from '../destination.ts';
 import type { RenderContext } from '../render/job-facts.ts';
-import { countJsonStringBytes, truncateToFit } from '../render/text-fit.ts';
+import { countJsonStringBytes, truncateText, truncateToFit } from '../render/text-fit.ts';
 import { describeAnswer, judgeCommonAnswer } from './common-answers.ts';
 import { jsonBodyBytes } from './json-body.ts';
 import type { DeliveryOutcome, PlatformResponse, WebhookPlatform } from './platform.ts';
@@ -37,11 +37,14 @@ const EVENT_TYPES = {
   RECOVERED: 'dli.job.recovered',
 } as const satisfies Record<EventType, string>;
 
-export type WebhookEventType = (typeof EVENT_TYPES)[EventType];
+/** The type of a destination's daily summary. */
+export const SUMMARY_EVENT_TYPE = 'dli.summary.daily';
+
+export type WebhookEventType = (typeof EVENT_TYPES)[EventType] | typeof SUMMARY_EVENT_TYPE;
 
 /** The Standard Webhooks envelope: `data` is DLI's status response as it was, plus what dli-watch knows. */
 export interface WebhookBody {
-  type: WebhookEventType;
+  type: (typeof EVENT_TYPES)[EventType];
   /** ISO-8601 instant dli-watch saw the job end. */
   timestamp: string;
   data: Record<string, unknown> & {
@@ -120,6 +123,120 @@ export function renderWebhookBody(event: JobEvent): WebhookBody {
   return body;
 }
 
+/** A daily summary's envelope: the same frozen facts every time it is sent, in no language. */
+export interface WebhookSummaryBody {
+  type: typeof SUMMARY_EVENT_TYPE;
+  /** ISO-8601 instant the summary was raised. */
+  timestamp: string;
+  data: {
+    destination: string;
+    /** The day summed up, `YYYY-MM-DD` in `time_zone`; `from` and `to` are its bounds, ISO-8601. */
+    day: string;
+    time_zone: string;
+    from: string;
+    to: string;
+    project_id: string;
+    /** Jobs that ended in the day, by status. */
+    counts: Record<'FINISHED' | 'FAILED' | 'CANCELLED', number>;
+    /** Per queue, most runs first; `other_queues` more were not listed. */
+    queues: { queue: string; FINISHED: number; FAILED: number; CANCELLED: number }[];
+    other_queues: number;
+    /** The day's failures in the order they ended (`counts.FAILED` says how many there were). */
+    failures: WebhookSummaryRun[];
+    /** The day's longest runs, longest first. */
+    longest: WebhookSummaryRun[];
+    /** Jobs still running past their threshold (`running_long_count` says how many there were). */
+    running_long: WebhookSummaryRun[];
+    running_long_count: number;
+    /** Present (and true) only when lists were shortened to fit the size limit; the counts stay exact. */
+    truncated?: true;
+  };
+}
+
+/** One job in a summary's lists; each field only when known. */
+export interface WebhookSummaryRun {
+  job_id: string;
+  status: string;
+  queue?: string;
+  owner?: string;
+  duration_ms?: number;
+  streak?: { key: string; failures: number; since: string };
+  running_for_ms?: number;
+  threshold_ms?: number;
+}
+
+/** Longest queue name a summary body carries: 25 queues of DLI's longest names still leave room for the jobs. */
+const SUMMARY_QUEUE_NAME_MAX = 128;
+
+/**
+ * The body of a daily summary. Queue names are cut to {@link SUMMARY_QUEUE_NAME_MAX} characters; when the JSON
+ * would still reach {@link WEBHOOK_BODY_LIMIT_BYTES}, the lists lose entries from their ends (jobs running long
+ * first, then failures, then queues) and `truncated: true` is set.
+ */
+export function renderWebhookSummaryBody(summary: DailySummary): WebhookSummaryBody {
+  const queue = (name: string | undefined) =>
+    name === undefined ? {} : { queue: truncateText(name, SUMMARY_QUEUE_NAME_MAX) };
+  const run = (entry: SummaryRun): WebhookSummaryRun => ({
+    job_id: entry.jobId,
+    status: entry.status,
+    ...queue(entry.queue),
+    ...(entry.owner === undefined ? {} : { owner: entry.owner }),
+    ...(entry.durationMs === undefined ? {} : { duration_ms: entry.durationMs }),
+    ...(entry.streak && {
+      streak: {
+        key: entry.streak.key,
+        failures: entry.streak.failures,
+        since: new Date(entry.streak.since).toISOString(),
+      },
+    }),
+    ...(entry.runningForMs === undefined ? {} : { running_for_ms: entry.runningForMs }),
+    ...(entry.thresholdMs === undefined ? {} : { threshold_ms: entry.thresholdMs }),
+  });
+  const body: WebhookSummaryBody = {
+    type: SUMMARY_EVENT_TYPE,
+    timestamp: new Date(summary.occurredAt).toISOString(),
+    data: {
+      destination: summary.destination,
+      day: summary.day,
+      time_zone: summary.timeZone,
+      from: new Date(summary.from).toISOString(),
+      to: new Date(summary.to).toISOString(),
+      project_id: summary.projectId,
+      counts: { ...summary.counts },
+      queues: summary.queues.map((counts) => ({
+        ...counts,
+        ...queue(counts.queue),
+      })) as WebhookSummaryBody['data']['queues'],
+      other_queues: summary.otherQueues,
+      failures: summary.failures.map(run),
+      longest: summary.longest.map(run),
+      running_long: summary.runningLong.map(run),
+      running_long_count: summary.runningLongCount,
+    },
+  };
+  for (const list of [body.data.running_long, body.data.failures, body.data.queues] as unknown[][]) {
+    while (list.length > 0 && jsonBodyBytes(body) > WEBHOOK_BODY_MAX_BYTES) {
+      body.data.truncated = true;
+      list.pop();
+    }
+  }
+  return body;
+}
+
+/** A JSON body as Standard Webhooks posts it: with its id and timestamp, signed when the destination has a secret. */
+function standardWebhookRequest(destination: WebhookDestination, id: string, body: string, now: number) {
+  const timestampSeconds = Math.floor(now / 1000);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(timestampSeconds),
+  };
+  if (destination.secret) {
+    headers['webhook-signature'] = signWebhook(destination.secret, id, timestampSeconds, body);
+  }
+  return { url: destination.url, method: 'POST' as const, headers, body };
+}
+
 /**
  * Standard Webhooks signature: `v1,` + Base64 HMAC-SHA256 of `id.timestamp.body`, keyed by the Base64-decoded
  * part of `whsec_<base64>` (a secret without the prefix is accepted too, as the reference library does).
@@ -154,17 +271,17 @@ export const webhookPlatform: WebhookPlatform = {
   // The receiver's own limits apply; it says so with 429 and Retry-After.
   rateLimit: null,
   render(event: JobEvent, destination: WebhookDestination, context: RenderContext) {
-    const body = JSON.stringify(renderWebhookBody(event));
-    const timestampSeconds = Math.floor(context.now / 1000);
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'webhook-id': event.id,
-      'webhook-timestamp': String(timestampSeconds),
-    };
-    if (destination.secret) {
-      headers['webhook-signature'] = signWebhook(destination.secret, event.id, timestampSeconds, body);
-    }
-    return { url: destination.url, method: 'POST', headers, body };
+    return standardWebhookRequest(
+      destination,
+      event.id,
+      JSON.stringify(renderWebhookBody(event)),
+      context.now,
+    );
+  },
+
+  renderSummary(summary: DailySummary, destination: WebhookDestination, context: RenderContext) {
+    const body = JSON.stringify(renderWebhookSummaryBody(summary));
+    return standardWebhookRequest(destination, summary.id, body, context.now);
   },
 
   judge(response: PlatformResponse): DeliveryOutcome {

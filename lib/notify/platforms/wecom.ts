@@ -1,7 +1,14 @@
-import type { EventType, JobEvent } from '../../job.ts';
-import type { Mentions } from '../destination.ts';
+import type { DailySummary, EventType, JobEvent } from '../../job.ts';
+import { type Mentions, NO_MENTIONS } from '../destination.ts';
 import type { Catalogue } from '../render/catalogue.ts';
-import { fitLines, formatDigestLine, summarizeDigest } from '../render/digest.ts';
+import { describeDailySummary } from '../render/daily-summary-facts.ts';
+import {
+  type DigestSummary,
+  digestMentions,
+  fitSections,
+  formatDigestLine,
+  summarizeDigest,
+} from '../render/digest.ts';
 import { describeJobEvent, type JobFacts, mentionsFor, type RenderContext } from '../render/job-facts.ts';
 import { markdownLink } from '../render/links.ts';
 import {
@@ -221,22 +228,57 @@ export function renderWecomDigest(
   mentions: Mentions,
   context: RenderContext,
 ): WecomMessage {
-  const summary = summarizeDigest(events, context);
+  return layOutWecomDigest(summarizeDigest(events, context), mentions);
+}
+
+/**
+ * Renders a daily summary in the digest's layout: title, counts, then each list under its bold heading, within
+ * the markdown byte limit. Always markdown: a summary mentions nobody, so it needs no `text` message.
+ */
+export function renderWecomSummary(summary: DailySummary, context: RenderContext): WecomMessage {
+  return layOutWecomDigest(describeDailySummary(summary, context), NO_MENTIONS);
+}
+
+function layOutWecomDigest(digest: DigestSummary, mentions: Mentions): WecomMessage {
   const bytes = countUtf8Bytes;
-  if (mentionsSomeone(mentionsFor(summary.type, mentions))) {
-    const head = `${summary.title}\n${summary.counts}\n`;
-    const lines = summary.jobs.map((job) => formatDigestLine(job, escapeWecomText));
-    const body = fitLines(lines, WECOM_TEXT_MAX_BYTES - bytes(head), bytes, '\n', summary.text.digest.more);
-    return textMessage(head + body, mentions);
+  const more = digest.text.digest.more;
+  const people = digestMentions(digest, mentions);
+  if (mentionsSomeone(people)) {
+    const head = `${escapeWecomText(digest.title)}\n${escapeWecomText(digest.counts)}\n`;
+    // A text message has no bold: a heading reads as a label, the way a job's error and SQL blocks do.
+    const body = fitSections(digest.sections, WECOM_TEXT_MAX_BYTES - bytes(head), bytes, {
+      separator: '\n',
+      sectionSeparator: '\n\n',
+      heading: (text) => `${escapeWecomText(oneLine(text))}:`,
+      line: (line) => formatDigestLine(line, escapeWecomText),
+      more: (hidden) => escapeWecomText(more(hidden)),
+    });
+    return textMessage(head + body, people);
   }
-  const counts = summary.countsByStatus
-    .map((c) => `<font color="${STATUS_COLOR[c.type]}">${c.text}</font>`)
-    .join(' · ');
-  const head = `### ${summary.title}\n${counts}\n`;
-  const link = summary.linksToJobs ? markdownLink : undefined;
-  const lines = summary.jobs.map((job) => `> ${formatDigestLine(job, escapeWecomMarkdown, link)}`);
-  const body = fitLines(lines, WECOM_MARKDOWN_MAX_BYTES - bytes(head), bytes, '\n', summary.text.digest.more);
+  const head = `### ${escapeWecomMarkdown(oneLine(digest.title))}\n${colouredCounts(digest)}\n`;
+  const link = digest.linksToJobs ? markdownLink : undefined;
+  const body = fitSections(digest.sections, WECOM_MARKDOWN_MAX_BYTES - bytes(head), bytes, {
+    separator: '\n',
+    // A blank line ends the quote above: a heading right under a quoted line would be read as part of it.
+    sectionSeparator: '\n\n',
+    heading: (text) => `**${escapeWecomMarkdown(oneLine(text))}**`,
+    line: (line) => `> ${formatDigestLine(line, escapeWecomMarkdown, link)}`,
+    more: (hidden) => escapeWecomMarkdown(more(hidden)),
+  });
   return { msgtype: 'markdown', markdown: { content: head + body } };
+}
+
+/**
+ * The counts with each status in its colour. A summary's counts say more than its statuses ("No DLI job ended",
+ * the jobs still running long): whatever follows the statuses is kept as written.
+ */
+function colouredCounts(digest: DigestSummary): string {
+  const statuses = digest.countsByStatus.map((count) => count.text).join(' · ');
+  const coloured = digest.countsByStatus
+    .map((count) => `<font color="${STATUS_COLOR[count.type]}">${escapeWecomMarkdown(count.text)}</font>`)
+    .join(' · ');
+  if (!digest.counts.startsWith(statuses)) return escapeWecomMarkdown(digest.counts);
+  return coloured + escapeWecomMarkdown(digest.counts.slice(statuses.length));
 }
 
 /**
@@ -301,6 +343,10 @@ export const wecomPlatform: ChatPlatform = {
 
   renderDigest(events, destination, context) {
     return postJson(destination.url, renderWecomDigest(events, destination.mentions, context));
+  },
+
+  renderSummary(summary, destination, context) {
+    return postJson(destination.url, renderWecomSummary(summary, context));
   },
 
   judge(response: PlatformResponse): DeliveryOutcome {

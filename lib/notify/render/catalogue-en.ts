@@ -90,5 +90,18 @@ export const EN: Catalogue = {
     what: (type, status) => (type === 'LONG_RUNNING' ? `still ${status}` : type),
     more: (hidden) => `… and ${hidden} more`,
   },
+  summary: {
+    title: (day) => `DLI daily summary · ${day}`,
+    nothingEnded: 'No DLI job ended',
+    runningLong: (emoji, n) => `${emoji} ${count(n)} still running past their threshold`,
+    headings: {
+      queues: 'By queue',
+      failures: 'Failures',
+      longest: 'Longest runs',
+      runningLong: 'Still running past their threshold',
+    },
+    noQueue: '(no queue)',
+    threshold: (duration) => `warn after ${duration}`,
+  },
   testTitle: '🧪 dli-watch test message: no DLI job ended',
 };

@@ -81,5 +81,18 @@ export const ZH_CN: Catalogue = {
     what: (type, status) => (type === 'LONG_RUNNING' ? `仍在${statusWord(status)}` : statusWord(type)),
     more: (hidden) => `… 还有 ${hidden} 个`,
   },
+  summary: {
+    title: (day) => `DLI 每日摘要 · ${day}`,
+    nothingEnded: '没有 DLI 作业结束',
+    runningLong: (emoji, n) => `${emoji} ${n} 个仍在运行且已超过告警阈值`,
+    headings: {
+      queues: '按队列',
+      failures: '失败作业',
+      longest: '运行最久',
+      runningLong: '仍在运行且已超过告警阈值',
+    },
+    noQueue: '（无队列）',
+    threshold: (duration) => `告警阈值 ${duration}`,
+  },
   testTitle: '🧪 dli-watch 测试消息：并无 DLI 作业结束',
 };

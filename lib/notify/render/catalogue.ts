@@ -77,6 +77,20 @@ export interface Catalogue {
     /** The line that ends a list cut short: "… and 37 more". */
     more(hidden: number): string;
   };
+  /** A destination's daily summary of the day before (`summary`). */
+  summary: {
+    /** "DLI daily summary · 2026-12-03". */
+    title(day: string): string;
+    /** The counts line of a day on which no job ended. */
+    nothingEnded: string;
+    /** "⏳ 2 still running past their threshold". */
+    runningLong(emoji: string, count: number): string;
+    headings: { queues: string; failures: string; longest: string; runningLong: string };
+    /** What a queue line says for runs DLI named no queue for. */
+    noQueue: string;
+    /** "warn after 2 h": a running job's threshold. */
+    threshold(duration: string): string;
+  };
   /** The title of `dli-watch test-destination`'s message. */
   testTitle: string;
 }

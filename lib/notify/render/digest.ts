@@ -1,7 +1,14 @@
 import type { EventType, JobEvent } from '../../job.ts';
+import { type Mentions, NO_MENTIONS } from '../destination.ts';
 import type { Catalogue } from './catalogue.ts';
 import { catalogueFor } from './catalogues.ts';
-import { describeJobEvent, type JobFacts, type RenderContext, STATUS_EMOJI } from './job-facts.ts';
+import {
+  describeJobEvent,
+  type JobFacts,
+  mentionsFor,
+  type RenderContext,
+  STATUS_EMOJI,
+} from './job-facts.ts';
 import { countCodePoints, oneLine, type TextMeasure, truncateText, truncateToFit } from './text-fit.ts';
 
 /**
@@ -24,31 +31,64 @@ export interface DigestCount {
   text: string;
 }
 
-/** Platform-neutral facts for a digest: many ended jobs in one message. Raw text: each renderer escapes it. */
+/**
+ * One line of a digest or a summary, as raw text in three parts: what comes before the job id, the id, and what comes
+ * after, with the job's console link when the line may carry one. Each platform escapes the parts for its markup
+ * ({@link formatDigestLine}) or links the id as a run of text (Teams). A line about no job (a queue's counts) has
+ * an empty id.
+ */
+export interface DigestLine {
+  before: string;
+  id: string;
+  after: string;
+  url?: string;
+}
+
+/** A list in a digest or a summary, under its heading (a digest's one list has none). */
+export interface DigestSection {
+  heading?: string;
+  lines: DigestLine[];
+  /** Items left out before rendering (a summary lists at most so many): counted in the "… and N more" line. */
+  unlisted: number;
+}
+
+/**
+ * Platform-neutral facts for a message about many jobs: a digest (many events at once) or a daily summary. Raw
+ * text: each renderer escapes it.
+ */
 export interface DigestSummary {
-  /** "12 DLI jobs ended" ("1 DLI job ended", "3 DLI jobs ended, 1 running long"). */
+  /** "12 DLI jobs ended" ("1 DLI job ended", "3 DLI jobs ended, 1 running long", "DLI daily summary · 2026-12-03"). */
   title: string;
   /**
    * The first type present in {@link TYPE_ORDER} (FAILED, LONG_RUNNING, RECOVERED, FINISHED, CANCELLED; FINISHED
-   * for no jobs): what colours the whole digest and, through `mentionsFor` (job-facts.ts), whether it mentions
-   * people.
+   * for no jobs): what colours the whole message.
    */
   type: EventType;
   /** Whether any job FAILED (the same as `type === 'FAILED'`). */
   anyFailed: boolean;
+  /**
+   * Whether it mentions the destination's people when a job in it FAILED: a digest does, a summary of yesterday
+   * does not (it pages nobody for what was already told).
+   */
+  mentionsPeople: boolean;
   /** "❌ 3 failed · ✅ 8 finished · 🚫 1 cancelled": only the types present, in that order. */
   counts: string;
   /** The same counts one by one, for platforms that colour each. */
   countsByStatus: DigestCount[];
-  /** One entry per event, in {@link TYPE_ORDER}, each type in the order its events were raised. */
-  jobs: JobFacts[];
+  /** The lists: a digest's one list of jobs (one line per event, in {@link TYPE_ORDER}), a summary's several. */
+  sections: DigestSection[];
   /**
    * Whether each line can link to its own job: the console link names the job (`{job_id}` in its template). The
    * default link opens the region's job list, the same for every line, so lines then carry none.
    */
   linksToJobs: boolean;
-  /** The words of the digest's language. */
+  /** The words of the message's language. */
   text: Catalogue;
+}
+
+/** Whom a message about many jobs mentions: the destination's people for a digest with a failure, else nobody. */
+export function digestMentions(digest: DigestSummary, mentions: Mentions): Mentions {
+  return digest.mentionsPeople ? mentionsFor(digest.type, mentions) : NO_MENTIONS;
 }
 
 /** A platform's link markup around text already escaped for it. */
@@ -77,14 +117,16 @@ export function summarizeDigest(events: readonly JobEvent[], context: RenderCont
   });
   const type = countsByStatus[0]?.type ?? 'FINISHED';
   const runningLong = jobs.filter((job) => job.type === 'LONG_RUNNING').length;
+  const linksToJobs = jobContext.consoleUrlTemplate.includes('{job_id}');
   return {
     title: text.digest.title(jobs.length - runningLong, runningLong),
     type,
     anyFailed: type === 'FAILED',
+    mentionsPeople: true,
     counts: countsByStatus.map((count) => count.text).join(' · '),
     countsByStatus,
-    jobs,
-    linksToJobs: jobContext.consoleUrlTemplate.includes('{job_id}'),
+    sections: [{ lines: jobs.map((job) => digestLineOf(job, linksToJobs)), unlisted: 0 }],
+    linksToJobs,
     text,
   };
 }
@@ -116,49 +158,63 @@ export function distinctPrefixes(ids: readonly string[]): Map<string, string> {
 }
 
 /**
- * What a digest says about one job, on one line: "❌ 208b08d4… FAILED · default · 3 min 12 s". The job id and the
- * queue, the only user text in it, go through `escapeText` (for platforms with markup). A queue name too long for
- * {@link DIGEST_LINE_MAX} is what gets cut, before escaping (so no cut lands inside an escape): the status and the
- * duration always show. With `link` (a platform that has links, for a digest whose links lead to each job), the id
- * links to the job's console page; the URL does not count towards the line's visible length.
+ * What a digest says about one job, on one line: "❌ 208b08d4… FAILED · default · 3 min 12 s", with the job's
+ * console link when `linksToJobs` ({@link DigestSummary.linksToJobs}). A queue name too long for
+ * {@link DIGEST_LINE_MAX} is what gets cut: the status and the duration always show.
  */
-export function formatDigestLine(
-  job: JobFacts,
-  escapeText: (text: string) => string = (text) => text,
-  link?: LinkMarkup,
-): string {
-  const parts = digestLineParts(job, escapeText);
-  const id = link !== undefined && parts.url !== undefined ? link(parts.id, parts.url) : parts.id;
-  return `${parts.before}${id}${parts.after}`;
-}
-
-/**
- * {@link formatDigestLine}'s line in three parts, for a platform that links a run of text rather than marking it
- * up (Teams): the text before the id, the escaped id, the text after it, and the job's link when a line may carry
- * one.
- */
-export function digestLineParts(
-  job: JobFacts,
-  escapeText: (text: string) => string = (text) => text,
-): { before: string; id: string; after: string; url: string | undefined } {
+export function digestLineOf(job: JobFacts, linksToJobs: boolean): DigestLine {
   const shortJobId = oneLine(job.shortJobId);
   // A running job's line says it is still running, and for how long: DLI's duration of a running job is 0.
   const what = job.text.digest.what(job.type, job.status);
   const runFor = job.runningFor ?? job.duration;
-  const head = `${job.statusEmoji} ${shortJobId} ${what}`;
-  const tail = runFor === undefined ? '' : ` · ${runFor}`;
+  return jobLine(
+    job.statusEmoji,
+    shortJobId,
+    [what, job.queue, runFor],
+    linksToJobs ? job.consoleUrl : undefined,
+  );
+}
+
+/**
+ * A line about one job: "<emoji> <id> <first> · <queue> · <rest…>", where `parts[1]` is the queue and the part
+ * cut when the line would be longer than {@link DIGEST_LINE_MAX}; absent parts are left out. A link longer than
+ * {@link DIGEST_LINK_MAX} would crowd out other jobs' lines, so it is left out.
+ */
+export function jobLine(
+  emoji: string,
+  id: string,
+  parts: readonly [string, string | undefined, ...(string | undefined)[]],
+  url?: string,
+): DigestLine {
+  const [first, queue, ...rest] = parts;
+  const tail = rest
+    .filter((part): part is string => part !== undefined && part !== '')
+    .map((part) => ` · ${part}`)
+    .join('');
+  const head = `${emoji} ${id} ${first}`;
   // The queue gets the room the rest of the line leaves.
   const queueRoom = DIGEST_LINE_MAX - countCodePoints(`${head} · ${tail}`);
-  const queue = job.queue === undefined ? '' : truncateText(oneLine(job.queue), queueRoom);
-  const queuePart = queue === '' ? '' : ` · ${escapeText(queue)}`;
-  const url =
-    job.consoleUrl !== undefined && job.consoleUrl.length <= DIGEST_LINK_MAX ? job.consoleUrl : undefined;
+  const fitted = queue === undefined ? '' : truncateText(oneLine(queue), queueRoom);
   return {
-    before: `${job.statusEmoji} `,
-    id: escapeText(shortJobId),
-    after: ` ${what}${queuePart}${tail}`,
-    url,
+    before: `${emoji} `,
+    id,
+    after: ` ${first}${fitted === '' ? '' : ` · ${fitted}`}${tail}`,
+    ...(url !== undefined && url.length <= DIGEST_LINK_MAX ? { url } : {}),
   };
+}
+
+/**
+ * A digest line as one string in a platform's markup: every part through `escapeText`, and with `link` (a
+ * platform that has links) the id linked to the line's URL, which does not count towards its visible length.
+ */
+export function formatDigestLine(
+  line: DigestLine,
+  escapeText: (text: string) => string = (text) => text,
+  link?: LinkMarkup,
+): string {
+  const id = escapeText(line.id);
+  const linked = link !== undefined && line.url !== undefined && id !== '' ? link(id, line.url) : id;
+  return `${escapeText(line.before)}${linked}${escapeText(line.after)}`;
 }
 
 /**
@@ -183,9 +239,25 @@ export function countThatFit(
 }
 
 /**
+ * {@link countThatFit} for a list that had `unlisted` items left out before: then the "… and N more" line is needed
+ * whatever fits, so room is always kept for it. `moreSize(hidden)` is given the items hidden here only.
+ */
+export function countListed(
+  sizes: readonly number[],
+  budget: number,
+  moreSize: (hidden: number) => number,
+  unlisted: number,
+): number {
+  if (unlisted === 0) return countThatFit(sizes, budget, moreSize);
+  // An item that never fits stands for the unlisted ones: it keeps room for the "more" line.
+  return countThatFit([...sizes, Number.POSITIVE_INFINITY], budget, (hidden) => moreSize(hidden - 1));
+}
+
+/**
  * Joins already-escaped `lines` with `separator`, keeping whole lines only, so the result measures at most `max`;
- * when lines had to go, the last line says how many (`more(hidden)`: the catalogue's "… and 37 more", escaped as
- * the platform needs), its own size and separator included. A budget too small for even that line gets as much of it as fits, cut with "…".
+ * when lines had to go, or `unlisted` items were left out before, the last line says how many (`more(hidden)`: the
+ * catalogue's "… and 37 more", escaped as the platform needs), its own size and separator included. A budget too
+ * small for even that line gets as much of it as fits, cut with "…".
  */
 export function fitLines(
   lines: readonly string[],
@@ -193,12 +265,62 @@ export function fitLines(
   measure: TextMeasure,
   separator: string,
   more: (hidden: number) => string,
+  unlisted = 0,
 ): string {
   const separatorSize = measure(separator);
   // Each line but the first pays for the separator before it, and so does the "more" line after a kept one.
   const sizes = lines.map((line, index) => measure(line) + (index === 0 ? 0 : separatorSize));
-  const shown = countThatFit(sizes, max, (hidden) => separatorSize + measure(more(hidden)));
+  const shown = countListed(
+    sizes,
+    max,
+    (hidden) => separatorSize + measure(more(hidden + unlisted)),
+    unlisted,
+  );
   const kept = lines.slice(0, shown);
-  if (shown < lines.length) kept.push(more(lines.length - shown));
+  if (shown < lines.length || unlisted > 0) kept.push(more(lines.length - shown + unlisted));
   return truncateToFit(kept.join(separator), max, measure);
+}
+
+/** How a platform writes the lists of a digest or a summary in one text. */
+export interface SectionMarkup {
+  /** Between lines, and between a heading and its first line. */
+  separator: string;
+  /** Between one list and the next heading. */
+  sectionSeparator: string;
+  /** A heading, from its raw text. */
+  heading(text: string): string;
+  /** A line, escaped and linked. */
+  line(line: DigestLine): string;
+  /** The "… and N more" line, escaped. */
+  more(hidden: number): string;
+}
+
+/**
+ * The lists of a digest or a summary as one text measuring at most `max`: each under its heading, with whole lines
+ * only and "… and N more" where lines had to go. Lists share the room in order: each may use what is left divided
+ * by the lists still to come, so a short list leaves its share to the next and a long one cannot crowd out those
+ * after it. A list with no lines and nothing left out is skipped.
+ */
+export function fitSections(
+  sections: readonly DigestSection[],
+  max: number,
+  measure: TextMeasure,
+  markup: SectionMarkup,
+): string {
+  const shown = sections.filter((section) => section.lines.length > 0 || section.unlisted > 0);
+  const parts: string[] = [];
+  let left = max;
+  shown.forEach((section, index) => {
+    const separator = parts.length === 0 ? '' : markup.sectionSeparator;
+    const heading = section.heading === undefined ? '' : markup.heading(section.heading) + markup.separator;
+    const share = Math.floor((left - measure(separator)) / (shown.length - index)) - measure(heading);
+    if (share <= 0) return;
+    const lines = section.lines.map((line) => markup.line(line));
+    const body = fitLines(lines, share, measure, markup.separator, markup.more, section.unlisted);
+    if (body === '') return;
+    const part = separator + heading + body;
+    parts.push(part);
+    left -= measure(part);
+  });
+  return parts.join('');
 }

@@ -27,6 +27,7 @@ import {
   OVERSIZED_FACTS,
   RENDER_CONTEXT,
   RENDER_TIME,
+  smallDailySummary,
   timedDigestEvents,
 } from '../../support/events.ts';
 import { describePlatformContract } from '../../support/platform-contract.ts';
@@ -285,6 +286,36 @@ describe('renderDingTalkDigest', () => {
     expect(message.at).toEqual({ atMobiles: [], atUserIds: [], isAtAll: false });
     expect(blocks(message).slice(0, 2)).toEqual(['### 1 DLI job ended', '**✅ 1 finished**']);
     expect(message.markdown.text).not.toContain('@');
+  });
+});
+
+describe('dingtalkPlatform.renderSummary', () => {
+  it('signs one message for the day: the counts, then each list under its own heading in order, mentioning nobody', () => {
+    const summary = smallDailySummary({ finished: 40, failureQueue: 'etl_1' });
+    const request = dingtalkPlatform.renderSummary(
+      summary,
+      { ...offlineDestination, secret: SECRET },
+      contextAt(RENDER_TIME),
+    );
+    const message = JSON.parse(request.body) as DingTalkMarkdownMessage;
+
+    expect(new URL(request.url).searchParams.get('sign')).not.toBeNull();
+    expect(message.markdown.title).toBe('DLI daily summary · 2026-12-03');
+    // Mentions are configured, but yesterday's failures were told when they happened.
+    expect(message.at).toEqual({ atMobiles: [], atUserIds: [], isAtAll: false });
+    // No "Longest runs": an empty list is left out. The failure counted but not listed is in "… and 1 more".
+    expect(blocks(message)).toEqual([
+      '### DLI daily summary · 2026-12-03',
+      '**❌ 3 failed · ✅ 40 finished · ⏳ 1 still running past their threshold**',
+      '#### By queue\n- etl: ✅ 40 finished · ❌ 3 failed',
+      [
+        '#### Failures',
+        '- ❌ 00000000… FAILED · etl\\_1 · 1 min 1 s · first failure in a row',
+        '- ❌ 00000001… FAILED · etl\\_1 · 2 min 2 s · 2nd failure in a row since 2026-11-28',
+        '- … and 1 more',
+      ].join('\n'),
+      '#### Still running past their threshold\n- ⏳ 00002000… still RUNNING · etl · 3 h · warn after 2 h',
+    ]);
   });
 });
 

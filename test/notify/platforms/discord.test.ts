@@ -27,6 +27,7 @@ import {
   jobEvent,
   OVERSIZED_FACTS,
   RENDER_TIME,
+  smallDailySummary,
 } from '../../support/events.ts';
 import { createManualClock, type ManualClock } from '../../support/manual-clock.ts';
 import { describePlatformContract } from '../../support/platform-contract.ts';
@@ -440,6 +441,38 @@ describe('discordPlatform.renderDigest', () => {
     expect(message.embeds[0]?.description).toBe(
       '✅ 3 finished\n\n✅ 00000000… FINISHED · default · 2.5 s\n✅ 00000001… FINISHED · etl\\_\\*nightly\\* · 2.5 s\n✅ 00000002… FINISHED · default · 2.5 s',
     );
+  });
+});
+
+describe('discordPlatform.renderSummary', () => {
+  it('posts the day as one embed: the counts, then each list under its bold heading in order, pinging nobody', async () => {
+    const summary = smallDailySummary({ finished: 40 });
+    const request = discordPlatform.renderSummary(summary, destination, contextAt(clock.now()));
+    expect(await deliver(request)).toEqual({ kind: 'delivered' });
+
+    const message = sentPayload();
+    expectWithinDiscordLimits(message);
+    const [embed] = message.embeds;
+    expect(embed?.title).toBe('DLI daily summary · 2026-12-03');
+    expect(embed?.color).toBe(0xed4245);
+    // No "Longest runs": an empty list is left out. The failure counted but not listed is in "… and 1 more".
+    expect(embed?.description?.split('\n')).toEqual([
+      '❌ 3 failed · ✅ 40 finished · ⏳ 1 still running past their threshold',
+      '',
+      '**By queue**',
+      'etl: ✅ 40 finished · ❌ 3 failed',
+      '',
+      '**Failures**',
+      '❌ 00000000… FAILED · etl · 1 min 1 s · first failure in a row',
+      '❌ 00000001… FAILED · etl · 2 min 2 s · 2nd failure in a row since 2026\\-11\\-28',
+      '… and 1 more',
+      '',
+      '**Still running past their threshold**',
+      '⏳ 00002000… still RUNNING · etl · 3 h · warn after 2 h',
+    ]);
+    // Mentions are configured, but yesterday's failures were told when they happened.
+    expect(message.allowed_mentions).toEqual({ parse: [] });
+    expect(receiver.posted[0]?.pinged).toEqual({ users: [], roles: [], everyone: false });
   });
 });
 

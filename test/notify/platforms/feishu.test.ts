@@ -28,6 +28,7 @@ import {
   OVERSIZED_FACTS,
   RENDER_CONTEXT,
   RENDER_TIME,
+  smallDailySummary,
   timedDigestEvents,
 } from '../../support/events.ts';
 import { describePlatformContract } from '../../support/platform-contract.ts';
@@ -325,6 +326,41 @@ describe('renderFeishuDigest', () => {
   });
 });
 
+describe('feishuPlatform.renderSummary', () => {
+  it('signs one red card for the day: the counts, then each list under its bold heading in order, mentioning nobody', () => {
+    const summary = smallDailySummary({ finished: 40, failureQueue: 'etl_1' });
+    const request = feishuPlatform.renderSummary(
+      summary,
+      { ...offlineDestination, secret: SECRET },
+      RENDER_CONTEXT,
+    );
+    const message = JSON.parse(request.body) as FeishuMessage;
+
+    expect(message.sign).toBeDefined();
+    expect(message.card.header).toEqual({
+      template: 'red',
+      title: { tag: 'plain_text', content: 'DLI daily summary · 2026-12-03' },
+    });
+    // Mentions are configured, but yesterday's failures were told when they happened.
+    expect(request.body).not.toContain('<at');
+    const [counts, lists] = textDivs(message);
+    expect(counts).toBe('**❌ 3 failed · ✅ 40 finished · ⏳ 1 still running past their threshold**');
+    // No "Longest runs": an empty list is left out. The failure counted but not listed is in "… and 1 more".
+    expect(lists?.split('\n')).toEqual([
+      '**By queue**',
+      'etl: ✅ 40 finished · ❌ 3 failed',
+      '',
+      '**Failures**',
+      '❌ 00000000… FAILED · etl&#95;1 · 1 min 1 s · first failure in a row',
+      '❌ 00000001… FAILED · etl&#95;1 · 2 min 2 s · 2nd failure in a row since 2026-11-28',
+      '… and 1 more',
+      '',
+      '**Still running past their threshold**',
+      '⏳ 00002000… still RUNNING · etl · 3 h · warn after 2 h',
+    ]);
+  });
+});
+
 describe('fitLines', () => {
   it('keeps every line that fits and says how many were left out', () => {
     const lines = ['aaaa', 'bbbb', 'cccc', 'dddd'];
@@ -348,7 +384,10 @@ describe('summarizeDigest', () => {
       counts: '❌ 1 failed · 🚫 1 cancelled',
       anyFailed: true,
     });
-    expect(digest.jobs.map((job) => job.status)).toEqual(['FAILED', 'CANCELLED']);
+    expect(digest.sections[0]?.lines.map((line) => line.after.trim().split(' ')[0])).toEqual([
+      'FAILED',
+      'CANCELLED',
+    ]);
   });
 });
 

@@ -33,6 +33,7 @@ import {
   manyTags,
   numberedEvents,
   RENDER_CONTEXT,
+  smallDailySummary,
 } from '../../support/events.ts';
 import { createManualClock, type ManualClock } from '../../support/manual-clock.ts';
 import { describePlatformContract } from '../../support/platform-contract.ts';
@@ -394,6 +395,32 @@ describe('Google Chat delivery to a Google Chat-like space', () => {
       GOOGLE_CHAT_BODY_BUDGET_BYTES - countJsonStringBytes(`<br>${lines[0]}`),
     );
     expect(await deliver(request)).toEqual({ kind: 'delivered' });
+  });
+
+  it('delivers a daily summary that mentions nobody: each list under its bold heading, failures with their streaks', async () => {
+    const summary = smallDailySummary({ queue: 'etl <&>' });
+    const request = googleChatPlatform.renderSummary(summary, destination, RENDER_CONTEXT);
+
+    expect(await deliver(request)).toEqual({ kind: 'delivered' });
+    const message = JSON.parse(request.body) as GoogleChatMessage;
+    // The destination mentions people, but yesterday's failures were told when they happened.
+    expect(message.text).toBe(
+      'DLI daily summary · 2026-12-03: ❌ 3 failed · ✅ 10 finished · ⏳ 1 still running past their threshold',
+    );
+    expect(card(message).header.title).toBe('DLI daily summary · 2026-12-03');
+    expect(paragraph(card(message).sections[0]).split('<br>')).toEqual([
+      '<b>By queue</b>',
+      'etl &lt;&amp;&gt;: ✅ 10 finished · ❌ 3 failed',
+      '',
+      '<b>Failures</b>',
+      '❌ 00000000… FAILED · etl · 1 min 1 s · first failure in a row',
+      '❌ 00000001… FAILED · etl · 2 min 2 s · 2nd failure in a row since 2026-11-28',
+      '… and 1 more',
+      '',
+      // No longest runs: that list is left out, heading and all.
+      '<b>Still running past their threshold</b>',
+      '⏳ 00002000… still RUNNING · etl · 3 h · warn after 2 h',
+    ]);
   });
 });
 

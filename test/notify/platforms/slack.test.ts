@@ -286,7 +286,7 @@ describe('summarizeDigest and the shared digest helpers', () => {
     expect(digest.counts).toBe('❌ 1 failed · ✅ 10 finished · 🚫 1 cancelled');
     expect(digest.type).toBe('FAILED');
     expect(digest.anyFailed).toBe(true);
-    expect(digest.jobs.slice(0, 3).map((job) => formatDigestLine(job))).toEqual([
+    expect(digest.sections[0]?.lines.slice(0, 3).map((line) => formatDigestLine(line))).toEqual([
       '❌ 00000003… FAILED · etl<&> · 2.5 s',
       '✅ 00000000… FINISHED · default · 2.5 s',
       '✅ 00000001… FINISHED · etl<&> · 2.5 s',
@@ -302,7 +302,8 @@ describe('summarizeDigest and the shared digest helpers', () => {
 
   it('keeps a digest line on one short line whatever the queue name', () => {
     const odd = jobEvent({ ...finishedJob, queue_name: `a\nb${'q'.repeat(500)}` });
-    const [line] = summarizeDigest([odd], RENDER_CONTEXT).jobs.map((job) => formatDigestLine(job));
+    const [line] =
+      summarizeDigest([odd], RENDER_CONTEXT).sections[0]?.lines.map((line) => formatDigestLine(line)) ?? [];
     expect(line).not.toContain('\n');
     expect(countCodePoints(line ?? '')).toBe(160);
   });

@@ -28,6 +28,7 @@ import {
   jobEvent,
   manyTags,
   RENDER_TIME,
+  smallDailySummary,
 } from '../../support/events.ts';
 import { createManualClock, type ManualClock } from '../../support/manual-clock.ts';
 import { describePlatformContract } from '../../support/platform-contract.ts';
@@ -429,6 +430,38 @@ describe('teamsPlatform.renderDigest', () => {
       '✅ 00000002… FINISHED · default · 2.5 s',
     ]);
     expect(content.msteams.entities).toEqual([]);
+  });
+});
+
+describe('teamsPlatform.renderSummary', () => {
+  it('delivers a daily summary that mentions nobody: each list under its bold heading, failures with their streaks', async () => {
+    const summary = smallDailySummary();
+    const request = teamsPlatform.renderSummary(summary, destination, contextAt(clock.now()));
+    expect(await deliver(request)).toEqual({ kind: 'delivered' });
+
+    const content = card(sentMessage());
+    // Its worst news colours the band: a failure.
+    expect(content.body[0]).toMatchObject({ type: 'Container', style: 'attention' });
+    expect(allRuns(content.body)).toEqual([
+      'DLI daily summary · 2026-12-03',
+      '❌ 3 failed · ✅ 10 finished · ⏳ 1 still running past their threshold',
+      'By queue',
+      'etl: ✅ 10 finished · ❌ 3 failed',
+      'Failures',
+      '❌ 00000000… FAILED · etl · 1 min 1 s · first failure in a row',
+      '❌ 00000001… FAILED · etl · 2 min 2 s · 2nd failure in a row since 2026-11-28',
+      '… and 1 more',
+      // No longest runs: that list is left out, heading and all.
+      'Still running past their threshold',
+      '⏳ 00002000… still RUNNING · etl · 3 h · warn after 2 h',
+    ]);
+    const headings = content.body.filter(
+      (element) => element.type === 'RichTextBlock' && element.inlines[0]?.weight === 'Bolder',
+    );
+    expect(headings.map(runs)).toEqual(['By queue', 'Failures', 'Still running past their threshold']);
+    // The destination mentions people, but yesterday's failures were told when they happened.
+    expect(content.msteams.entities).toEqual([]);
+    expect(textBlocks(content.body)).toEqual([]);
   });
 });
 

@@ -32,6 +32,7 @@ import {
   NO_MENTIONS,
   numberedEvents,
   RENDER_CONTEXT,
+  smallDailySummary,
 } from '../../support/events.ts';
 import { createManualClock, type ManualClock } from '../../support/manual-clock.ts';
 import { describePlatformContract } from '../../support/platform-contract.ts';
@@ -373,6 +374,29 @@ describe('WeCom delivery to a WeCom-like robot', () => {
       '> ✅ job-0000… FINISHED · queue_0 · 2.5 s',
       '> ✅ job-0001… FINISHED · queue_1 · 2.5 s',
       '> ✅ job-0002… FINISHED · queue_2 · 2.5 s',
+    ]);
+  });
+
+  it('delivers a daily summary as markdown that mentions nobody: each list under its bold heading, failures with their streaks', async () => {
+    const summary = smallDailySummary();
+    // The destination mentions people, yet the summary stays markdown: it tells of what was already told.
+    const request = wecomPlatform.renderSummary(summary, destination, RENDER_CONTEXT);
+
+    expect(await deliver(request)).toEqual({ kind: 'delivered' });
+    expect(markdown(JSON.parse(request.body)).split('\n')).toEqual([
+      '### DLI daily summary · 2026-12-03',
+      '<font color="warning">❌ 3 failed</font> · <font color="info">✅ 10 finished</font> · ⏳ 1 still running past their threshold',
+      '**By queue**',
+      '> etl: ✅ 10 finished · ❌ 3 failed',
+      '',
+      '**Failures**',
+      '> ❌ 00000000… FAILED · etl · 1 min 1 s · first failure in a row',
+      '> ❌ 00000001… FAILED · etl · 2 min 2 s · 2nd failure in a row since 2026-11-28',
+      '… and 1 more',
+      '',
+      // No longest runs: that list is left out, heading and all.
+      '**Still running past their threshold**',
+      '> ⏳ 00002000… still RUNNING · etl · 3 h · warn after 2 h',
     ]);
   });
 });

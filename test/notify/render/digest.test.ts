@@ -31,7 +31,9 @@ describe('distinctPrefixes', () => {
 describe('digest lines', () => {
   it('name each job so that jobs whose ids share a prefix can be told apart', () => {
     const events = SIBLING_IDS.map((jobId) => jobEvent({ ...finishedJob, job_id: jobId }));
-    const lines = summarizeDigest(events, RENDER_CONTEXT).jobs.map((job) => formatDigestLine(job));
+    const lines = (summarizeDigest(events, RENDER_CONTEXT).sections[0]?.lines ?? []).map((line) =>
+      formatDigestLine(line),
+    );
     const shown = lines.map((line) => line.split(' ')[1]);
     expect(new Set(shown).size).toBe(SIBLING_IDS.length);
     for (const [index, id] of shown.entries()) {
