@@ -58,6 +58,19 @@ export function summaryRecordId(destination: string, day: string): string {
   return `summary:${destination}:${day}`;
 }
 
+/**
+ * The id of a summary record: no DLI job id has a `:`, so none can be taken for one. What `show`, `redeliver` and
+ * `untrack` accept beside job ids.
+ */
+export const SUMMARY_RECORD_ID_PATTERN = /^summary:[A-Za-z0-9_.-]{1,64}:\d{4}-\d{2}-\d{2}$/;
+
+/** A summary record's id in words, for messages. */
+export const SUMMARY_RECORD_ID_RULE = 'summary:<destination>:<YYYY-MM-DD> for a daily summary';
+
+export function isSummaryRecordId(text: string): boolean {
+  return SUMMARY_RECORD_ID_PATTERN.test(text);
+}
+
 /** Whether a record holds a daily summary rather than a tracked DLI job. */
 export function isSummaryRecord(record: Pick<JobRecord, 'summary'>): boolean {
   return record.summary !== undefined;

@@ -1,4 +1,4 @@
-import { type Delivery, eventOfDelivery, type JobRecord } from './job.ts';
+import { type Delivery, type JobRecord, messageOfDelivery } from './job.ts';
 import { describeKeySource } from './track-request.ts';
 
 /** How a user sees one tracked job, in snake_case: a row of `dli-watch list --json` and the tracking API's job. */
@@ -47,9 +47,9 @@ export function describeRecord(record: JobRecord) {
   };
 }
 
-/** The type of the event a delivery carries: FAILED, LONG_RUNNING… */
+/** The type of the message a delivery carries: FAILED, LONG_RUNNING…, SUMMARY. */
 function eventTypeOf(record: JobRecord, delivery: Delivery): string | null {
-  return eventOfDelivery(record, delivery)?.type ?? null;
+  return messageOfDelivery(record, delivery)?.type ?? null;
 }
 
 function iso(epochMs: number | null): string | null {
@@ -82,6 +82,16 @@ export function describeRecordInDetail(record: JobRecord) {
       }),
       ...(notice.streak && { run_key: notice.streak.key, failures_before: notice.streak.failures }),
     })),
+    /** In a summary record only: the destination's day it sums up, and how many jobs it counted. */
+    ...(record.summary && {
+      summary: {
+        destination: record.summary.destination,
+        day: record.summary.day,
+        time_zone: record.summary.timeZone,
+        counts: record.summary.counts,
+        running_long: record.summary.runningLongCount,
+      },
+    }),
     /** The failure streak its end counted, when its runs have a key. */
     streak: record.event?.streak
       ? {
@@ -91,7 +101,7 @@ export function describeRecordInDetail(record: JobRecord) {
         }
       : null,
     deliveries: record.deliveries.map((delivery) => {
-      const event = eventOfDelivery(record, delivery);
+      const event = messageOfDelivery(record, delivery);
       return {
         destination: delivery.destination,
         event: event?.type ?? null,

@@ -83,7 +83,7 @@ export async function track(args: string[], io: CliIo): Promise<number> {
 
 export async function untrack(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { file: { type: 'string', short: 'f' } });
-  const ids = await readJobIds(positionals, values.file, io);
+  const ids = await readJobIds(positionals, values.file, io, 'records');
   if (ids.length === 0) usage('give at least one job id');
   const removed = await withStore(io, (store) => store.untrack(ids), { mustExist: true });
   const removedIds = new Set(removed);

@@ -1,12 +1,11 @@
 import { describeRecordInDetail } from '../job-view.ts';
 import { formatDuration } from '../notify/render/duration-text.ts';
 import { type RedeliverOutcome, redeliverDeadLettered } from '../store/redeliver.ts';
-import { isJobId, JOB_ID_RULE } from '../track-request.ts';
 import { forEachBounded } from '../util/for-each-bounded.ts';
 import { type CliIo, EXIT_FAILURE, EXIT_OK, parse, usage } from './cli-io.ts';
 import { parseDuration } from './duration.ts';
 import { abbreviatedList, shortTime, withStore } from './job-commands.ts';
-import { readJobIds } from './job-ids-input.ts';
+import { isRecordId, readJobIds, recordIdRule } from './job-ids-input.ts';
 import { createTextTable, printable } from './text-table.ts';
 
 /** Jobs `redeliver` changes at once: hides a remote store's round trips without a burst of writes. */
@@ -17,8 +16,8 @@ export async function show(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { json: { type: 'boolean' } });
   const [jobId] = positionals;
   if (jobId === undefined || positionals.length > 1) usage('give exactly one job id');
-  if (!isJobId(jobId))
-    usage(`${JSON.stringify(jobId.slice(0, 80))} is not a job id: a job id is ${JOB_ID_RULE}`);
+  if (!isRecordId(jobId, 'records'))
+    usage(`${JSON.stringify(jobId.slice(0, 80))} is not a job id: a job id is ${recordIdRule('records')}`);
   const record = await withStore(io, (store) => store.get(jobId), { mustExist: true });
   if (record === null) {
     io.stderr(`dli-watch show: job ${jobId} is not tracked\n`);
@@ -30,8 +29,10 @@ export async function show(args: string[], io: CliIo): Promise<number> {
     return EXIT_OK;
   }
   const labels = Object.entries(view.labels).map(([key, value]) => `${key}=${value}`);
-  const routedTo =
-    view.routed_to === null
+  const { summary } = view;
+  const routedTo = summary
+    ? summary.destination
+    : view.routed_to === null
       ? '- (not ended yet)'
       : view.routed_to.join(', ') || '(nobody: no destination wanted it)';
   const facts: [string, string][] = [
@@ -46,6 +47,15 @@ export async function show(args: string[], io: CliIo): Promise<number> {
     ['status changed at', shortTime(view.status_changed_at)],
     ['not found', `${view.not_found_count} poll(s) in a row`],
     ['routed to', routedTo],
+    ...(summary
+      ? [
+          [
+            'summary of',
+            `${summary.day} (${summary.time_zone}): ${summary.counts.FINISHED} finished, ${summary.counts.FAILED} failed, ` +
+              `${summary.counts.CANCELLED} cancelled, ${summary.running_long} running past their threshold`,
+          ] as [string, string],
+        ]
+      : []),
     ['event id', view.event_id ?? '-'],
     [
       'run key',
@@ -97,7 +107,7 @@ export async function redeliver(args: string[], io: CliIo): Promise<number> {
     file: { type: 'string', short: 'f' },
   });
   if (values.destination === '') usage('--destination needs a destination name');
-  const ids = await readJobIds(positionals, values.file, io);
+  const ids = await readJobIds(positionals, values.file, io, 'records');
   if (ids.length === 0) usage('give at least one job id');
   const outcomes = new Map<string, RedeliverOutcome>();
   await withStore(

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../../lib/cli/cli-io.ts';
+import { summaryRecord } from '../../lib/daily-summary.ts';
 import type { Delivery, JobRecord } from '../../lib/job.ts';
 import type { JobDetailView, JobView } from '../../lib/job-view.ts';
 import { DynamoDbStore } from '../../lib/store/dynamodb-store.ts';
@@ -16,6 +17,7 @@ import {
   WEBHOOK_PATH_TOKEN,
 } from '../support/cli-workspace.ts';
 import { LOCAL_AWS, type LocalDynamoDb, startDynalite } from '../support/dynalite.ts';
+import { smallDailySummary } from '../support/events.ts';
 import {
   SECRET_KEY,
   SLACK_PATH,
@@ -355,6 +357,47 @@ describe('redeliver', () => {
     expect(fromFile.code, fromFile.stderr).toBe(EXIT_OK);
     expect(fromFile.stdout).toContain('redelivering 2 delivery(ies) of 2 job(s)');
     expect(await listJson('--dead-lettered')).toEqual([]);
+  });
+});
+
+describe('a daily summary in the store', () => {
+  it('is shown, redelivered and untracked by its record id, and sent again with its first webhook-id', async () => {
+    const summary = { ...smallDailySummary(), id: 'summary:audit:2026-12-03', destination: 'audit' };
+    const record = summaryRecord(summary, summary.occurredAt);
+    const store = SqliteStore.open(workspace.storePath);
+    try {
+      const [owed] = record.deliveries;
+      if (!owed) throw new Error('test setup: a summary record owes one delivery');
+      const dead = { ...owed, state: 'dead' as const, attempts: 9, lastError: '404 no such endpoint' };
+      expect(await store.create({ ...record, deliveries: [dead] })).toBe(true);
+    } finally {
+      await store.close();
+    }
+
+    expect(await showJson(summary.id)).toMatchObject({
+      job_id: summary.id,
+      status: 'SUMMARY',
+      summary: { destination: 'audit', day: '2026-12-03', counts: { FINISHED: 10, FAILED: 3, CANCELLED: 0 } },
+      deliveries: [
+        expect.objectContaining({ destination: 'audit', event: 'SUMMARY', state: 'dead_lettered' }),
+      ],
+    });
+    const text = await cli(['show', summary.id]);
+    expect(text.stdout).toMatch(
+      /^summary of\s+2026-12-03 \(Asia\/Shanghai\): 10 finished, 3 failed, 0 cancelled/m,
+    );
+
+    expect((await cli(['redeliver', summary.id])).stdout).toContain(`${summary.id}: back to pending: audit`);
+    expect((await cli(['tick', '--json'])).code).toBe(EXIT_OK);
+    const [sent] = harness.webhook.requests;
+    expect(JSON.parse(sent?.body ?? '{}').type).toBe('dli.summary.daily');
+    expect(sent?.headers['webhook-id']).toBe(summary.id);
+
+    expect((await cli(['untrack', summary.id])).stdout).toContain('untracked 1 job(s)');
+    // A DLI job id never has a colon: a summary's id cannot be tracked as a job.
+    const tracked = await cli(['track', summary.id]);
+    expect(tracked.code).toBe(EXIT_USAGE);
+    expect(tracked.stderr).toContain('invalid job id');
   });
 });
 

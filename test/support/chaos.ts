@@ -4,6 +4,9 @@
  * processes racing on one store (SQLite or DynamoDB on dynalite); and processes killed with SIGKILL at random
  * moments and started again. Seeded: the same seed makes the same choices (timings still vary with the machine).
  *
+ * Every destination also wants a daily summary at 00:00 UTC, so the first cycles race to raise and send yesterday's
+ * under the same kills and faults: it is counted like a job's end (one message per destination).
+ *
  * Afterwards every job and destination is counted from what the receivers accepted: lost (never accepted, not
  * dead-lettered), doubled under distinct ids (never allowed), doubled after a kill (allowed only for a message in
  * flight at the kill: the last one its process sent that destination before dying), doubled after a send timeout
@@ -13,6 +16,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { dueSummary, summaryRecordId } from '../../lib/daily-summary.ts';
 import type { JobRecord } from '../../lib/job.ts';
 import { createDliSimulator, type SimulatedFault } from '../../lib/simulator/dli-simulator.ts';
 import {
@@ -31,6 +35,8 @@ const BIN = resolve(import.meta.dirname, '../../bin/dli-watch.js');
 const DESTINATIONS = ['audit', 'ops'] as const;
 /** The senders' timeout: short, so a killed cycle's lease soon runs out, yet far above the receivers' usual answers. */
 const SEND_TIMEOUT_MS = 1_000;
+/** Every destination's daily summary: at midnight UTC, so that it is owed from the first cycle of any run. */
+const SUMMARY_SCHEDULE_FILE = { at: '00:00', timezone: 'UTC' };
 
 export type ChaosBackend = 'sqlite' | 'dynamodb';
 
@@ -58,7 +64,7 @@ export interface ChaosFigures {
   /** Requests the receivers got, and how many of them they accepted. */
   requests: number;
   accepted: number;
-  /** Job × destination pairs that were owed a message. */
+  /** Job × destination pairs that were owed a message, and one daily summary per destination. */
   deliveries: number;
   lost: number;
   dead_lettered: number;
@@ -110,14 +116,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
     createWebhookReceiver({
       respond: (request) => {
         const answer = chooseAnswer();
-        const body = JSON.parse(request.body) as { data: { job_id: string } };
+        const body = JSON.parse(request.body) as { data: { job_id?: string } };
         received.push({
           request,
           accepted: answer.status < 300,
           destination,
           sender: request.path.split('/')[1] ?? '',
           eventId: request.headers['webhook-id'] ?? '',
-          jobId: body.data.job_id,
+          // A summary is about no job: its record id, which is its webhook-id, stands for one.
+          jobId: body.data.job_id ?? request.headers['webhook-id'] ?? '',
           late: (answer.delayMs ?? 0) >= SEND_TIMEOUT_MS,
         });
         return answer;
@@ -157,6 +164,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
         : SqliteStore.open(join(directory, 'state.db'));
 
     const jobIds = Array.from({ length: jobCount }, (_, index) => `chaos-${options.seed}-${index + 1}`);
+    // The summaries owed from the start: of yesterday (UTC), one per destination.
+    const day = dueSummary({ atMinute: 0, timeZone: 'UTC' }, Date.now())?.day ?? '';
+    const summaryIds = DESTINATIONS.map((destination) => summaryRecordId(destination, day));
+    const recordIds = [...jobIds, ...summaryIds];
     for (const jobId of jobIds) {
       const running = Array.from({ length: Math.floor(random() * 5) }, () => pick(['LAUNCHING', 'RUNNING']));
       simulator.addJob(jobId, {
@@ -204,6 +215,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
             name,
             type: 'webhook',
             url: `${receiverUrls[at]}/${sender}/events`,
+            summary: SUMMARY_SCHEDULE_FILE,
           })),
         }),
       );
@@ -253,7 +265,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
     const settleEnds = Date.now() + (options.settleMs ?? 60_000);
     let settled = false;
     while (Date.now() < settleEnds) {
-      if (await allSettled(store, jobIds)) {
+      if (await allSettled(store, recordIds)) {
         settled = true;
         break;
       }
@@ -262,7 +274,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
     for (const worker of workers) worker.child.kill('SIGTERM');
     await Promise.all(workers.map((worker) => worker.exited));
 
-    const records = await Promise.all(jobIds.map((jobId) => store?.get(jobId) ?? null));
+    const records = await Promise.all(recordIds.map((jobId) => store?.get(jobId) ?? null));
     return {
       seed: options.seed,
       backend: options.backend,
@@ -273,7 +285,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
       faults,
       requests: received.length,
       accepted: received.filter((item) => item.accepted).length,
-      ...countDeliveries(records, received, kills),
+      ...countDeliveries(records, summaryIds, received, kills),
       settled,
       duration_ms: Date.now() - startedAt,
     };
@@ -286,8 +298,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
   }
 }
 
-async function allSettled(store: JobStore, jobIds: readonly string[]): Promise<boolean> {
-  for (const jobId of jobIds) {
+/** Every job ended and every record (the summaries too, once raised) owes nothing pending. */
+async function allSettled(store: JobStore, recordIds: readonly string[]): Promise<boolean> {
+  for (const jobId of recordIds) {
     const record = await store.get(jobId);
     if (!record || record.phase === 'active') return false;
     if (record.deliveries.some((delivery) => delivery.state === 'pending')) return false;
@@ -298,6 +311,7 @@ async function allSettled(store: JobStore, jobIds: readonly string[]): Promise<b
 /** The figures per job and destination, from what the receivers accepted and what the store holds. */
 function countDeliveries(
   records: readonly (JobRecord | null)[],
+  summaryIds: readonly string[],
   received: readonly Received[],
   kills: Kill[],
 ) {
@@ -324,9 +338,14 @@ function countDeliveries(
   }
   figures.in_flight_at_kills = inFlight.size;
   const accepted = received.filter((item) => item.accepted);
+  // A summary never raised is a message lost, with no record to show for it.
+  const raised = new Set(records.flatMap((record) => (record?.summary ? [record.jobId] : [])));
+  figures.deliveries += summaryIds.filter((id) => !raised.has(id)).length;
+  figures.lost += summaryIds.filter((id) => !raised.has(id)).length;
   for (const record of records) {
-    if (!record?.event) continue;
-    for (const destination of record.event.routedTo) {
+    if (!record) continue;
+    const owedTo = record.summary ? [record.summary.destination] : (record.event?.routedTo ?? []);
+    for (const destination of owedTo) {
       figures.deliveries += 1;
       const copies = accepted.filter(
         (item) => item.jobId === record.jobId && item.destination === destination,
