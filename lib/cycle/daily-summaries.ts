@@ -59,7 +59,8 @@ interface Owed {
  * hour has passed today, one summary of yesterday, frozen into a record of its own and created only where that
  * record is absent, so two racing cycles or a restart raise it once. The delivery phase then sends it like any
  * other message. Costs one read per such destination and cycle; the cycle that raises a summary also reads every
- * stored job once (a page at a time), and gives up for this cycle if it runs out of time or is asked to stop.
+ * stored job once, a page at a time, summing up as it reads (its memory is a page and the summaries' lists), and
+ * gives up for this cycle if it runs out of time or is asked to stop.
  * Returns how many it raised; a store failure is counted in `errors` and logged, and the next cycle tries again.
  */
 export async function raiseDailySummaries(
@@ -73,24 +74,36 @@ export async function raiseDailySummaries(
     return due ? [{ destination, due, id: summaryRecordId(destination.name, due.day) }] : [];
   });
   if (owed.length === 0) return 0;
-  let missing: Owed[];
-  let entries: SummaryEntry[];
+  let summaries: { item: Owed; summary: DailySummary }[];
   try {
     const raised = new Set<string>();
     for (let start = 0; start < owed.length; start += MAX_GET_MANY) {
       const ids = owed.slice(start, start + MAX_GET_MANY).map((item) => item.id);
       for (const record of await run.store.getMany(ids)) raised.add(record.jobId);
     }
-    missing = owed.filter((item) => !raised.has(item.id));
+    const missing = owed.filter((item) => !raised.has(item.id));
     if (missing.length === 0) return 0;
-    const gathered = await gatherEntries(run, now, deps.warnAfterMs);
-    if (gathered === null) {
+    const summarizers = missing.map((item) => ({
+      item,
+      summarizer: daySummarizer({
+        id: item.id,
+        destination: item.destination,
+        due: item.due,
+        occurredAt: now,
+        projectId: deps.projectId,
+      }),
+    }));
+    const complete = await readEveryJob(run, (record) => {
+      const entry = summaryEntryOf(record, now, deps.warnAfterMs);
+      if (entry) for (const { summarizer } of summarizers) summarizer.add(entry);
+    });
+    if (!complete) {
       run.log.warn('daily summaries wait for the next cycle: this one ran out of time reading the jobs', {
         destinations: missing.map((item) => item.destination.name),
       });
       return 0;
     }
-    entries = gathered;
+    summaries = summarizers.map(({ item, summarizer }) => ({ item, summary: summarizer.summary() }));
   } catch (error) {
     countError(errors, 'store');
     run.log.error('could not read the jobs for the daily summaries; the next cycle tries again', {
@@ -99,14 +112,8 @@ export async function raiseDailySummaries(
     return 0;
   }
   let raised = 0;
-  for (const { destination, due, id } of missing) {
-    const summary = summarizeDay(entries, {
-      id,
-      destination,
-      due,
-      occurredAt: now,
-      projectId: deps.projectId,
-    });
+  for (const { item, summary } of summaries) {
+    const { destination, due } = item;
     try {
       if (await run.store.create(summaryRecord(summary, due.dueUntil))) {
         raised += 1;
@@ -124,24 +131,19 @@ export async function raiseDailySummaries(
   return raised;
 }
 
-/** Every stored job a summary may list, as entries; `null` when the cycle ran out of time or was stopped. */
-async function gatherEntries(
-  run: CycleRun,
-  now: number,
-  warnAfterMs: number | null,
-): Promise<SummaryEntry[] | null> {
-  const entries: SummaryEntry[] = [];
+/**
+ * Hands every stored record to `visit`, a page at a time; `false` when the cycle ran out of time or was asked to
+ * stop before the last page.
+ */
+async function readEveryJob(run: CycleRun, visit: (record: JobRecord) => void): Promise<boolean> {
   let cursor: string | null = null;
   do {
-    if (stopRequested(run) || run.clock.now() >= run.deadline) return null;
+    if (stopRequested(run) || run.clock.now() >= run.deadline) return false;
     const page = await run.store.list({ limit: run.pageSize, cursor });
-    for (const record of page.items) {
-      const entry = summaryEntryOf(record, now, warnAfterMs);
-      if (entry) entries.push(entry);
-    }
+    for (const record of page.items) visit(record);
     cursor = page.cursor;
   } while (cursor);
-  return entries;
+  return true;
 }
 
 /**
@@ -186,60 +188,99 @@ export function summaryEntryOf(
   };
 }
 
+/** What a summary is of: its record id, its destination, the day, when it is raised. */
+export interface SummaryFacts {
+  id: string;
+  destination: Destination;
+  due: DueSummary;
+  occurredAt: number;
+  projectId: string;
+}
+
 /**
- * One destination's summary of one day, from every job's entry: the runs that ended in the day and pass its route,
- * counted by status and by queue, the failures in the order they ended, the longest runs, and the jobs still
- * running past their threshold. Lists are cut to their caps; the counts stay exact.
+ * Sums up one destination's day as the entries of every stored job arrive: the runs that ended in the day and pass
+ * its route, counted by status and by queue, the failures in the order they ended, the longest runs, and the jobs
+ * still running past their threshold. It holds only what the summary lists (the lists at their caps, a count per
+ * queue), so reading a store of any size takes no more memory than a page of it; the counts stay exact.
  */
-export function summarizeDay(
-  entries: readonly SummaryEntry[],
-  facts: { id: string; destination: Destination; due: DueSummary; occurredAt: number; projectId: string },
-): DailySummary {
+export function daySummarizer(facts: SummaryFacts): {
+  add(entry: SummaryEntry): void;
+  summary(): DailySummary;
+} {
   const { destination, due } = facts;
-  const wanted = entries.filter((entry) => routeMatches(destination.route, entry.routable, entry.labels));
-  const ended = wanted
-    .filter((entry) => entry.ended !== undefined && entry.ended.at >= due.from && entry.ended.at < due.to)
-    .sort((a, b) => (a.ended?.at ?? 0) - (b.ended?.at ?? 0) || a.jobId.localeCompare(b.jobId));
   const counts: Record<TerminalStatus, number> = { FINISHED: 0, FAILED: 0, CANCELLED: 0 };
   const queues = new Map<string, QueueCounts>();
-  for (const entry of ended) {
-    const status = entry.ended?.status ?? 'FINISHED';
-    counts[status] += 1;
-    const name = entry.run.queue ?? '';
-    const queue = queues.get(name) ?? { queue: name, FINISHED: 0, FAILED: 0, CANCELLED: 0 };
-    queue[status] += 1;
-    queues.set(name, queue);
-  }
-  const total = (queue: QueueCounts) => queue.FINISHED + queue.FAILED + queue.CANCELLED;
-  const byRuns = [...queues.values()].sort((a, b) => total(b) - total(a) || a.queue.localeCompare(b.queue));
-  const runningLong = wanted
-    .filter((entry) => entry.runningLong)
-    .sort((a, b) => (b.run.runningForMs ?? 0) - (a.run.runningForMs ?? 0));
+  const failures: SummaryEntry[] = [];
+  const longest: SummaryEntry[] = [];
+  const runningLong: SummaryEntry[] = [];
+  let runningLongCount = 0;
+  const endedFirst = (a: SummaryEntry, b: SummaryEntry) =>
+    (a.ended?.at ?? 0) - (b.ended?.at ?? 0) || a.jobId.localeCompare(b.jobId);
+  const longestFirst = (a: SummaryEntry, b: SummaryEntry) =>
+    (b.run.durationMs ?? 0) - (a.run.durationMs ?? 0) || endedFirst(a, b);
+  const runningLongestFirst = (a: SummaryEntry, b: SummaryEntry) =>
+    (b.run.runningForMs ?? 0) - (a.run.runningForMs ?? 0) || a.jobId.localeCompare(b.jobId);
   return {
-    id: facts.id,
-    type: 'SUMMARY',
-    destination: destination.name,
-    day: due.day,
-    timeZone: destination.summary?.timeZone ?? 'UTC',
-    from: due.from,
-    to: due.to,
-    occurredAt: facts.occurredAt,
-    projectId: facts.projectId,
-    counts,
-    queues: byRuns.slice(0, SUMMARY_MAX_QUEUES),
-    otherQueues: Math.max(0, byRuns.length - SUMMARY_MAX_QUEUES),
-    failures: ended
-      .filter((entry) => entry.ended?.status === 'FAILED')
-      .slice(0, SUMMARY_MAX_LISTED)
-      .map((entry) => entry.run),
-    longest: ended
-      .filter((entry) => entry.run.durationMs !== undefined)
-      .sort((a, b) => (b.run.durationMs ?? 0) - (a.run.durationMs ?? 0))
-      .slice(0, SUMMARY_LONGEST_RUNS)
-      .map((entry) => entry.run),
-    runningLong: runningLong.slice(0, SUMMARY_MAX_LISTED).map((entry) => entry.run),
-    runningLongCount: runningLong.length,
+    add(entry) {
+      if (!routeMatches(destination.route, entry.routable, entry.labels)) return;
+      if (entry.runningLong) {
+        runningLongCount += 1;
+        keepFirst(runningLong, entry, SUMMARY_MAX_LISTED, runningLongestFirst);
+        return;
+      }
+      const ended = entry.ended;
+      if (ended === undefined || ended.at < due.from || ended.at >= due.to) return;
+      counts[ended.status] += 1;
+      const name = entry.run.queue ?? '';
+      const queue = queues.get(name) ?? { queue: name, FINISHED: 0, FAILED: 0, CANCELLED: 0 };
+      queue[ended.status] += 1;
+      queues.set(name, queue);
+      if (ended.status === 'FAILED') keepFirst(failures, entry, SUMMARY_MAX_LISTED, endedFirst);
+      if (entry.run.durationMs !== undefined) keepFirst(longest, entry, SUMMARY_LONGEST_RUNS, longestFirst);
+    },
+    summary() {
+      const total = (queue: QueueCounts) => queue.FINISHED + queue.FAILED + queue.CANCELLED;
+      const byRuns = [...queues.values()].sort(
+        (a, b) => total(b) - total(a) || a.queue.localeCompare(b.queue),
+      );
+      const runs = (entries: readonly SummaryEntry[]) => entries.map((entry) => entry.run);
+      return {
+        id: facts.id,
+        type: 'SUMMARY',
+        destination: destination.name,
+        day: due.day,
+        timeZone: destination.summary?.timeZone ?? 'UTC',
+        from: due.from,
+        to: due.to,
+        occurredAt: facts.occurredAt,
+        projectId: facts.projectId,
+        counts: { ...counts },
+        queues: byRuns.slice(0, SUMMARY_MAX_QUEUES),
+        otherQueues: Math.max(0, byRuns.length - SUMMARY_MAX_QUEUES),
+        failures: runs(failures),
+        longest: runs(longest),
+        runningLong: runs(runningLong),
+        runningLongCount,
+      };
+    },
   };
+}
+
+/** {@link daySummarizer} over entries at hand. */
+export function summarizeDay(entries: readonly SummaryEntry[], facts: SummaryFacts): DailySummary {
+  const summarizer = daySummarizer(facts);
+  for (const entry of entries) summarizer.add(entry);
+  return summarizer.summary();
+}
+
+/** Puts `item` into `list`, kept in `order` and at most `max` long: the first `max` of everything offered. */
+function keepFirst<T>(list: T[], item: T, max: number, order: (a: T, b: T) => number): void {
+  const last = list.at(-1);
+  if (list.length >= max && last !== undefined && order(item, last) >= 0) return;
+  let at = list.length;
+  while (at > 0 && order(item, list[at - 1] as T) < 0) at -= 1;
+  list.splice(at, 0, item);
+  if (list.length > max) list.pop();
 }
 
 function routableOf(

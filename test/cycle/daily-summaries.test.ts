@@ -212,6 +212,42 @@ describe('daily summary', () => {
   });
 });
 
+describe('daily summary in quiet hours', () => {
+  it('waits for the end of the quiet hours like any message, then goes out once', async () => {
+    // Berlin, quiet from 22:00 to 07:30 every day; the summary is due at 06:00 (05:00Z in winter).
+    const berlin = (hour: number, minute = 0) => Date.UTC(2026, 11, 4, hour - 1, minute);
+    harness = await startWatchHarness({ sharedClock: true, clockStart: berlin(5) });
+    const quiet = createChatDestination({
+      name: 'team',
+      type: 'slack',
+      url: harness.destinations[0]?.url as string,
+      summary: { atMinute: 6 * 60, timeZone: 'Europe/Berlin' },
+      quietHours: {
+        timeZone: 'Europe/Berlin',
+        windows: [
+          { days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: 22 * 60, to: 7 * 60 + 30 },
+        ],
+        except: ['FAILED'],
+      },
+    });
+    const watcher = harness.newWatcher({ destinations: [quiet] });
+    harness.clock.set(berlin(6));
+    expect(await watcher.tick(BUDGET)).toMatchObject({
+      summaries_raised: 1,
+      held_for_quiet_hours: 1,
+      daily_summaries: 0,
+    });
+    harness.clock.set(berlin(7, 29));
+    expect(await watcher.tick(BUDGET)).toMatchObject({ summaries_raised: 0, daily_summaries: 0 });
+    expect(summaryTexts()).toEqual([]);
+    harness.clock.set(berlin(7, 30));
+    expect(await watcher.tick(BUDGET)).toMatchObject({ daily_summaries: 1 });
+    harness.clock.set(berlin(8));
+    expect(await watcher.tick(BUDGET)).toMatchObject({ daily_summaries: 0 });
+    expect(summaryDays().slack).toEqual(['2026-12-03']);
+  });
+});
+
 describe('daily summary on DynamoDB, with two cycles racing on one table', () => {
   it('sends each destination one summary of yesterday', async () => {
     harness = await startWatchHarness({ sharedClock: true, clockStart: shanghai(2, 1) });
@@ -327,6 +363,21 @@ describe('summarizeDay and summaryEntryOf', () => {
     expect(summary.otherQueues).toBe(5);
     // The ten queues that ran three jobs come first.
     expect(summary.queues.slice(0, 10).every((queue) => queue.FINISHED + queue.FAILED === 3)).toBe(true);
+  });
+
+  it('lists the first 50 failures by end time however the store orders them, and counts them all', () => {
+    const failures = Array.from({ length: 120 }, (_, i) =>
+      ended(`fail-${String(i).padStart(3, '0')}`, 'FAILED', shanghai(3, 1) + i * MINUTE),
+    );
+    // Stored in no particular order: what a key-ordered scan of ids generated at random gives.
+    const shuffled = failures
+      .map((record, i) => ({ record, at: (i * 37) % 120 }))
+      .sort((a, b) => a.at - b.at);
+    const summary = summarize(shuffled.map(({ record }) => record));
+    expect(summary.counts.FAILED).toBe(120);
+    expect(summary.failures.map((run) => run.jobId)).toEqual(
+      failures.slice(0, 50).map((record) => record.jobId),
+    );
   });
 
   it('lists jobs still running past their own threshold, else the default, longest running first', () => {
