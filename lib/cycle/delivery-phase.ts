@@ -9,7 +9,12 @@ import {
 } from '../job.ts';
 import type { DestinationThrottle } from '../notify/delivery/destination-throttle.ts';
 import { scheduleAfterFailure } from '../notify/delivery/retry-schedule.ts';
-import { type MessageResult, sendMessage, wantsDigest } from '../notify/delivery/send-message.ts';
+import {
+  type MessageResult,
+  type OutgoingMessage,
+  sendMessage,
+  wantsDigest,
+} from '../notify/delivery/send-message.ts';
 import type { Destination, PlatformRegistry } from '../notify/platforms/registry.ts';
 import { holdsBack } from '../notify/quiet-hours.ts';
 import type { RenderContext } from '../notify/render/job-facts.ts';
@@ -173,7 +178,7 @@ export async function deliveryPhase(
     return next;
   }
 
-  /** Sends one destination's share of a page: one digest, or one message per event, recording each. */
+  /** Sends one destination's share of a page: its summaries, then one digest or one message per event, recording each. */
   async function sendTo(
     name: string,
     items: HeldDelivery[],
@@ -215,45 +220,47 @@ export async function deliveryPhase(
       });
     }
     // A summary is a message of its own, never part of a digest.
-    const [summaries, events] = partition(due, (item) => item.message.type === 'SUMMARY');
-    const waited = events.filter((item) => item.delivery.heldForQuietAt !== undefined).length;
+    const messages: { items: HeldDelivery[]; message: OutgoingMessage }[] = [];
+    const events: { item: HeldDelivery; event: JobEvent }[] = [];
+    for (const item of due) {
+      if (item.message.type === 'SUMMARY') {
+        messages.push({
+          items: [item],
+          message: { destination, events: [], digest: false, summary: item.message },
+        });
+      } else {
+        events.push({ item, event: item.message });
+      }
+    }
+    const waited = events.filter(({ item }) => item.delivery.heldForQuietAt !== undefined).length;
     const digest = wantsDigest(destination, deps.platforms, events.length, waited);
-    const messages = [
-      ...summaries.map((item) => [item]),
-      ...(digest ? [events] : events.map((item) => [item])),
-    ];
-    for (const batch of messages) {
+    for (const batch of digest ? [events] : events.map((entry) => [entry])) {
+      messages.push({
+        items: batch.map(({ item }) => item),
+        message: { destination, events: batch.map(({ event }) => event), digest },
+      });
+    }
+    for (const { items: batch, message } of messages) {
       if (outOfTime()) {
         // Out of time: handed back unattempted, for the next cycle.
         for (const item of batch) void record(item, { ...item.delivery, leaseUntil: null });
         counts.deferred = true;
         continue;
       }
-      const [first] = batch;
-      const summary = batch.length === 1 && first?.message.type === 'SUMMARY' ? first.message : undefined;
-      const result = await sendMessage(
-        summary
-          ? { destination, events: [], digest: false, summary }
-          : {
-              destination,
-              events: batch.flatMap(({ message }) => (message.type === 'SUMMARY' ? [] : [message])),
-              digest,
-            },
-        {
-          platforms: deps.platforms,
-          throttle: deps.throttle,
-          clock: run.clock,
-          log: run.log,
-          render: deps.render,
-          sendTimeoutMs: deps.sendTimeoutMs,
-          deadline: run.deadline,
-          ...(run.signal ? { signal: run.signal } : {}),
-        },
-      );
+      const result = await sendMessage(message, {
+        platforms: deps.platforms,
+        throttle: deps.throttle,
+        clock: run.clock,
+        log: run.log,
+        render: deps.render,
+        sendTimeoutMs: deps.sendTimeoutMs,
+        deadline: run.deadline,
+        ...(run.signal ? { signal: run.signal } : {}),
+      });
       if (result.kind === 'attempted' && result.outcome.kind === 'delivered') {
         counts.notified += batch.length;
-        if (summary) counts.daily_summaries += 1;
-        else if (digest) counts.digests += 1;
+        if (message.summary) counts.daily_summaries += 1;
+        else if (message.digest) counts.digests += 1;
       }
       // Stored before this destination's next message goes out.
       await Promise.all(batch.map((item) => record(item, schedule(item.delivery, result))));
@@ -294,12 +301,4 @@ export async function deliveryPhase(
     await deliver((await Promise.all(page.map(claimDue))).flat());
   }
   return counts;
-}
-
-/** The items that pass `test`, and those that do not, each in their order. */
-function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
-  const passed: T[] = [];
-  const failed: T[] = [];
-  for (const item of items) (test(item) ? passed : failed).push(item);
-  return [passed, failed];
 }
