@@ -142,7 +142,8 @@ function toRow(record: JobRecord, version: number): JobRow {
     warnAfterMs: record.warnAfterMs,
     keyFrom: record.keyFrom,
     notices: record.notices,
-    ...(record.summary === undefined ? {} : { summary: record.summary }),
+    // Left out of the JSON when undefined: a job's record stays as it was.
+    summary: record.summary,
     event: record.event,
     deliveries: record.deliveries,
   };
