@@ -5,7 +5,13 @@
  * message. No I/O here.
  */
 import type { DailySummary, Delivery, JobRecord } from './job.ts';
-import { addDays, type CalendarDate, epochAtWallTime, wallTimeAt } from './util/zoned-time.ts';
+import {
+  addDays,
+  type CalendarDate,
+  calendarDateText,
+  epochAtWallTime,
+  wallTimeAt,
+} from './util/zoned-time.ts';
 
 /** When a destination wants its summary: from `atMinute` of each day on its zone's wall clock. */
 export interface SummarySchedule {
@@ -42,12 +48,6 @@ export function dueSummary(schedule: SummarySchedule, now: number): DueSummary |
     to: epochAtWallTime(today, 0, schedule.timeZone),
     dueUntil: epochAtWallTime(addDays(today, 1), 0, schedule.timeZone),
   };
-}
-
-/** `2026-12-03`. */
-export function calendarDateText(date: CalendarDate): string {
-  const pad = (n: number, width: number) => String(n).padStart(width, '0');
-  return `${pad(date.year, 4)}-${pad(date.month, 2)}-${pad(date.day, 2)}`;
 }
 
 /**

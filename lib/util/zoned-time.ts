@@ -80,6 +80,12 @@ export interface CalendarDate {
   day: number;
 }
 
+/** `2026-12-03`. */
+export function calendarDateText(date: CalendarDate): string {
+  const pad = (n: number, width: number) => String(n).padStart(width, '0');
+  return `${pad(date.year, 4)}-${pad(date.month, 2)}-${pad(date.day, 2)}`;
+}
+
 /** `date` moved by `days` (negative to go back), across month and year ends and leap days. */
 export function addDays(date: CalendarDate, days: number): CalendarDate {
   const moved = new Date(Date.UTC(date.year, date.month - 1, date.day + days));

@@ -146,7 +146,7 @@ describe('daily summary', () => {
     );
     expect(text).toContain('etl: ✅ 1 finished · ❌ 1 failed');
     expect(text).toContain('adhoc: 🚫 1 cancelled');
-    expect(text).toContain('❌ fail-1203 FAILED · etl · 25 min · 2nd failure in a row since 2026-12-01');
+    expect(text).toContain('❌ fail-1203 FAILED · etl · 25 min · 2nd failure in a row since 2026-12-02');
     expect(text).toContain('⏱ etl-1203 FINISHED · etl · 1 h 30 min');
     expect(text).toContain('⏳ backfill still RUNNING · etl · 13 h · warn after 2 h');
     expect(text).not.toContain('fail-1202');

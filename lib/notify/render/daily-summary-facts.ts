@@ -25,7 +25,8 @@ const LONGEST_EMOJI = '⏱';
  */
 export function describeDailySummary(summary: DailySummary, context: RenderContext): DigestSummary {
   const text = catalogueFor(context.language);
-  const jobContext: RenderContext = { ...context, titleTemplate: null };
+  // The days it names (when a streak began) are days of the zone it sums up, as its own day is.
+  const jobContext: RenderContext = { ...context, titleTemplate: null, timeZone: summary.timeZone };
   const linksToJobs = jobContext.consoleUrlTemplate.includes('{job_id}');
   const facts = (run: SummaryRun, type: EventType) =>
     describeJobEvent(runAsEvent(run, type, summary), jobContext);

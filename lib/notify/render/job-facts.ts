@@ -1,4 +1,5 @@
 import type { EventType, JobEvent } from '../../job.ts';
+import { calendarDateText, wallTimeAt } from '../../util/zoned-time.ts';
 import { type Mentions, NO_MENTIONS } from '../destination.ts';
 import type { Catalogue, Language } from './catalogue.ts';
 import { catalogueFor } from './catalogues.ts';
@@ -23,6 +24,11 @@ export interface RenderContext {
   titleTemplate?: string | null;
   /** The language of every word the message adds to DLI's (default `en`). */
   language?: Language;
+  /**
+   * The IANA zone whose calendar dates the message shows (the day a streak began); UTC when absent. A daily summary
+   * sets its own, so that its days and the days it names agree.
+   */
+  timeZone?: string;
 }
 
 /** One labelled fact, already formatted for a person. */
@@ -127,7 +133,8 @@ export function describeJobEvent(event: JobEvent, context: RenderContext): JobFa
   const tags = (job.tags ?? []).map((tag) => `${tag.key}=${tag.value}`);
   const labels = Object.entries(event.labels).map(([key, value]) => `${key}=${value}`);
   const failureMessage = type === 'FAILED' ? nonEmpty(job.message?.trim()) : undefined;
-  const streak = event.streak && text.streak(type, event.streak.failures, utcDay(event.streak.since));
+  const streak =
+    event.streak && text.streak(type, event.streak.failures, dayOf(event.streak.since, context.timeZone));
   const runKey = event.streak?.key;
   const runningFor = event.warning && text.duration(event.warning.runningForMs);
   const warnAfter = event.warning && text.duration(event.warning.thresholdMs);
@@ -232,9 +239,11 @@ export function mentionsFor(type: EventType, mentions: Mentions): Mentions {
   return type === 'FAILED' ? mentions : NO_MENTIONS;
 }
 
-/** `YYYY-MM-DD` of an instant, in UTC. */
-function utcDay(epochMs: number): string {
-  return isValidEpochMs(epochMs) ? new Date(epochMs).toISOString().slice(0, 10) : '????-??-??';
+/** `YYYY-MM-DD` of an instant, in `timeZone` (UTC when absent). */
+function dayOf(epochMs: number, timeZone: string | undefined): string {
+  if (!isValidEpochMs(epochMs)) return '????-??-??';
+  if (timeZone === undefined) return new Date(epochMs).toISOString().slice(0, 10);
+  return calendarDateText(wallTimeAt(epochMs, timeZone));
 }
 
 const BYTE_UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'] as const;
