@@ -47,13 +47,6 @@ export interface DailySummaryDependencies {
   warnAfterMs: number | null;
 }
 
-/** A destination owed a summary now, and which. */
-interface Owed {
-  destination: Destination;
-  due: DueSummary;
-  id: string;
-}
-
 /**
  * Raises the daily summaries owed now that no cycle has raised yet: for each destination with a `summary` whose
  * hour has passed today, one summary of yesterday, frozen into a record of its own and created only where that
@@ -76,22 +69,16 @@ export async function raiseDailySummaries(
   if (owed.length === 0) return 0;
   let summaries: { item: Owed; summary: DailySummary }[];
   try {
-    const raised = new Set<string>();
+    const alreadyRaised = new Set<string>();
     for (let start = 0; start < owed.length; start += MAX_GET_MANY) {
       const ids = owed.slice(start, start + MAX_GET_MANY).map((item) => item.id);
-      for (const record of await run.store.getMany(ids)) raised.add(record.jobId);
+      for (const record of await run.store.getMany(ids)) alreadyRaised.add(record.jobId);
     }
-    const missing = owed.filter((item) => !raised.has(item.id));
+    const missing = owed.filter((item) => !alreadyRaised.has(item.id));
     if (missing.length === 0) return 0;
     const summarizers = missing.map((item) => ({
       item,
-      summarizer: daySummarizer({
-        id: item.id,
-        destination: item.destination,
-        due: item.due,
-        occurredAt: now,
-        projectId: deps.projectId,
-      }),
+      summarizer: daySummarizer({ ...item, occurredAt: now, projectId: deps.projectId }),
     }));
     const complete = await readEveryJob(run, (record) => {
       const entry = summaryEntryOf(record, now, deps.warnAfterMs);
@@ -188,11 +175,15 @@ export function summaryEntryOf(
   };
 }
 
-/** What a summary is of: its record id, its destination, the day, when it is raised. */
-export interface SummaryFacts {
+/** A destination owed a summary now: which day, under which record id. */
+interface Owed {
   id: string;
   destination: Destination;
   due: DueSummary;
+}
+
+/** What a summary is of: its record id, its destination, the day, when it is raised. */
+export interface SummaryFacts extends Owed {
   occurredAt: number;
   projectId: string;
 }

@@ -211,7 +211,6 @@ function layOutDingTalkDigest(digest: DigestSummary, destination: ChatDestinatio
     at: mentions.at,
   });
   const room = DINGTALK_BODY_MAX_BYTES - jsonBodyBytes(compose('')) - countJsonStringBytes('\n\n');
-  const link = digest.linksToJobs ? markdownLink : undefined;
   return compose(
     fitSections(digest.sections, room, countJsonStringBytes, {
       separator: '\n',
@@ -219,7 +218,7 @@ function layOutDingTalkDigest(digest: DigestSummary, destination: ChatDestinatio
       // A heading ends at its line break, so the list can start on the next line.
       heading: (text) => `#### ${escapeInline(truncateText(oneLine(text), TITLE_MAX_CHARS))}`,
       // A list item's text is parsed as blocks: a queue line starting with "#" or "-" is escaped like a line start.
-      line: (line) => `- ${formatDigestLine(line, escapeDingTalkMarkdown, link)}`,
+      line: (line) => `- ${formatDigestLine(line, escapeDingTalkMarkdown, markdownLink)}`,
       more: (hidden) => `- ${escapeInline(digest.text.digest.more(hidden))}`,
     }),
   );

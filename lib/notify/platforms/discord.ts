@@ -209,12 +209,11 @@ function layOutDiscordDigest(digest: DigestSummary, mentions: Mentions, timestam
   const title = truncateToFit(digest.title, DISCORD_LIMITS.title, countUtf16Units);
   const counts = fitMarkdown(digest.counts, 500);
   const room = Math.min(DISCORD_LIMITS.description, DISCORD_LIMITS.embedTotal - title.length);
-  const link = digest.linksToJobs ? markdownLink : undefined;
   const lists = fitSections(digest.sections, room - counts.length - 2, countUtf16Units, {
     separator: '\n',
     sectionSeparator: '\n\n',
     heading: (text) => `**${fitMarkdown(text, HEADING_MAX)}**`,
-    line: (line) => formatDigestLine(line, escapeDiscordMarkdown, link),
+    line: (line) => formatDigestLine(line, escapeDiscordMarkdown, markdownLink),
     more: (hidden) => escapeDiscordMarkdown(digest.text.digest.more(hidden)),
   });
   const embed: DiscordEmbed = {

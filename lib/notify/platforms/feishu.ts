@@ -246,7 +246,6 @@ function layOutFeishuDigest(
     destination,
     context,
   );
-  const link = digest.linksToJobs ? markdownLink : undefined;
   // The lists share one div: the card's only limit is the whole body's size, and it is measured once.
   listDiv.text.content = fitSections(
     digest.sections,
@@ -256,7 +255,7 @@ function layOutFeishuDigest(
       separator: '\n',
       sectionSeparator: '\n\n',
       heading: (text) => `**${escapeLarkMd(truncateText(oneLine(text), TITLE_MAX_CHARS))}**`,
-      line: (line) => formatDigestLine(line, escapeLarkMd, link),
+      line: (line) => formatDigestLine(line, escapeLarkMd, markdownLink),
       more: (hidden) => escapeLarkMd(digest.text.digest.more(hidden)),
     },
   );

@@ -289,7 +289,6 @@ function layOutGoogleChatDigest(digest: DigestSummary, mentions: Mentions): Goog
       },
     ],
   };
-  const link = digest.linksToJobs ? googleChatLink : undefined;
   // One paragraph for every list: each widget costs its own JSON, and a card keeps at most 100 of them.
   paragraph.textParagraph.text = fitSections(
     digest.sections,
@@ -299,7 +298,7 @@ function layOutGoogleChatDigest(digest: DigestSummary, mentions: Mentions): Goog
       separator: '<br>',
       sectionSeparator: '<br><br>',
       heading: (text) => `<b>${escapeGoogleChatCardText(oneLine(text))}</b>`,
-      line: (line) => formatDigestLine(line, escapeGoogleChatCardText, link),
+      line: (line) => formatDigestLine(line, escapeGoogleChatCardText, googleChatLink),
       more: (hidden) => escapeGoogleChatCardText(digest.text.digest.more(hidden)),
     },
   );

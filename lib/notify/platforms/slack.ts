@@ -6,6 +6,7 @@ import {
   digestMentions,
   fitLines,
   formatDigestLine,
+  isListed,
   summarizeDigest,
 } from '../render/digest.ts';
 import {
@@ -183,12 +184,10 @@ function layOutSlackDigest(digest: DigestSummary, mentions: Mentions): SlackMess
     { type: 'section', text: { type: 'mrkdwn', text: withMentions(mentionText, counts) } },
   ];
   for (const section of digest.sections) {
-    if (section.lines.length === 0 && section.unlisted === 0) continue;
+    if (!isListed(section)) continue;
     const heading = section.heading === undefined ? '' : `*${fitMrkdwn(section.heading, HEADER_MAX)}*\n`;
     const lines = fitLines(
-      section.lines.map((line) =>
-        formatDigestLine(line, escapeSlackText, digest.linksToJobs ? slackLink : undefined),
-      ),
+      section.lines.map((line) => formatDigestLine(line, escapeSlackText, slackLink)),
       SECTION_TEXT_MAX - heading.length,
       countUtf16Units,
       '\n',

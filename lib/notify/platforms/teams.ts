@@ -6,6 +6,7 @@ import {
   type DigestLine,
   type DigestSummary,
   digestMentions,
+  shareSections,
   summarizeDigest,
 } from '../render/digest.ts';
 import { describeJobEvent, mentionsFor, type RenderContext } from '../render/job-facts.ts';
@@ -262,45 +263,41 @@ function layOutTeamsDigest(digest: DigestSummary, mentions: Mentions): TeamsMess
   const sizeOf = (block: TeamsElement) => jsonBodyBytes(block) + 1;
   const moreBlock = (hidden: number) =>
     richText([textRun(digest.text.digest.more(hidden), { isSubtle: true })], 'None');
-  const shown = digest.sections.filter((section) => section.lines.length > 0 || section.unlisted > 0);
-  let left = TEAMS_PAYLOAD_MAX_BYTES - jsonBodyBytes(message);
-  // As `fitSections` does for one text: each list may use what is left divided by the lists still to come, so
-  // a short list leaves its share to the next and a long one cannot crowd out those after it.
-  shown.forEach((section, index) => {
-    const heading =
-      section.heading === undefined
-        ? []
-        : [richText([textRun(fitJson(section.heading, TITLE_MAX_BYTES), { weight: 'Bolder' })], 'Medium')];
-    const share =
-      Math.floor(left / (shown.length - index)) - heading.reduce((sum, block) => sum + sizeOf(block), 0);
-    if (share <= 0) return;
-    const lineBlocks = section.lines.map((line, lineIndex) =>
-      richText(
-        lineRuns(line, digest.linksToJobs),
-        heading.length === 0 && lineIndex === 0 ? 'Medium' : 'None',
-      ),
-    );
-    const sizes = lineBlocks.map(sizeOf);
-    const moreSize = (hidden: number) => sizeOf(moreBlock(hidden + section.unlisted));
-    const count = countListed(sizes, share, moreSize, section.unlisted);
-    const blocks = lineBlocks.slice(0, count);
-    const hidden = lineBlocks.length - count + section.unlisted;
-    if (hidden > 0) {
-      const more = moreBlock(hidden);
-      const used = blocks.reduce((sum, block) => sum + sizeOf(block), 0);
-      // Not even the "more" line fits when no line does: then the list is left out, heading and all.
-      if (used + sizeOf(more) <= share) blocks.push(more);
-    }
-    if (blocks.length === 0) return;
-    body.push(...heading, ...blocks);
-    left -= [...heading, ...blocks].reduce((sum, block) => sum + sizeOf(block), 0);
-  });
+  const blocksOf = (blocks: TeamsElement[]) => blocks.reduce((sum, block) => sum + sizeOf(block), 0);
+  const lists = shareSections(
+    digest.sections,
+    TEAMS_PAYLOAD_MAX_BYTES - jsonBodyBytes(message),
+    (section, share) => {
+      const heading =
+        section.heading === undefined
+          ? []
+          : [richText([textRun(fitJson(section.heading, TITLE_MAX_BYTES), { weight: 'Bolder' })], 'Medium')];
+      const room = share(0) - blocksOf(heading);
+      if (room <= 0) return null;
+      const lineBlocks = section.lines.map((line, lineIndex) =>
+        richText(lineRuns(line), heading.length === 0 && lineIndex === 0 ? 'Medium' : 'None'),
+      );
+      const moreSize = (hidden: number) => sizeOf(moreBlock(hidden + section.unlisted));
+      const count = countListed(lineBlocks.map(sizeOf), room, moreSize, section.unlisted);
+      const blocks = lineBlocks.slice(0, count);
+      const hidden = lineBlocks.length - count + section.unlisted;
+      if (hidden > 0) {
+        const more = moreBlock(hidden);
+        // Not even the "more" line fits when no line does: then the list is left out, heading and all.
+        if (blocksOf(blocks) + sizeOf(more) <= room) blocks.push(more);
+      }
+      if (blocks.length === 0) return null;
+      const part = [...heading, ...blocks];
+      return { part, size: blocksOf(part) };
+    },
+  );
+  body.push(...lists.flat());
   return message;
 }
 
-/** A digest line as text runs: the id a link to its job when `linksToJobs` and the line has one. */
-function lineRuns(line: DigestLine, linksToJobs: boolean): TeamsTextRun[] {
-  const url = linksToJobs && line.id !== '' ? line.url : undefined;
+/** A digest line as text runs: the id a link to its job when the line has one. */
+function lineRuns(line: DigestLine): TeamsTextRun[] {
+  const url = line.id !== '' ? line.url : undefined;
   if (url === undefined) return [textRun(`${line.before}${line.id}${line.after}`)];
   return [
     textRun(line.before),

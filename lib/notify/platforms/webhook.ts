@@ -1,4 +1,4 @@
-import type { DailySummary, EventType, JobEvent, SummaryRun } from '../../job.ts';
+import type { DailySummary, EventType, JobEvent, StreakFacts, SummaryRun } from '../../job.ts';
 import type { WebhookDestination } from '../destination.ts';
 import type { RenderContext } from '../render/job-facts.ts';
 import { countJsonStringBytes, truncateText, truncateToFit } from '../render/text-fit.ts';
@@ -42,6 +42,13 @@ export const SUMMARY_EVENT_TYPE = 'dli.summary.daily';
 
 export type WebhookEventType = (typeof EVENT_TYPES)[EventType] | typeof SUMMARY_EVENT_TYPE;
 
+/** Which failure in a row (or how many before a recovery), of which run key, since when (ISO-8601). */
+export interface WebhookStreak {
+  key: string;
+  failures: number;
+  since: string;
+}
+
 /** The Standard Webhooks envelope: `data` is DLI's status response as it was, plus what dli-watch knows. */
 export interface WebhookBody {
   type: (typeof EVENT_TYPES)[EventType];
@@ -52,12 +59,17 @@ export interface WebhookBody {
     labels: Record<string, string>;
     project_id: string;
     /** FAILED and RECOVERED of a job with a run key: which failure in a row (or how many came before a recovery). */
-    streak?: { key: string; failures: number; since: string };
+    streak?: WebhookStreak;
     /** LONG_RUNNING: the threshold the job passed and how long it had run, in milliseconds. */
     warning?: { threshold_ms: number; running_for_ms: number };
     /** Present (and true) only when a text field was cut to fit the size limit. */
     truncated?: true;
   };
+}
+
+/** A streak as a webhook carries it: its start as an ISO-8601 instant. */
+function webhookStreak(streak: StreakFacts): WebhookStreak {
+  return { key: streak.key, failures: streak.failures, since: new Date(streak.since).toISOString() };
 }
 
 /** The secret is not `whsec_` + Base64. Says so without ever repeating the secret. */
@@ -84,13 +96,7 @@ export function renderWebhookBody(event: JobEvent): WebhookBody {
       previous_status: event.previousStatus,
       labels: event.labels,
       project_id: event.projectId,
-      ...(event.streak && {
-        streak: {
-          key: event.streak.key,
-          failures: event.streak.failures,
-          since: new Date(event.streak.since).toISOString(),
-        },
-      }),
+      ...(event.streak && { streak: webhookStreak(event.streak) }),
       ...(event.warning && {
         warning: { threshold_ms: event.warning.thresholdMs, running_for_ms: event.warning.runningForMs },
       }),
@@ -160,7 +166,7 @@ export interface WebhookSummaryRun {
   queue?: string;
   owner?: string;
   duration_ms?: number;
-  streak?: { key: string; failures: number; since: string };
+  streak?: WebhookStreak;
   running_for_ms?: number;
   threshold_ms?: number;
 }
@@ -182,13 +188,7 @@ export function renderWebhookSummaryBody(summary: DailySummary): WebhookSummaryB
     ...queue(entry.queue),
     ...(entry.owner === undefined ? {} : { owner: entry.owner }),
     ...(entry.durationMs === undefined ? {} : { duration_ms: entry.durationMs }),
-    ...(entry.streak && {
-      streak: {
-        key: entry.streak.key,
-        failures: entry.streak.failures,
-        since: new Date(entry.streak.since).toISOString(),
-      },
-    }),
+    ...(entry.streak && { streak: webhookStreak(entry.streak) }),
     ...(entry.runningForMs === undefined ? {} : { running_for_ms: entry.runningForMs }),
     ...(entry.thresholdMs === undefined ? {} : { threshold_ms: entry.thresholdMs }),
   });
@@ -205,8 +205,8 @@ export function renderWebhookSummaryBody(summary: DailySummary): WebhookSummaryB
       counts: { ...summary.counts },
       queues: summary.queues.map((counts) => ({
         ...counts,
-        ...queue(counts.queue),
-      })) as WebhookSummaryBody['data']['queues'],
+        queue: truncateText(counts.queue, SUMMARY_QUEUE_NAME_MAX),
+      })),
       other_queues: summary.otherQueues,
       failures: summary.failures.map(run),
       longest: summary.longest.map(run),

@@ -256,13 +256,12 @@ function layOutWecomDigest(digest: DigestSummary, mentions: Mentions): WecomMess
     return textMessage(head + body, people);
   }
   const head = `### ${escapeWecomMarkdown(oneLine(digest.title))}\n${colouredCounts(digest)}\n`;
-  const link = digest.linksToJobs ? markdownLink : undefined;
   const body = fitSections(digest.sections, WECOM_MARKDOWN_MAX_BYTES - bytes(head), bytes, {
     separator: '\n',
     // A blank line ends the quote above: a heading right under a quoted line would be read as part of it.
     sectionSeparator: '\n\n',
     heading: (text) => `**${escapeWecomMarkdown(oneLine(text))}**`,
-    line: (line) => `> ${formatDigestLine(line, escapeWecomMarkdown, link)}`,
+    line: (line) => `> ${formatDigestLine(line, escapeWecomMarkdown, markdownLink)}`,
     more: (hidden) => escapeWecomMarkdown(more(hidden)),
   });
   return { msgtype: 'markdown', markdown: { content: head + body } };

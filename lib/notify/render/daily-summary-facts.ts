@@ -7,7 +7,7 @@ import {
   TERMINAL_STATUSES,
 } from '../../job.ts';
 import { catalogueFor } from './catalogues.ts';
-import { type DigestLine, type DigestSummary, distinctPrefixes, jobLine } from './digest.ts';
+import { type DigestLine, type DigestSummary, distinctPrefixes, jobLine, linksEachJob } from './digest.ts';
 import { describeJobEvent, type JobFacts, type RenderContext, STATUS_EMOJI } from './job-facts.ts';
 import { oneLine, truncateText } from './text-fit.ts';
 
@@ -27,7 +27,7 @@ export function describeDailySummary(summary: DailySummary, context: RenderConte
   const text = catalogueFor(context.language);
   // The days it names (when a streak began) are days of the zone it sums up, as its own day is.
   const jobContext: RenderContext = { ...context, titleTemplate: null, timeZone: summary.timeZone };
-  const linksToJobs = jobContext.consoleUrlTemplate.includes('{job_id}');
+  const linksToJobs = linksEachJob(jobContext);
   const facts = (run: SummaryRun, type: EventType) =>
     describeJobEvent(runAsEvent(run, type, summary), jobContext);
   const failures = summary.failures.map((run) => facts(run, 'FAILED'));
@@ -114,7 +114,6 @@ export function describeDailySummary(summary: DailySummary, context: RenderConte
         unlisted: Math.max(0, summary.runningLongCount - runningLong.length),
       },
     ],
-    linksToJobs,
     text,
   };
 }

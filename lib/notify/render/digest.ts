@@ -33,7 +33,8 @@ export interface DigestCount {
 
 /**
  * One line of a digest or a summary, as raw text in three parts: what comes before the job id, the id, and what comes
- * after, with the job's console link when the line may carry one. Each platform escapes the parts for its markup
+ * after, with the job's console link when the line may carry one (only then: a platform links every line that has
+ * a URL). Each platform escapes the parts for its markup
  * ({@link formatDigestLine}) or links the id as a run of text (Teams). A line about no job (a queue's counts) has
  * an empty id.
  */
@@ -77,11 +78,6 @@ export interface DigestSummary {
   countsByStatus: DigestCount[];
   /** The lists: a digest's one list of jobs (one line per event, in {@link TYPE_ORDER}), a summary's several. */
   sections: DigestSection[];
-  /**
-   * Whether each line can link to its own job: the console link names the job (`{job_id}` in its template). The
-   * default link opens the region's job list, the same for every line, so lines then carry none.
-   */
-  linksToJobs: boolean;
   /** The words of the message's language. */
   text: Catalogue;
 }
@@ -89,6 +85,15 @@ export interface DigestSummary {
 /** Whom a message about many jobs mentions: the destination's people for a digest with a failure, else nobody. */
 export function digestMentions(digest: DigestSummary, mentions: Mentions): Mentions {
   return digest.mentionsPeople ? mentionsFor(digest.type, mentions) : NO_MENTIONS;
+}
+
+/**
+ * Whether the lines of a message about many jobs link each to its own job: the console link names the job
+ * (`{job_id}` in its template). The default link opens the region's job list, the same for every line, so lines then
+ * carry none.
+ */
+export function linksEachJob(context: Pick<RenderContext, 'consoleUrlTemplate'>): boolean {
+  return context.consoleUrlTemplate.includes('{job_id}');
 }
 
 /** A platform's link markup around text already escaped for it. */
@@ -117,7 +122,7 @@ export function summarizeDigest(events: readonly JobEvent[], context: RenderCont
   });
   const type = countsByStatus[0]?.type ?? 'FINISHED';
   const runningLong = jobs.filter((job) => job.type === 'LONG_RUNNING').length;
-  const linksToJobs = jobContext.consoleUrlTemplate.includes('{job_id}');
+  const linksToJobs = linksEachJob(jobContext);
   return {
     title: text.digest.title(jobs.length - runningLong, runningLong),
     type,
@@ -126,7 +131,6 @@ export function summarizeDigest(events: readonly JobEvent[], context: RenderCont
     counts: countsByStatus.map((count) => count.text).join(' · '),
     countsByStatus,
     sections: [{ lines: jobs.map((job) => digestLineOf(job, linksToJobs)), unlisted: 0 }],
-    linksToJobs,
     text,
   };
 }
@@ -159,7 +163,7 @@ export function distinctPrefixes(ids: readonly string[]): Map<string, string> {
 
 /**
  * What a digest says about one job, on one line: "❌ 208b08d4… FAILED · default · 3 min 12 s", with the job's
- * console link when `linksToJobs` ({@link DigestSummary.linksToJobs}). A queue name too long for
+ * console link when `linksToJobs` ({@link linksEachJob}). A queue name too long for
  * {@link DIGEST_LINE_MAX} is what gets cut: the status and the duration always show.
  */
 export function digestLineOf(job: JobFacts, linksToJobs: boolean): DigestLine {
@@ -295,11 +299,51 @@ export interface SectionMarkup {
   more(hidden: number): string;
 }
 
+/** Whether a list shows at all: it has lines, or items left out to count. */
+export function isListed(section: DigestSection): boolean {
+  return section.lines.length > 0 || section.unlisted > 0;
+}
+
+/** One list as a platform lays it out: its part of the message and the room it takes. */
+export interface LaidOutSection<P> {
+  part: P;
+  size: number;
+}
+
+/**
+ * Lays out the lists that show ({@link isListed}) one after another within `max`. Lists share the room in order:
+ * each may use what is left divided by the lists still to come (`share(reserved)`, after `reserved` for what goes
+ * before it), so a short list leaves its share to the next and a long one cannot crowd out those after it. `layOut`
+ * returns `null` to leave a list out; `first` says whether any list was laid out before it.
+ */
+export function shareSections<P>(
+  sections: readonly DigestSection[],
+  max: number,
+  layOut: (
+    section: DigestSection,
+    share: (reserved: number) => number,
+    first: boolean,
+  ) => LaidOutSection<P> | null,
+): P[] {
+  const shown = sections.filter(isListed);
+  const parts: P[] = [];
+  let left = max;
+  shown.forEach((section, index) => {
+    const laidOut = layOut(
+      section,
+      (reserved) => Math.floor((left - reserved) / (shown.length - index)),
+      parts.length === 0,
+    );
+    if (laidOut === null) return;
+    parts.push(laidOut.part);
+    left -= laidOut.size;
+  });
+  return parts;
+}
+
 /**
  * The lists of a digest or a summary as one text measuring at most `max`: each under its heading, with whole lines
- * only and "… and N more" where lines had to go. Lists share the room in order: each may use what is left divided
- * by the lists still to come, so a short list leaves its share to the next and a long one cannot crowd out those
- * after it. A list with no lines and nothing left out is skipped.
+ * only and "… and N more" where lines had to go, sharing the room as {@link shareSections} does.
  */
 export function fitSections(
   sections: readonly DigestSection[],
@@ -307,20 +351,15 @@ export function fitSections(
   measure: TextMeasure,
   markup: SectionMarkup,
 ): string {
-  const shown = sections.filter((section) => section.lines.length > 0 || section.unlisted > 0);
-  const parts: string[] = [];
-  let left = max;
-  shown.forEach((section, index) => {
-    const separator = parts.length === 0 ? '' : markup.sectionSeparator;
+  return shareSections(sections, max, (section, share, first) => {
+    const separator = first ? '' : markup.sectionSeparator;
     const heading = section.heading === undefined ? '' : markup.heading(section.heading) + markup.separator;
-    const share = Math.floor((left - measure(separator)) / (shown.length - index)) - measure(heading);
-    if (share <= 0) return;
+    const room = share(measure(separator)) - measure(heading);
+    if (room <= 0) return null;
     const lines = section.lines.map((line) => markup.line(line));
-    const body = fitLines(lines, share, measure, markup.separator, markup.more, section.unlisted);
-    if (body === '') return;
+    const body = fitLines(lines, room, measure, markup.separator, markup.more, section.unlisted);
+    if (body === '') return null;
     const part = separator + heading + body;
-    parts.push(part);
-    left -= measure(part);
-  });
-  return parts.join('');
+    return { part, size: measure(part) };
+  }).join('');
 }
